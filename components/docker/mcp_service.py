@@ -1,0 +1,99 @@
+"""One MCP service on local Docker: its pulled image and a hardened container."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_docker as docker
+
+from components.render import docker_container as render
+from components.render.bridge import container_args
+from components.spec import ServiceSpec
+
+
+@dataclass(frozen=True)
+class DockerVolume:
+    """A named Docker volume of the suite, by purpose."""
+
+    purpose: str
+    volume: docker.Volume
+
+
+@dataclass(frozen=True)
+class McpServiceArgs:
+    spec: ServiceSpec
+    """The service's declaration."""
+    container_name: str
+    """Docker container name, unique on the host (`mcp-<stack>-<service>`)."""
+    stack: str
+    """Stack name, recorded as a label."""
+    internal_network: pulumi.Input[str]
+    """Name of the internal network (no route out) the services share."""
+    publish_network: pulumi.Input[str]
+    """Name of the network that carries the published loopback port (outbound NAT disabled)."""
+    publish_address: str
+    """Loopback address the port is published on."""
+    host_port: int
+    """Host port the service is published on."""
+    volumes: list[DockerVolume] = field(default_factory=list)
+    """The suite's named volumes, of which the service mounts those its spec names."""
+    secret_env: dict[str, pulumi.Output[str]] = field(default_factory=dict)
+    """Secret environment values (secret Outputs); keys match `spec.secret_env`."""
+
+
+class McpService(pulumi.ComponentResource):
+    """Pulled image and hardened container of one MCP server."""
+
+    endpoint: pulumi.Output[str]
+    """URL of the MCP endpoint on the host."""
+    container_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: McpServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mcp-suite:docker:McpService", name, None, opts)
+        spec = args.spec
+        image = docker.RemoteImage(
+            f"{name}-image", name=spec.image, keep_locally=True, opts=pulumi.ResourceOptions(parent=self)
+        )
+        by_purpose = {volume.purpose: volume.volume for volume in args.volumes}
+        reservation, limit = render.memory_mib(spec)
+        secret_entries = [pulumi.Output.concat(key, "=", args.secret_env[key]) for key in spec.secret_env]
+        container = docker.Container(
+            f"{name}-container",
+            name=args.container_name,
+            image=image.image_id,
+            command=container_args(spec),
+            user=f"{spec.run_as_user}:{spec.run_as_user}",
+            read_only=True,
+            tmpfs={"/tmp": render.TMPFS_OPTIONS},
+            capabilities={"drops": ["ALL"]},
+            security_opts=["no-new-privileges:true"],
+            memory=limit,
+            memory_reservation=reservation,
+            cpus=render.cpus(spec),
+            restart="unless-stopped",
+            healthcheck=render.healthcheck(spec),
+            log_driver="json-file",
+            log_opts=render.LOG_OPTIONS,
+            labels=[{"label": key, "value": value} for key, value in sorted(render.labels(spec, args.stack).items())],
+            envs=[*render.plain_env(spec), *secret_entries],
+            networks_advanced=[
+                {"name": args.internal_network, "aliases": [spec.name]},
+                {"name": args.publish_network},
+            ],
+            ports=[{"internal": spec.port, "external": args.host_port, "ip": args.publish_address, "protocol": "tcp"}],
+            volumes=[
+                {
+                    "volume_name": by_purpose[mount.volume].name,
+                    "container_path": mount.mount_path,
+                    "read_only": mount.read_only,
+                }
+                for mount in spec.volumes
+            ],
+            wait=True,
+            wait_timeout=180,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.container_name = container.name
+        self.endpoint = pulumi.Output.from_input(f"http://{args.publish_address}:{args.host_port}{spec.mcp_path}")
+        self.register_outputs({"endpoint": self.endpoint, "container_name": self.container_name})

@@ -1,0 +1,63 @@
+"""The suite's PersistentVolumeClaims, one per purpose that some service mounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.render.kubernetes_workload import PART_OF, volume_claim_name
+from components.spec import VolumePurpose
+
+
+@dataclass(frozen=True)
+class StorageVolumesArgs:
+    namespace: pulumi.Input[str]
+    """Namespace of the claims."""
+    name_prefix: str
+    """Prefix of the claim names (`mcp-<stack>`)."""
+    sizes: dict[VolumePurpose, str]
+    """Requested size per purpose to create a claim for."""
+    access_mode: str
+    """Access mode of every claim."""
+    storage_class: str | None
+    """StorageClass; None means the cluster default."""
+    protect: bool
+    """Protect the claims and keep them on delete, so no destroy or rename removes data."""
+
+
+class StorageVolumes(pulumi.ComponentResource):
+    """One PersistentVolumeClaim per volume purpose."""
+
+    claims: dict[str, k8s.core.v1.PersistentVolumeClaim]
+    claim_names: pulumi.Output[list[str]]
+
+    def __init__(self, name: str, args: StorageVolumesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mcp-suite:kubernetes:StorageVolumes", name, None, opts)
+        data_opts = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect)
+        self.claims = {}
+        for purpose, size in args.sizes.items():
+            spec: k8s.core.v1.PersistentVolumeClaimSpecArgsDict = {
+                "access_modes": [args.access_mode],
+                "resources": {"requests": {"storage": size}},
+            }
+            if args.storage_class is not None:
+                spec["storage_class_name"] = args.storage_class
+            self.claims[purpose] = k8s.core.v1.PersistentVolumeClaim(
+                f"{name}-{purpose}",
+                metadata={
+                    "name": volume_claim_name(args.name_prefix, purpose),
+                    "namespace": args.namespace,
+                    "labels": {"app.kubernetes.io/part-of": PART_OF, "mcp-suite/volume-purpose": purpose},
+                    # With a WaitForFirstConsumer storage class a claim binds only once its pod is scheduled,
+                    # and the pod waits for the claim: awaiting "Bound" here would deadlock the update.
+                    "annotations": {"pulumi.com/skipAwait": "true"},
+                },
+                spec=spec,
+                opts=data_opts,
+            )
+        self.claim_names = pulumi.Output.all(
+            *[claim.metadata.apply(lambda meta: meta.name or "") for claim in self.claims.values()]
+        )
+        self.register_outputs({"claim_names": self.claim_names})

@@ -1,0 +1,209 @@
+"""Pure renderers of a service's Kubernetes workload: functions of a ServiceSpec, no Pulumi resources inside.
+
+They return the providers' own typed dicts, so a strict type check catches a wrong field name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING
+
+from components.render.bridge import container_args, runtime_env
+from components.spec import ServiceSpec
+
+if TYPE_CHECKING:
+    from pulumi_kubernetes.apps.v1 import DeploymentSpecArgsDict, StatefulSetSpecArgsDict
+    from pulumi_kubernetes.autoscaling.v2 import HorizontalPodAutoscalerSpecArgsDict
+    from pulumi_kubernetes.core.v1 import (
+        ContainerArgsDict,
+        EnvFromSourceArgsDict,
+        PodTemplateSpecArgsDict,
+        ProbeArgsDict,
+        ServiceSpecArgsDict,
+        VolumeArgsDict,
+        VolumeMountArgsDict,
+    )
+    from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgsDict
+
+PART_OF = "mcp-suite"
+TMP_SIZE = "64Mi"
+PORT_NAME = "http"
+
+
+def selector_labels(spec: ServiceSpec) -> dict[str, str]:
+    """Labels that select the service's pods; stable for the life of the workload (selectors are immutable)."""
+    return {"app.kubernetes.io/name": spec.name, "app.kubernetes.io/part-of": PART_OF}
+
+
+def labels(spec: ServiceSpec) -> dict[str, str]:
+    return {
+        **selector_labels(spec),
+        "app.kubernetes.io/component": "mcp-server",
+        "app.kubernetes.io/managed-by": "pulumi",
+        "mcp-suite/transport": spec.transport,
+        "mcp-suite/state": "stateful" if spec.stateful else "stateless",
+    }
+
+
+def config_env(spec: ServiceSpec) -> dict[str, str]:
+    """Plain environment of the container, held in its ConfigMap."""
+    return {**runtime_env(spec), **spec.env}
+
+
+def config_checksum(spec: ServiceSpec) -> str:
+    """Changes when the plain env changes, so the pod template changes and the pods roll."""
+    return hashlib.sha256(json.dumps(config_env(spec), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _probe(spec: ServiceSpec, period: int, failures: int) -> ProbeArgsDict:
+    return {
+        "http_get": {"path": spec.health_path, "port": PORT_NAME},
+        "period_seconds": period,
+        "timeout_seconds": 3,
+        "failure_threshold": failures,
+    }
+
+
+def volume_claim_name(prefix: str, purpose: str) -> str:
+    return f"{prefix}-{purpose}"
+
+
+def container(spec: ServiceSpec, config_map_name: str, secret_name: str | None) -> ContainerArgsDict:
+    resources = spec.resources
+    env_from: list[EnvFromSourceArgsDict] = [{"config_map_ref": {"name": config_map_name}}]
+    if secret_name is not None:
+        env_from.append({"secret_ref": {"name": secret_name}})
+    mounts: list[VolumeMountArgsDict] = [{"name": "tmp", "mount_path": "/tmp"}]
+    mounts += [
+        {"name": mount.volume, "mount_path": mount.mount_path, "read_only": mount.read_only} for mount in spec.volumes
+    ]
+    result: ContainerArgsDict = {
+        "name": spec.name,
+        "image": spec.image,
+        # Always: tags are re-resolved on every start, so a re-pushed tag cannot run stale code unnoticed.
+        "image_pull_policy": "Always",
+        "ports": [{"name": PORT_NAME, "container_port": spec.port, "protocol": "TCP"}],
+        "env_from": env_from,
+        "resources": {
+            "requests": {"cpu": resources.cpu_request_k8s, "memory": resources.memory_request_k8s},
+            "limits": {"cpu": resources.cpu_limit_k8s, "memory": resources.memory_limit_k8s},
+        },
+        "startup_probe": _probe(spec, period=2, failures=60),
+        "liveness_probe": _probe(spec, period=10, failures=3),
+        "readiness_probe": _probe(spec, period=5, failures=2),
+        "security_context": {
+            "allow_privilege_escalation": False,
+            "privileged": False,
+            "read_only_root_filesystem": True,
+            "run_as_non_root": True,
+            "run_as_user": spec.run_as_user,
+            "run_as_group": spec.run_as_user,
+            "capabilities": {"drop": ["ALL"]},
+            "seccomp_profile": {"type": "RuntimeDefault"},
+        },
+        "volume_mounts": mounts,
+    }
+    args = container_args(spec)
+    if args is not None:
+        result["args"] = args
+    return result
+
+
+def pod_template(
+    spec: ServiceSpec, prefix: str, config_map_name: str, secret_name: str | None
+) -> PodTemplateSpecArgsDict:
+    volumes: list[VolumeArgsDict] = [{"name": "tmp", "empty_dir": {"size_limit": TMP_SIZE}}]
+    volumes += [
+        {
+            "name": mount.volume,
+            "persistent_volume_claim": {
+                "claim_name": volume_claim_name(prefix, mount.volume),
+                "read_only": mount.read_only,
+            },
+        }
+        for mount in spec.volumes
+    ]
+    return {
+        "metadata": {
+            "labels": labels(spec),
+            "annotations": {"mcp-suite/config-checksum": config_checksum(spec)},
+        },
+        "spec": {
+            "automount_service_account_token": False,
+            "enable_service_links": False,
+            "termination_grace_period_seconds": 30,
+            "security_context": {
+                "run_as_non_root": True,
+                "run_as_user": spec.run_as_user,
+                "run_as_group": spec.run_as_user,
+                "fs_group": spec.run_as_user,
+                "seccomp_profile": {"type": "RuntimeDefault"},
+            },
+            "containers": [container(spec, config_map_name, secret_name)],
+            "volumes": volumes,
+        },
+    }
+
+
+def deployment_spec(
+    spec: ServiceSpec, prefix: str, config_map_name: str, secret_name: str | None
+) -> DeploymentSpecArgsDict:
+    # No `replicas`: the HorizontalPodAutoscaler owns the count, and an update must not reset it.
+    return {
+        "selector": {"match_labels": selector_labels(spec)},
+        "revision_history_limit": 10,
+        "progress_deadline_seconds": 600,
+        # maxUnavailable 0: a new pod must be ready before an old one goes, so updates never drop capacity.
+        "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": 1}},
+        "template": pod_template(spec, prefix, config_map_name, secret_name),
+    }
+
+
+def stateful_set_spec(
+    spec: ServiceSpec, prefix: str, service_name: str, config_map_name: str, secret_name: str | None
+) -> StatefulSetSpecArgsDict:
+    return {
+        "replicas": spec.replicas.min,
+        "service_name": service_name,
+        "selector": {"match_labels": selector_labels(spec)},
+        "revision_history_limit": 10,
+        "pod_management_policy": "OrderedReady",
+        "update_strategy": {"type": "RollingUpdate", "rolling_update": {"partition": 0}},
+        # Claims are separate PersistentVolumeClaims owned by StorageVolumes, so they outlive the workload.
+        "persistent_volume_claim_retention_policy": {"when_deleted": "Retain", "when_scaled": "Retain"},
+        "template": pod_template(spec, prefix, config_map_name, secret_name),
+    }
+
+
+def service_spec(spec: ServiceSpec) -> ServiceSpecArgsDict:
+    return {
+        "type": "ClusterIP",
+        "selector": selector_labels(spec),
+        "ports": [
+            {"name": PORT_NAME, "port": spec.port, "target_port": PORT_NAME, "protocol": "TCP", "app_protocol": "http"}
+        ],
+    }
+
+
+def autoscaler_spec(spec: ServiceSpec, deployment_name: str) -> HorizontalPodAutoscalerSpecArgsDict:
+    return {
+        "scale_target_ref": {"api_version": "apps/v1", "kind": "Deployment", "name": deployment_name},
+        "min_replicas": spec.replicas.min,
+        "max_replicas": spec.replicas.max,
+        "metrics": [
+            {
+                "type": "Resource",
+                "resource": {"name": "cpu", "target": {"type": "Utilization", "average_utilization": 70}},
+            },
+            {
+                "type": "Resource",
+                "resource": {"name": "memory", "target": {"type": "Utilization", "average_utilization": 80}},
+            },
+        ],
+    }
+
+
+def disruption_budget_spec(spec: ServiceSpec) -> PodDisruptionBudgetSpecArgsDict:
+    # One pod at a time may be evicted voluntarily; with one replica a drain still proceeds.
+    return {"max_unavailable": 1, "selector": {"match_labels": selector_labels(spec)}}

@@ -1,0 +1,235 @@
+"""Target-neutral declaration of one MCP service: the single source every target reads.
+
+A ServiceSpec is validated once, when settings are loaded, and is immutable afterwards.
+Docker, Kubernetes, monitoring, network policy and the edge all derive from it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+SERVICE_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+REPOSITORY = re.compile(
+    r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
+)
+TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+
+
+class SpecModel(BaseModel):
+    """Base for every declaration read from config: camelCase keys, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        strict=True,
+    )
+
+
+Tier = Literal["small", "medium", "large"]
+"""Size tiers from the design documents; each maps to requests and limits in `TIER_RESOURCES`."""
+
+
+class Resources(SpecModel):
+    """CPU in cores and memory in MiB, as request and limit."""
+
+    cpu_request: float
+    cpu_limit: float
+    memory_request_mib: int
+    memory_limit_mib: int
+
+    @property
+    def cpu_request_k8s(self) -> str:
+        return f"{round(self.cpu_request * 1000)}m"
+
+    @property
+    def cpu_limit_k8s(self) -> str:
+        return f"{round(self.cpu_limit * 1000)}m"
+
+    @property
+    def memory_request_k8s(self) -> str:
+        return f"{self.memory_request_mib}Mi"
+
+    @property
+    def memory_limit_k8s(self) -> str:
+        return f"{self.memory_limit_mib}Mi"
+
+
+TIER_RESOURCES: dict[Tier, Resources] = {
+    "small": Resources(cpu_request=0.2, cpu_limit=1.0, memory_request_mib=256, memory_limit_mib=512),
+    "medium": Resources(cpu_request=0.5, cpu_limit=2.0, memory_request_mib=512, memory_limit_mib=1024),
+    "large": Resources(cpu_request=1.0, cpu_limit=4.0, memory_request_mib=1024, memory_limit_mib=2048),
+}
+
+
+Transport = Literal["streamable-http", "sse", "stdio"]
+VolumePurpose = Literal["memory-graph", "filesystem", "logs", "snapshots", "task-queues"]
+VOLUME_PURPOSES: tuple[VolumePurpose, ...] = ("memory-graph", "filesystem", "logs", "snapshots", "task-queues")
+
+
+class Replicas(SpecModel):
+    """Replica bounds; stateless services autoscale between them, stateful services run `min`."""
+
+    min: Annotated[int, Field(ge=1, le=100)] = 1
+    max: Annotated[int, Field(ge=1, le=100)] = 1
+
+    @model_validator(mode="after")
+    def _min_not_above_max(self) -> Replicas:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) is above max ({self.max}); set min <= max")
+        return self
+
+
+class VolumeMount(SpecModel):
+    """A named volume of the suite mounted into the service."""
+
+    volume: VolumePurpose
+    """Which of the suite's volumes (see StorageVolumes)."""
+    mount_path: Annotated[str, Field(pattern=r"^/[^\s]*$")]
+    """Absolute path inside the container."""
+    read_only: bool = False
+    """Mount read-only when the service only reads the data."""
+
+
+class Bridge(SpecModel):
+    """How a stdio server is served over streamable HTTP by the supergateway bridge in `image`.
+
+    The bridge starts `stdio_command` once per MCP session and relays its stdin/stdout.
+    """
+
+    stdio_command: Annotated[str, Field(min_length=1)]
+    """Command line of the stdio server, run by the bridge inside the container."""
+
+
+class ServiceSpec(SpecModel):
+    """One MCP server of the catalog."""
+
+    name: str
+    """DNS-label name; becomes the container, workload, Service and route name."""
+    image: str
+    """Container image pinned by tag or digest; `latest` and untagged images are rejected."""
+    transport: Transport
+    """What the server speaks; `stdio` servers run behind `bridge` and are reached over streamable HTTP."""
+    port: Annotated[int, Field(ge=1, le=65535)]
+    """The one port the container listens on."""
+    health_path: Annotated[str, Field(pattern=r"^/[^\s]*$")] = "/healthz"
+    """HTTP path answering 200 when the server is healthy; probes, health checks and blackbox probes use it."""
+    mcp_path: Annotated[str, Field(pattern=r"^/[^\s]*$")] = "/mcp"
+    """HTTP path of the MCP endpoint inside the container."""
+    tier: Tier = "small"
+    """Size tier: CPU and memory requests and limits."""
+    stateful: bool = False
+    """Stateful services keep data on volumes: one replica, a StatefulSet, protected storage in prod."""
+    run_as_user: Annotated[int, Field(ge=1, le=2**31 - 1)] = 10001
+    """Non-root UID (and GID) the container runs as."""
+    args: list[str] | None = None
+    """Arguments for the image's entrypoint (for example to select the HTTP transport); not for stdio servers."""
+    bridge: Bridge | None = None
+    """Required for `stdio` servers, forbidden otherwise: `image` is then the bridge image."""
+    docker_healthcheck: list[str] | None = None
+    """Docker health check command (`CMD ...`); defaults to busybox `wget` against the health path."""
+    env: dict[str, str] = Field(default_factory=dict)
+    """Plain environment variables."""
+    secret_env: list[str] = Field(default_factory=list)
+    """Names of environment variables whose values come from the `serviceSecrets` config secret."""
+    volumes: list[VolumeMount] = Field(default_factory=list)
+    """Suite volumes mounted into the container."""
+    replicas: Replicas = Field(default_factory=Replicas)
+    """Replica bounds."""
+
+    @field_validator("name")
+    @classmethod
+    def _dns_label(cls, value: str) -> str:
+        if not SERVICE_NAME.match(value):
+            raise ValueError(
+                f"'{value}' is not a valid service name; use 1-32 lowercase letters, digits and '-', "
+                "starting with a letter"
+            )
+        return value
+
+    @field_validator("image")
+    @classmethod
+    def _pinned_image(cls, value: str) -> str:
+        return validate_image_reference(value)
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if not ENV_NAME.match(key):
+                raise ValueError(f"'{key}' is not a valid environment variable name")
+        return value
+
+    @field_validator("secret_env")
+    @classmethod
+    def _secret_env_names(cls, value: list[str]) -> list[str]:
+        for key in value:
+            if not ENV_NAME.match(key):
+                raise ValueError(f"'{key}' is not a valid environment variable name")
+        if len(set(value)) != len(value):
+            raise ValueError("names must be unique")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ServiceSpec:
+        problems: list[str] = []
+        if self.transport == "stdio" and self.bridge is None:
+            problems.append("a stdio server needs `bridge.stdioCommand` to be reachable over HTTP")
+        if self.bridge is not None and self.args is not None:
+            problems.append("`args` and `bridge` exclude each other: the bridge builds the arguments")
+        if self.transport != "stdio" and self.bridge is not None:
+            problems.append(f"`bridge` is only for stdio servers, not {self.transport}")
+        if self.stateful and self.replicas.max != 1:
+            problems.append(
+                "a stateful service runs exactly one replica; "
+                f"set replicas to min 1, max 1 (got max {self.replicas.max})"
+            )
+        overlap = set(self.env) & set(self.secret_env)
+        if overlap:
+            problems.append(f"{sorted(overlap)} declared in both env and secretEnv")
+        paths = [mount.mount_path for mount in self.volumes]
+        if len(set(paths)) != len(paths):
+            problems.append("two volumes are mounted at the same path")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def resources(self) -> Resources:
+        return TIER_RESOURCES[self.tier]
+
+    @property
+    def autoscaled(self) -> bool:
+        """Stateless services get an autoscaler and a disruption budget."""
+        return not self.stateful
+
+
+def split_image_reference(value: str) -> tuple[str, str | None, str | None]:
+    """Split `registry/repository[:tag][@digest]` into its parts; raise ValueError if malformed."""
+    name, _, digest = value.partition("@")
+    repository, tag = name, None
+    last_segment = name.rsplit("/", 1)[-1]
+    if ":" in last_segment:
+        repository, tag = name.rsplit(":", 1)
+    if not REPOSITORY.match(repository) or (tag is not None and not TAG.match(tag)):
+        raise ValueError(f"'{value}' is not a valid image reference (expected registry/repository:tag or @sha256:...)")
+    if digest and not DIGEST.match(digest):
+        raise ValueError(f"'{value}' has a malformed digest; expected @sha256: and 64 hex digits")
+    return repository, tag, digest or None
+
+
+def validate_image_reference(value: str) -> str:
+    """Return `value` if it is pinned by a tag other than `latest` or by a sha256 digest."""
+    _, tag, digest = split_image_reference(value)
+    if tag is None and digest is None:
+        raise ValueError(f"'{value}' is not pinned; add a version tag or an @sha256 digest")
+    if tag == "latest":
+        raise ValueError(f"'{value}' uses the moving tag 'latest'; pin a version tag or an @sha256 digest")
+    return value

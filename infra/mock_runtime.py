@@ -1,0 +1,160 @@
+"""Evaluate the real program under Pulumi's own mocks and record every registration.
+
+Used by `python -m infra render` and by the tests. Nothing here is faked beyond what the Pulumi engine and
+providers would compute: the program itself, its settings and its components run unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks, set_mocks
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from infra.settings import PROJECT
+
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+REDACTED = "[secret]"
+
+
+class UnmockedCallError(Exception):
+    """The program called a provider function that no test or render knows how to answer."""
+
+
+@dataclass
+class Registration:
+    """One resource as the engine saw it: wire-format inputs and the options the program set."""
+
+    type: str
+    name: str
+    custom: bool
+    inputs: dict[str, Any]
+    parent: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "inputs": self.inputs,
+            "options": self.options,
+        }
+
+
+# Provider outputs that the program reads and the engine would compute; everything else echoes inputs.
+COMPUTED_OUTPUTS: dict[str, Callable[[MockResourceArgs], dict[str, Any]]] = {
+    "docker:index/remoteImage:RemoteImage": lambda args: {"imageId": f"sha256:{'0' * 64}", "repoDigest": ""},
+}
+
+
+class RecordingMocks(Mocks):
+    """Records registrations in order; answers no provider function, so an unexpected invoke fails loudly."""
+
+    def __init__(self) -> None:
+        self.registrations: list[Registration] = []
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+        self.registrations.append(
+            Registration(type=args.typ, name=args.name, custom=bool(args.custom), inputs=clean(args.inputs))
+        )
+        state = dict(args.inputs)
+        computed = COMPUTED_OUTPUTS.get(args.typ)
+        if computed is not None:
+            state.update(computed(args))
+        return f"{args.name}-id", state
+
+    def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        raise UnmockedCallError(f"unexpected provider function call {args.token} with {sorted(args.args)}")
+
+
+@dataclass
+class Evaluation:
+    stack: str
+    registrations: list[Registration]
+    result: Any = None
+
+    def of_type(self, type_token: str) -> list[Registration]:
+        return [entry for entry in self.registrations if entry.type == type_token]
+
+    def named(self, name: str, type_token: str | None = None) -> Registration:
+        matches = [r for r in self.registrations if r.name == name and (type_token is None or r.type == type_token)]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} registrations named {name!r} (type {type_token})")
+        return matches[0]
+
+    def children_of(self, parent: str) -> list[Registration]:
+        return [entry for entry in self.registrations if entry.parent == parent]
+
+
+def evaluate(
+    stack: str,
+    config: Mapping[str, str],
+    secret_keys: frozenset[str],
+    program: Callable[[], Any],
+    *,
+    preview: bool = False,
+) -> Evaluation:
+    """Run `program` as stack `stack` with `config` under mocks; return what it registered, with options."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    mocks = RecordingMocks()
+    set_mocks(mocks, project=PROJECT, stack=stack, preview=preview)
+    pulumi.runtime.set_all_config(dict(config), sorted(secret_keys))
+    options: dict[tuple[str, str], tuple[str | None, dict[str, Any]]] = {}
+    outcome: dict[str, Any] = {}
+
+    def record_options(args: pulumi.ResourceTransformationArgs) -> None:
+        opts = args.opts
+        parent = opts.parent.pulumi_resource_name if opts.parent is not None else None
+        depends = opts.depends_on if isinstance(opts.depends_on, list) else [opts.depends_on] if opts.depends_on else []
+        options[(args.type_, args.name)] = (
+            parent,
+            {
+                "protect": bool(opts.protect),
+                "retainOnDelete": bool(opts.retain_on_delete),
+                "dependsOn": sorted(dep.pulumi_resource_name for dep in depends if isinstance(dep, pulumi.Resource)),
+                "aliases": [alias if isinstance(alias, str) else _alias_text(alias) for alias in opts.aliases or []],
+                "deleteBeforeReplace": bool(opts.delete_before_replace),
+                "ignoreChanges": sorted(opts.ignore_changes or []),
+            },
+        )
+
+    def main() -> None:
+        pulumi.runtime.register_stack_transformation(lambda args: record_options(args))
+        outcome["result"] = program()
+
+    try:
+        _sync_await(run_pulumi_func(main))
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+    for entry in mocks.registrations:
+        parent, recorded = options.get((entry.type, entry.name), (None, {}))
+        entry.parent, entry.options = parent, recorded
+    return Evaluation(stack=stack, registrations=mocks.registrations, result=outcome.get("result"))
+
+
+def _alias_text(alias: Any) -> str:
+    name = getattr(alias, "name", None)
+    return f"alias(name={name})" if name is not None else "alias"
+
+
+def clean(value: Any) -> Any:
+    """Wire value -> plain JSON: secrets redacted, integral floats as ints, resource references by URN."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270":
+            return REDACTED
+        return {key: clean(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, pulumi.Resource):
+        return f"<resource {value.pulumi_resource_name}>"
+    return value

@@ -1,0 +1,89 @@
+"""Docker McpService under mocks: a pulled image and a hardened container from one spec."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_docker as docker
+
+from components.docker.mcp_service import DockerVolume, McpService, McpServiceArgs
+from components.spec import ServiceSpec
+from infra.mock_runtime import REDACTED, Evaluation, evaluate
+
+SPEC = ServiceSpec.model_validate(
+    {
+        "name": "memory",
+        "image": "docker.io/supercorp/supergateway:3.4.3",
+        "transport": "stdio",
+        "bridge": {"stdioCommand": "npx -y @modelcontextprotocol/server-memory@2026.8.31"},
+        "port": 8000,
+        "stateful": True,
+        "env": {"MEMORY_FILE_PATH": "/data/graph/memory.jsonl"},
+        "secretEnv": ["API_TOKEN"],
+        "volumes": [{"volume": "memory-graph", "mountPath": "/data/graph"}],
+    }
+)
+
+
+def build() -> Evaluation:
+    def program() -> McpService:
+        volume = docker.Volume("graph", name="mcp-test-memory-graph")
+        return McpService(
+            "memory",
+            McpServiceArgs(
+                spec=SPEC,
+                container_name="mcp-test-memory",
+                stack="test",
+                internal_network="mcp-test-internal",
+                publish_network="mcp-test-publish",
+                publish_address="127.0.0.1",
+                host_port=18001,
+                volumes=[DockerVolume(purpose="memory-graph", volume=volume)],
+                secret_env={"API_TOKEN": pulumi.Output.secret("tok-123")},
+            ),
+        )
+
+    return evaluate("test", {}, frozenset(), program)
+
+
+def container() -> dict[str, Any]:
+    return build().named("memory-container", "docker:index/container:Container").inputs
+
+
+def test_container_is_hardened() -> None:
+    c = container()
+    assert c["readOnly"] is True
+    assert c["user"] == "10001:10001"
+    assert c["capabilities"] == {"drops": ["ALL"]}
+    assert c["securityOpts"] == ["no-new-privileges:true"]
+    assert c["tmpfs"] == {"/tmp": "rw,noexec,nosuid,nodev,size=64m"}
+    assert (c["memory"], c["memoryReservation"], c["cpus"]) == (512, 256, "1")
+    assert c["restart"] == "unless-stopped"
+    assert c["logDriver"] == "json-file" and c["logOpts"] == {"max-size": "10m", "max-file": "3"}
+
+
+def test_health_check_hits_the_health_path() -> None:
+    health = container()["healthcheck"]
+    assert health["tests"] == ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8000/healthz"]
+
+
+def test_published_on_loopback_only_and_on_the_internal_network() -> None:
+    c = container()
+    assert c["ports"] == [{"internal": 8000, "external": 18001, "ip": "127.0.0.1", "protocol": "tcp"}]
+    assert c["networksAdvanced"][0] == {"name": "mcp-test-internal", "aliases": ["memory"]}
+
+
+def test_image_is_pulled_as_a_remote_image_and_volume_mounted() -> None:
+    evaluation = build()
+    image = evaluation.named("memory-image", "docker:index/remoteImage:RemoteImage").inputs
+    assert image == {"name": "docker.io/supercorp/supergateway:3.4.3", "keepLocally": True}
+    mounts = evaluation.named("memory-container").inputs["volumes"]
+    assert mounts == [{"volumeName": "mcp-test-memory-graph", "containerPath": "/data/graph", "readOnly": False}]
+
+
+def test_secret_env_stays_secret() -> None:
+    c = container()
+    # One secret value makes the whole env list secret in state and previews.
+    assert c["envs"] == REDACTED
+    assert "tok-123" not in repr(build().registrations)

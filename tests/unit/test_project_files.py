@@ -1,0 +1,54 @@
+"""Pulumi.yaml declares exactly the keys the program reads, each typed, described and defaulted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from infra.settings import CONFIG_KEYS, load_settings
+from infra.stack_files import PROJECT_DIR, available_stacks, read_stack_config
+
+
+def project() -> dict[str, object]:
+    document = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
+    assert isinstance(document, dict)
+    return document
+
+
+def test_project_is_a_python_program_with_a_managed_virtualenv() -> None:
+    document = project()
+    assert document["name"] == "mcp-suite"
+    assert document["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}}
+
+
+def test_every_config_key_is_declared_with_type_description_and_default() -> None:
+    config = project()["config"]
+    assert isinstance(config, dict)
+    assert {key.name: key.kind for key in CONFIG_KEYS} == {name: decl["type"] for name, decl in config.items()}
+    for name, declaration in config.items():
+        assert declaration.get("description"), name
+        assert "default" in declaration, name
+
+
+def test_the_three_stacks_exist_and_load() -> None:
+    assert available_stacks() == ["dev", "prod", "staging"]
+    targets = {}
+    for stack in available_stacks():
+        config = read_stack_config(stack)
+        settings = load_settings(stack, config.values, config.secret_keys, placeholder_secrets=True)
+        targets[stack] = (settings.target, settings.protect_stateful_data)
+    assert targets == {"dev": ("docker", False), "staging": ("kubernetes", False), "prod": ("kubernetes", True)}
+
+
+def test_stack_files_hold_no_plaintext_secrets_and_no_passphrase() -> None:
+    for path in Path(PROJECT_DIR).glob("Pulumi.*.yaml"):
+        text = path.read_text().lower()
+        assert "passphrase" not in text, path.name
+        assert "servicesecrets" not in text or "secure:" in text, path.name
+
+
+def test_state_and_passphrase_files_are_ignored() -> None:
+    ignored = (PROJECT_DIR / ".gitignore").read_text().splitlines()
+    assert "/.pulumi-state/" in ignored
+    assert ".venv/" in ignored

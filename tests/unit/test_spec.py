@@ -1,0 +1,51 @@
+"""ServiceSpec rules that every target relies on."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.spec import TIER_RESOURCES, validate_image_reference
+
+DIGEST = "sha256:" + "a" * 64
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "docker.io/supercorp/supergateway:3.4.3",
+        "ghcr.io/org/server:v1.2.0",
+        "localhost:5000/team/server:2026.1",
+        f"ghcr.io/org/server@{DIGEST}",
+        f"ghcr.io/org/server:v1@{DIGEST}",
+    ],
+)
+def test_pinned_images_are_accepted(image: str) -> None:
+    assert validate_image_reference(image) == image
+
+
+@pytest.mark.parametrize(
+    ("image", "reason"),
+    [
+        ("docker.io/mcp/memory:latest", "moving tag 'latest'"),
+        ("docker.io/mcp/memory", "is not pinned"),
+        ("localhost:5000/team/server", "is not pinned"),
+        ("ghcr.io/org/server@sha256:abc", "malformed digest"),
+        ("Upper/Case:1", "not a valid image reference"),
+        ("a:b:c", "not a valid image reference"),
+    ],
+)
+def test_unpinned_or_malformed_images_are_rejected(image: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        validate_image_reference(image)
+
+
+def test_tiers_match_the_design_documents() -> None:
+    table = {
+        tier: (r.cpu_request_k8s, r.cpu_limit_k8s, r.memory_request_k8s, r.memory_limit_k8s)
+        for tier, r in TIER_RESOURCES.items()
+    }
+    assert table == {
+        "small": ("200m", "1000m", "256Mi", "512Mi"),
+        "medium": ("500m", "2000m", "512Mi", "1024Mi"),
+        "large": ("1000m", "4000m", "1024Mi", "2048Mi"),
+    }
