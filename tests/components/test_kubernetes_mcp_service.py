@@ -63,7 +63,12 @@ def test_stateless_service_gets_deployment_autoscaler_and_budget() -> None:
     evaluation = build(STATELESS)
     objects = kinds(evaluation)
     assert sorted(objects) == [
-        "ConfigMap", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Secret", "Service",
+        "ConfigMap",
+        "Deployment",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "Secret",
+        "Service",
     ]
     hpa = objects["HorizontalPodAutoscaler"]["spec"]
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 6)
@@ -81,7 +86,11 @@ def test_children_are_parented_and_named_from_the_component() -> None:
     assert component.parent is None
     children = evaluation.children_of("search")
     assert {c.name for c in children} == {
-        "search-env", "search-secret-env", "search-service", "search-workload", "search-autoscaler",
+        "search-env",
+        "search-secret-env",
+        "search-service",
+        "search-workload",
+        "search-autoscaler",
         "search-disruption-budget",
     }
 

@@ -81,8 +81,10 @@ BAD_CONFIG = [
     ),
     pytest.param(
         {"services": services_with("everything", replica={"min": 1})},
-        ["services.everything.replica: unknown key; remove it (see the documented fields in components/spec.py "
-         "and infra/settings.py)"],
+        [
+            "services.everything.replica: unknown key; remove it (see the documented fields in components/spec.py "
+            "and infra/settings.py)"
+        ],
         id="unknown-service-field",
     ),
     pytest.param(
@@ -171,7 +173,9 @@ def test_nothing_is_registered_when_config_is_bad() -> None:
 
 
 def test_overrides_merge_into_the_catalog_entry() -> None:
-    settings = load_settings("dev", raw_with(serviceOverrides={"everything": {"replicas": {"max": 7}, "tier": "large"}}))
+    settings = load_settings(
+        "dev", raw_with(serviceOverrides={"everything": {"replicas": {"max": 7}, "tier": "large"}})
+    )
     spec = next(s for s in settings.services if s.name == "everything")
     assert (spec.replicas.min, spec.replicas.max, spec.tier) == (1, 7, "large")
     assert spec.bridge is not None  # untouched fields survive the merge
