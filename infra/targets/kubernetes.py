@@ -36,7 +36,7 @@ def compose_kubernetes(settings: Settings) -> None:
         },
         opts=with_provider,
     )
-    namespace_name = namespace.metadata.apply(lambda meta: meta.name or settings.kubernetes.namespace)
+    namespace_name = settings.kubernetes.namespace
     storage = StorageVolumes(
         "storage",
         StorageVolumesArgs(
@@ -46,10 +46,11 @@ def compose_kubernetes(settings: Settings) -> None:
             access_mode=settings.storage.access_mode,
             storage_class=settings.storage.storage_class,
             protect=settings.protect_stateful_data,
+            depends_on=[namespace],
         ),
         opts=with_provider,
     )
-    endpoints: dict[str, pulumi.Output[str]] = {}
+    endpoints: dict[str, str] = {}
     for spec in settings.services:
         service = McpService(
             spec.name,
@@ -58,7 +59,8 @@ def compose_kubernetes(settings: Settings) -> None:
                 namespace=namespace_name,
                 name_prefix=prefix,
                 secret_env=secret_env(settings, spec),
-                depends_on=[storage.claims[mount.volume] for mount in spec.volumes],
+                depends_on=[namespace],
+                workload_depends_on=[storage.claims[mount.volume] for mount in spec.volumes],
             ),
             opts=with_provider,
         )
