@@ -7,16 +7,23 @@ and returns `Settings` or raises `SettingsError` listing every problem at once.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 
-from components.spec import VOLUME_PURPOSES, ServiceSpec, SpecModel, VolumePurpose
+from components.render.koyeb_platform import (
+    APP_NAME_PATTERN,
+    DEFAULT_P95_LATENCY_MS,
+    KoyebInstanceType,
+    KoyebRegion,
+)
+from components.spec import ENV_NAME, VOLUME_PURPOSES, ServiceSpec, SpecModel, Tier, VolumePurpose
 
 PROJECT = "mcp-suite"
 
-Target = Literal["docker", "kubernetes"]
+Target = Literal["docker", "kubernetes", "koyeb"]
 KUBE_QUANTITY = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti)$"
 DNS_LABEL = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 SECRET_PLACEHOLDER = "<placeholder: secret not set in this render>"
@@ -69,6 +76,40 @@ class StorageSettings(SpecModel):
         return data
 
 
+DEFAULT_REGIONS: tuple[KoyebRegion, ...] = ("fra",)
+
+
+class ExternalStore(SpecModel):
+    """Where a stateful service keeps its data when the target offers no volume for it (Koyeb)."""
+
+    description: Annotated[str, Field(min_length=1)]
+    """What and where the store is, for reviewers (for example `managed Postgres, eu, daily backups`)."""
+    url_env: Annotated[str, Field(pattern=ENV_NAME.pattern)]
+    """The service's `env` or `secretEnv` name that points the server at the store."""
+
+
+class KoyebSettings(SpecModel):
+    """Koyeb target: one Koyeb App holding one Koyeb Service per catalog service."""
+
+    app_name: Annotated[str, Field(pattern=APP_NAME_PATTERN)] | None = None
+    """Koyeb App name (3-23 characters, DNS label); unset means `mcp-<stack>`."""
+    regions: Annotated[list[KoyebRegion], Field(min_length=1)] = Field(default_factory=lambda: list(DEFAULT_REGIONS))
+    """Regions every service runs in; the autoscaling bounds apply per region."""
+    instance_types: dict[Tier, KoyebInstanceType] = Field(default_factory=dict)
+    """Instance type per size tier; tiers left out get the smallest Standard type covering the tier's limits."""
+    p95_latency_target_ms: Annotated[int, Field(ge=1, le=60000)] | None = DEFAULT_P95_LATENCY_MS
+    """Autoscale when the p95 response time passes this many milliseconds; null scales on CPU only."""
+    external_stores: dict[str, ExternalStore] = Field(default_factory=dict)
+    """Stateful services whose data lives in an external store, by service name; any other stateful service is
+    refused on Koyeb, which offers no volume for it."""
+
+    @model_validator(mode="after")
+    def _unique_regions(self) -> KoyebSettings:
+        if len(set(self.regions)) != len(self.regions):
+            raise ValueError(f"regions {self.regions} list a region twice")
+        return self
+
+
 class Settings(SpecModel):
     """Everything one stack needs, validated."""
 
@@ -77,16 +118,24 @@ class Settings(SpecModel):
     protect_stateful_data: bool
     """Protect and retain stateful storage on delete (prod)."""
     services: tuple[ServiceSpec, ...]
+    """The catalog with this stack's overrides, minus `disabled_services`, sorted by name."""
+    disabled_services: list[str]
+    """Catalog services this stack leaves out."""
     service_secrets: dict[str, dict[str, SecretStr]]
     """Secret environment values per service, from the `serviceSecrets` config secret."""
     docker: DockerSettings
     kubernetes: KubernetesSettings
     storage: StorageSettings
+    koyeb: KoyebSettings
 
     @property
     def name_prefix(self) -> str:
         """Prefix of names that must be unique on a shared Docker host or cluster."""
         return f"mcp-{self.stack}"
+
+    @property
+    def koyeb_app_name(self) -> str:
+        return self.koyeb.app_name or self.name_prefix
 
     def secret_value(self, service: str, env_name: str) -> str:
         return self.service_secrets[service][env_name].get_secret_value()
@@ -101,7 +150,7 @@ class ConfigKey(SpecModel):
     """Declaration of one project config key; Pulumi.yaml holds the same list (a test keeps them equal)."""
 
     name: str
-    kind: Literal["string", "integer", "boolean", "object"]
+    kind: Literal["string", "integer", "boolean", "array", "object"]
 
 
 CONFIG_KEYS: tuple[ConfigKey, ...] = (
@@ -109,10 +158,12 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(name="protectStatefulData", kind="boolean"),
     ConfigKey(name="services", kind="object"),
     ConfigKey(name="serviceOverrides", kind="object"),
+    ConfigKey(name="disabledServices", kind="array"),
     ConfigKey(name="serviceSecrets", kind="object"),
     ConfigKey(name="docker", kind="object"),
     ConfigKey(name="kubernetes", kind="object"),
     ConfigKey(name="storage", kind="object"),
+    ConfigKey(name="koyeb", kind="object"),
 )
 
 
@@ -156,19 +207,21 @@ def load_settings(
     """
     problems: list[Problem] = []
     values = _decode_keys(raw, problems)
-    services, service_paths = _catalog(values, problems)
+    services, service_paths, disabled = _catalog(values, problems)
     secrets = _service_secrets(
-        values, services, f"{PROJECT}:serviceSecrets" in secret_keys, placeholder_secrets, problems
+        values, services, disabled, f"{PROJECT}:serviceSecrets" in secret_keys, placeholder_secrets, problems
     )
     document = {
         "stack": stack,
         "target": values.get("target"),
         "protectStatefulData": values.get("protectStatefulData"),
         "services": (),
+        "disabledServices": disabled,
         "serviceSecrets": secrets,
         "docker": values.get("docker", {}),
         "kubernetes": values.get("kubernetes", {}),
         "storage": values.get("storage", {}),
+        "koyeb": values.get("koyeb", {}),
     }
     specs: list[ServiceSpec] = []
     for name, body in services.items():
@@ -183,6 +236,10 @@ def load_settings(
         undecodable = {problem.path.split(".")[0] for problem in problems}
         problems += [problem for problem in _problems(error, ()) if problem.path.split(".")[0] not in undecodable]
         settings = None
+    if settings is not None:
+        problems += _external_store_problems(settings.koyeb, services, specs)
+        if settings.target == "koyeb":
+            problems += _koyeb_problems(settings, specs)
     if problems:
         raise SettingsError(stack, _sorted_unique(problems))
     assert settings is not None
@@ -208,7 +265,7 @@ def _decode_keys(raw: Mapping[str, str], problems: list[Problem]) -> dict[str, A
         except json.JSONDecodeError:
             problems.append(Problem(path=key, message=f"expected {declaration.kind}, got {text!r}"))
             continue
-        expected = {"integer": int, "boolean": bool, "object": dict}[declaration.kind]
+        expected = {"integer": int, "boolean": bool, "array": list, "object": dict}[declaration.kind]
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             problems.append(Problem(path=key, message=f"expected {declaration.kind}, got {_show(value)}"))
             continue
@@ -223,8 +280,9 @@ def _decode_keys(raw: Mapping[str, str], problems: list[Problem]) -> dict[str, A
 
 def _catalog(
     values: dict[str, Any], problems: list[Problem]
-) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str, ...]]]:
-    """The catalog with per-stack overrides merged in; remembers where each service came from for messages."""
+) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str, ...]], list[str]]:
+    """The catalog with per-stack overrides merged in and disabled services left out; remembers where each
+    service came from for messages. Returns (services, their config paths, the disabled names)."""
     services: dict[str, dict[str, Any]] = {}
     paths: dict[str, tuple[str, ...]] = {}
     for name, body in values.get("services", {}).items():
@@ -252,14 +310,38 @@ def _catalog(
             continue
         services[name] = _deep_merge(services[name], patch)
         paths[name] = ("services", name)
-    if not services and "services" in values:
+    disabled = _disabled_services(values.get("disabledServices", []), services, problems)
+    if services and disabled and set(services) <= set(disabled):
+        problems.append(
+            Problem(path="disabledServices", message="disables every service; leave at least one service enabled")
+        )
+    for name in disabled:
+        services.pop(name, None)
+    if not services and "services" in values and not disabled:
         problems.append(Problem(path="services", message="the catalog is empty; declare at least one service"))
-    return services, paths
+    return services, paths, disabled
+
+
+def _disabled_services(given: list[Any], services: dict[str, dict[str, Any]], problems: list[Problem]) -> list[str]:
+    disabled: list[str] = []
+    for index, name in enumerate(given):
+        path = f"disabledServices.{index}"
+        if not isinstance(name, str):
+            problems.append(Problem(path=path, message=f"expected a service name, got {_show(name)}"))
+        elif name not in services:
+            known = ", ".join(sorted(services)) or "none"
+            problems.append(Problem(path=path, message=f"no service named '{name}'; known: {known}"))
+        elif name in disabled:
+            problems.append(Problem(path=path, message=f"'{name}' is listed twice"))
+        else:
+            disabled.append(name)
+    return disabled
 
 
 def _service_secrets(
     values: dict[str, Any],
     services: dict[str, dict[str, Any]],
+    disabled: list[str],
     is_secret: bool,
     placeholder_secrets: bool,
     problems: list[Problem],
@@ -275,6 +357,14 @@ def _service_secrets(
         )
     result: dict[str, dict[str, str]] = {}
     for name, entries in given.items():
+        if name in disabled:
+            problems.append(
+                Problem(
+                    path=f"serviceSecrets.{name}",
+                    message=f"'{name}' is in disabledServices; remove its secrets or enable it",
+                )
+            )
+            continue
         if name not in services:
             problems.append(Problem(path=f"serviceSecrets.{name}", message=f"no service named '{name}'"))
             continue
@@ -309,6 +399,75 @@ def _service_secrets(
                         )
                     )
     return result
+
+
+def _external_store_problems(
+    koyeb: KoyebSettings, services: dict[str, dict[str, Any]], specs: list[ServiceSpec]
+) -> list[Problem]:
+    """An external store must belong to an enabled stateful service and be handed to it through its env."""
+    problems: list[Problem] = []
+    by_name = {spec.name: spec for spec in specs}
+    for name, store in koyeb.external_stores.items():
+        path = f"koyeb.externalStores.{name}"
+        spec = by_name.get(name)
+        if name not in services:
+            known = ", ".join(sorted(services)) or "none"
+            problems.append(Problem(path=path, message=f"no enabled service named '{name}'; known: {known}"))
+        elif spec is None:
+            continue
+        elif not spec.stateful:
+            problems.append(Problem(path=path, message=f"'{name}' is not stateful; remove this entry"))
+        elif store.url_env not in spec.env and store.url_env not in spec.secret_env:
+            problems.append(
+                Problem(
+                    path=f"{path}.urlEnv",
+                    message=f"'{store.url_env}' is not in services.{name}.env or secretEnv, so the server would "
+                    "never learn where its store is; declare it there (in secretEnv if it holds credentials)",
+                )
+            )
+    return problems
+
+
+def _koyeb_problems(settings: Settings, specs: list[ServiceSpec]) -> list[Problem]:
+    """What the Koyeb target cannot deploy faithfully, refused before any resource exists."""
+    problems: list[Problem] = []
+    if settings.koyeb.app_name is None and not re.match(APP_NAME_PATTERN, settings.name_prefix):
+        problems.append(
+            Problem(
+                path="koyeb.appName",
+                message=f"the default '{settings.name_prefix}' is not a valid Koyeb app name "
+                "(3-23 lowercase letters, digits and '-'); set koyeb.appName",
+            )
+        )
+    for spec in specs:
+        if spec.stateful and spec.name not in settings.koyeb.external_stores:
+            problems.append(
+                Problem(
+                    path=f"services.{spec.name}",
+                    message="is stateful, and Koyeb offers no volume for its data here: every redeploy or restart "
+                    "would lose it. Map it to an external store with "
+                    f"`koyeb.externalStores.{spec.name}: {{description, urlEnv}}` if the server can use one, "
+                    "or leave it out of this stack with `disabledServices`",
+                )
+            )
+        if spec.bridge is not None and spec.replicas.max > 1:
+            problems.append(
+                Problem(
+                    path=f"services.{spec.name}.replicas",
+                    message=f"max {spec.replicas.max} instances, but the bridge keeps each MCP session in one "
+                    "instance and Koyeb's load balancer has no session affinity: a session's requests would reach "
+                    "instances that do not know it (404, session not found). Set replicas to {min: 1, max: 1} "
+                    "in this stack (each region runs its own instance), or serve it with a session-free HTTP server",
+                )
+            )
+        if "PORT" in spec.env or "PORT" in spec.secret_env:
+            problems.append(
+                Problem(
+                    path=f"services.{spec.name}.env.PORT",
+                    message=f"the Koyeb target sets PORT to the service's port ({spec.port}); remove it",
+                )
+            )
+    return problems
 
 
 def _deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

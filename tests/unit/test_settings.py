@@ -74,8 +74,8 @@ BAD_CONFIG = [
     pytest.param(
         {"colour": "blue"},
         [
-            "colour: unknown key; allowed keys: docker, kubernetes, protectStatefulData, serviceOverrides, "
-            "serviceSecrets, services, storage, target"
+            "colour: unknown key; allowed keys: disabledServices, docker, koyeb, kubernetes, protectStatefulData, "
+            "serviceOverrides, serviceSecrets, services, storage, target"
         ],
         id="unknown-key",
     ),
@@ -89,7 +89,7 @@ BAD_CONFIG = [
     ),
     pytest.param(
         {"target": "swarm"},
-        ["target: Input should be 'docker' or 'kubernetes' (got 'swarm')"],
+        ["target: Input should be 'docker', 'kubernetes' or 'koyeb' (got 'swarm')"],
         id="unknown-target",
     ),
     pytest.param(
