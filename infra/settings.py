@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 
 from components.render.koyeb_platform import (
     APP_NAME_PATTERN,
@@ -103,11 +103,13 @@ class KoyebSettings(SpecModel):
     """Stateful services whose data lives in an external store, by service name; any other stateful service is
     refused on Koyeb, which offers no volume for it."""
 
-    @model_validator(mode="after")
-    def _unique_regions(self) -> KoyebSettings:
-        if len(set(self.regions)) != len(self.regions):
-            raise ValueError(f"regions {self.regions} list a region twice")
-        return self
+    @field_validator("regions")
+    @classmethod
+    def _unique_regions(cls, regions: list[KoyebRegion]) -> list[KoyebRegion]:
+        twice = sorted({region for region in regions if regions.count(region) > 1})
+        if twice:
+            raise ValueError(f"lists {', '.join(twice)} more than once; list each region once")
+        return regions
 
 
 class Settings(SpecModel):
