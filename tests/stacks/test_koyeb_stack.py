@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections import Counter
 from typing import Any
 
@@ -12,7 +14,7 @@ import pytest
 from components.render.koyeb_platform import default_instance_type, secret_name
 from infra.mock_runtime import REDACTED, Evaluation
 from infra.settings import load_settings
-from infra.stack_files import read_stack_config
+from infra.stack_files import PROJECT_DIR, read_stack_config
 from tests.conftest import KOYEB_STACKS, evaluate_stack
 
 STACK = "koyeb"
@@ -132,3 +134,14 @@ def test_regions_and_instance_types_come_from_settings() -> None:
     assert all(d["regions"] == ["sin", "tyo"] for d in rendered.values())
     [app] = evaluation.of_type("koyeb:index/app:App")
     assert app.inputs["name"] == "mcp-koyeb"  # appName unset: mcp-<stack>
+
+
+def test_other_targets_do_not_import_the_koyeb_sdk() -> None:
+    # Every preview pays for what the program imports; only the koyeb target needs pulumi_koyeb.
+    code = (
+        "import sys; from tests.conftest import evaluate_stack; evaluate_stack('staging'); evaluate_stack('dev'); "
+        "print(sorted(name for name in sys.modules if name.startswith('pulumi_koyeb')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
