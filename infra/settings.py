@@ -7,19 +7,13 @@ and returns `Settings` or raises `SettingsError` listing every problem at once.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 
-from components.render.koyeb_platform import (
-    APP_NAME_PATTERN,
-    DEFAULT_P95_LATENCY_MS,
-    KoyebInstanceType,
-    KoyebRegion,
-)
-from components.spec import ENV_NAME, VOLUME_PURPOSES, ServiceSpec, SpecModel, Tier, VolumePurpose
+from components.spec import VOLUME_PURPOSES, ServiceSpec, SpecModel, VolumePurpose
+from infra.koyeb_settings import KoyebSettings, external_store_problems, koyeb_target_problems
 
 PROJECT = "mcp-suite"
 
@@ -74,42 +68,6 @@ class StorageSettings(SpecModel):
         if isinstance(data, dict) and isinstance(data.get("sizes"), dict):
             return {**data, "sizes": {**DEFAULT_VOLUME_SIZES, **data["sizes"]}}
         return data
-
-
-DEFAULT_REGIONS: tuple[KoyebRegion, ...] = ("fra",)
-
-
-class ExternalStore(SpecModel):
-    """Where a stateful service keeps its data when the target offers no volume for it (Koyeb)."""
-
-    description: Annotated[str, Field(min_length=1)]
-    """What and where the store is, for reviewers (for example `managed Postgres, eu, daily backups`)."""
-    url_env: Annotated[str, Field(pattern=ENV_NAME.pattern)]
-    """The service's `env` or `secretEnv` name that points the server at the store."""
-
-
-class KoyebSettings(SpecModel):
-    """Koyeb target: one Koyeb App holding one Koyeb Service per catalog service."""
-
-    app_name: Annotated[str, Field(pattern=APP_NAME_PATTERN)] | None = None
-    """Koyeb App name (3-23 characters, DNS label); unset means `mcp-<stack>`."""
-    regions: Annotated[list[KoyebRegion], Field(min_length=1)] = Field(default_factory=lambda: list(DEFAULT_REGIONS))
-    """Regions every service runs in; the autoscaling bounds apply per region."""
-    instance_types: dict[Tier, KoyebInstanceType] = Field(default_factory=dict)
-    """Instance type per size tier; tiers left out get the smallest Standard type covering the tier's limits."""
-    p95_latency_target_ms: Annotated[int, Field(ge=1, le=60000)] | None = DEFAULT_P95_LATENCY_MS
-    """Autoscale when the p95 response time passes this many milliseconds; null scales on CPU only."""
-    external_stores: dict[str, ExternalStore] = Field(default_factory=dict)
-    """Stateful services whose data lives in an external store, by service name; any other stateful service is
-    refused on Koyeb, which offers no volume for it."""
-
-    @field_validator("regions")
-    @classmethod
-    def _unique_regions(cls, regions: list[KoyebRegion]) -> list[KoyebRegion]:
-        twice = sorted({region for region in regions if regions.count(region) > 1})
-        if twice:
-            raise ValueError(f"lists {', '.join(twice)} more than once; list each region once")
-        return regions
 
 
 class Settings(SpecModel):
@@ -239,9 +197,10 @@ def load_settings(
         problems += [problem for problem in _problems(error, ()) if problem.path.split(".")[0] not in undecodable]
         settings = None
     if settings is not None:
-        problems += _external_store_problems(settings.koyeb, services, specs)
+        found = external_store_problems(settings.koyeb, sorted(services), specs)
         if settings.target == "koyeb":
-            problems += _koyeb_problems(settings, specs)
+            found += koyeb_target_problems(settings.koyeb, settings.koyeb_app_name, specs)
+        problems += [Problem(path=path, message=message) for path, message in found]
     if problems:
         raise SettingsError(stack, _sorted_unique(problems))
     assert settings is not None
@@ -401,75 +360,6 @@ def _service_secrets(
                         )
                     )
     return result
-
-
-def _external_store_problems(
-    koyeb: KoyebSettings, services: dict[str, dict[str, Any]], specs: list[ServiceSpec]
-) -> list[Problem]:
-    """An external store must belong to an enabled stateful service and be handed to it through its env."""
-    problems: list[Problem] = []
-    by_name = {spec.name: spec for spec in specs}
-    for name, store in koyeb.external_stores.items():
-        path = f"koyeb.externalStores.{name}"
-        spec = by_name.get(name)
-        if name not in services:
-            known = ", ".join(sorted(services)) or "none"
-            problems.append(Problem(path=path, message=f"no enabled service named '{name}'; known: {known}"))
-        elif spec is None:
-            continue
-        elif not spec.stateful:
-            problems.append(Problem(path=path, message=f"'{name}' is not stateful; remove this entry"))
-        elif store.url_env not in spec.env and store.url_env not in spec.secret_env:
-            problems.append(
-                Problem(
-                    path=f"{path}.urlEnv",
-                    message=f"'{store.url_env}' is not in services.{name}.env or secretEnv, so the server would "
-                    "never learn where its store is; declare it there (in secretEnv if it holds credentials)",
-                )
-            )
-    return problems
-
-
-def _koyeb_problems(settings: Settings, specs: list[ServiceSpec]) -> list[Problem]:
-    """What the Koyeb target cannot deploy faithfully, refused before any resource exists."""
-    problems: list[Problem] = []
-    if settings.koyeb.app_name is None and not re.match(APP_NAME_PATTERN, settings.name_prefix):
-        problems.append(
-            Problem(
-                path="koyeb.appName",
-                message=f"the default '{settings.name_prefix}' is not a valid Koyeb app name "
-                "(3-23 lowercase letters, digits and '-'); set koyeb.appName",
-            )
-        )
-    for spec in specs:
-        if spec.stateful and spec.name not in settings.koyeb.external_stores:
-            problems.append(
-                Problem(
-                    path=f"services.{spec.name}",
-                    message="is stateful, and Koyeb offers no volume for its data here: every redeploy or restart "
-                    "would lose it. Map it to an external store with "
-                    f"`koyeb.externalStores.{spec.name}: {{description, urlEnv}}` if the server can use one, "
-                    "or leave it out of this stack with `disabledServices`",
-                )
-            )
-        if spec.bridge is not None and spec.replicas.max > 1:
-            problems.append(
-                Problem(
-                    path=f"services.{spec.name}.replicas",
-                    message=f"max {spec.replicas.max} instances, but the bridge keeps each MCP session in one "
-                    "instance and Koyeb's load balancer has no session affinity: a session's requests would reach "
-                    "instances that do not know it (404, session not found). Set replicas to {min: 1, max: 1} "
-                    "in this stack (each region runs its own instance), or serve it with a session-free HTTP server",
-                )
-            )
-        if "PORT" in spec.env or "PORT" in spec.secret_env:
-            problems.append(
-                Problem(
-                    path=f"services.{spec.name}.env.PORT",
-                    message=f"the Koyeb target sets PORT to the service's port ({spec.port}); remove it",
-                )
-            )
-    return problems
 
 
 def _deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

@@ -145,3 +145,20 @@ def test_other_targets_do_not_import_the_koyeb_sdk() -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_a_session_free_http_server_takes_the_baseline_of_two_and_autoscales() -> None:
+    services = catalog()
+    services["search"] = {
+        "image": "ghcr.io/example/search-mcp:1.4.2",
+        "transport": "streamable-http",
+        "port": 8080,
+        "healthPath": "/health",
+        "replicas": {"min": 2, "max": 6},
+    }
+    [scaling] = definitions(evaluate_stack(STACK, overrides={"services": services}))["search"]["scalings"]
+    assert scaling == {
+        "min": 2,
+        "max": 6,
+        "targets": [{"averageCpus": [{"value": 70}]}, {"requestResponseTimes": [{"value": 500}]}],
+    }
