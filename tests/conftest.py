@@ -22,6 +22,8 @@ from infra.stack_files import read_stack_config
 
 STACKS = ("dev", "staging", "prod")
 KUBERNETES_STACKS = ("staging", "prod")
+KOYEB_STACKS = ("koyeb",)
+"""Optional stacks: the same catalog on other targets (docs/koyeb.md); not part of STACKS' shared assertions."""
 
 
 def require_tool(name: str) -> str:
