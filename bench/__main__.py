@@ -35,7 +35,7 @@ def measure(size: int, side: str, records: Path) -> dict[str, Any]:
 def suite_wall_time() -> float:
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--ignore=tests/bench"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=ROOT,
         capture_output=True,
         text=True,
