@@ -62,6 +62,16 @@ def test_actionlint_rejects_a_workflow_with_a_mistake(tmp_path: Path) -> None:
     assert 'input "edit-pr-coment" is not defined in action "pulumi/actions@v7"' in result.stdout
 
 
+@pytest.mark.parametrize(
+    "path", sorted(PROJECT_DIR.glob(".github/actions/*/action.yml")), ids=lambda path: path.parent.name
+)
+def test_local_actions_pin_the_actions_they_use(path: Path) -> None:
+    steps = yaml.safe_load(path.read_text())["runs"]["steps"]
+    uses = [step["uses"] for step in steps if "uses" in step]
+    assert uses
+    assert all(PINNED_ACTION.match(action) for action in uses), uses
+
+
 def test_ci_runs_the_same_commands_as_the_ci_script() -> None:
     runs = [step.get("run", "") for step in workflow("ci.yml")["jobs"]["test"]["steps"]]
     assert any(run.endswith("bash .ci/run") for run in runs)

@@ -19,7 +19,10 @@ import yaml
 
 from infra.stack_files import PROJECT_DIR
 
+# A fixed identity, and no user or system git config (signing, hooks, default branch) to get in the way.
 GIT_IDENTITY = {
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
     "GIT_AUTHOR_NAME": "test",
     "GIT_AUTHOR_EMAIL": "test@example.invalid",
     "GIT_COMMITTER_NAME": "test",
