@@ -1,36 +1,87 @@
-"""Command-line tools: `python -m infra render --stack <name> --out <dir>`."""
+"""Command-line tools: `python -m infra render --stack <name> --out <dir>` and
+`python -m infra diff --stack <name> --base <git ref> [--markdown]`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import Any, NoReturn
 
 import pulumi
 
 from infra.stack_files import StackFileError, available_stacks
 
+# `diff` exit codes, for CI: nothing would change, something would, or the diff could not be computed.
+DIFF_NO_CHANGES, DIFF_ERROR, DIFF_CHANGES = 0, 1, 2
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage errors exit with `usage_error_code`: for `diff`, argparse's usual 2 would read as "changes"."""
+
+    def __init__(self, *args: Any, usage_error_code: int = 2, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.usage_error_code = usage_error_code
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(self.usage_error_code, f"{self.prog}: error: {message}\n")
+
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra", description="mcp-suite command-line tools")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = Parser(prog="python -m infra", description="mcp-suite command-line tools")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    stacks = ", ".join(available_stacks())
     render_parser = commands.add_parser(
         "render", help="evaluate a stack under Pulumi's mocks and write its resources and Kubernetes manifests"
     )
-    render_parser.add_argument("--stack", required=True, help=f"stack name ({', '.join(available_stacks())})")
+    render_parser.add_argument("--stack", required=True, help=f"stack name ({stacks})")
     render_parser.add_argument("--out", required=True, type=Path, help="output directory (replaced if it exists)")
+    diff_parser = commands.add_parser(
+        "diff",
+        usage_error_code=DIFF_ERROR,
+        help="what the working tree would change in a stack compared with a git ref, without credentials",
+        description=(
+            "Render the stack at the base ref and in the working tree and print the resources added, removed and "
+            "changed. Exit code 0: no changes; 2: changes; 1: the diff could not be computed."
+        ),
+    )
+    diff_parser.add_argument(
+        "--stack", required=True, action="append", help=f"stack name ({stacks}); repeat for several stacks"
+    )
+    diff_parser.add_argument("--base", required=True, help="git ref to compare with, e.g. origin/main")
+    diff_parser.add_argument("--markdown", action="store_true", help="print Markdown for a pull-request comment")
     args = parser.parse_args(argv)
+    if args.command == "diff":
+        return diff_command(args.stack, args.base, markdown=args.markdown)
+    return render_command(args.stack, args.out)
 
+
+def render_command(stack: str, out: Path) -> int:
     from infra.render import render_stack, summary, write_render
 
     try:
-        evaluation = render_stack(args.stack)
+        evaluation = render_stack(stack)
     except (StackFileError, pulumi.RunError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    counts = write_render(evaluation, args.out)
-    print(summary(args.stack, counts, args.out))
+    counts = write_render(evaluation, out)
+    print(summary(stack, counts, out))
     return 0
+
+
+def diff_command(stacks: list[str], base_ref: str, *, markdown: bool) -> int:
+    from infra.diff import format_markdown, format_text
+    from infra.git_render import DiffError, diff_stacks
+    from infra.stack_files import PROJECT_DIR
+
+    try:
+        base, diffs = diff_stacks(PROJECT_DIR, list(dict.fromkeys(stacks)), base_ref)
+    except DiffError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return DIFF_ERROR
+    print((format_markdown if markdown else format_text)(diffs, base.label), end="")
+    return DIFF_CHANGES if any(diff.has_changes for diff in diffs) else DIFF_NO_CHANGES
 
 
 if __name__ == "__main__":
