@@ -162,7 +162,7 @@ def test_a_base_without_the_render_command_is_an_error_saying_so(checkout: Path)
         ),
         (
             ("--stack", "qa", "--base", "main"),
-            "known stacks: dev, prod, staging",
+            "known stacks: dev, koyeb, prod, staging",
         ),
         (("--stack", "staging"), "error: the following arguments are required: --base"),
     ],
