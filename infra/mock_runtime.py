@@ -50,6 +50,8 @@ class Registration:
 # Provider outputs that the program reads and the engine would compute; everything else echoes inputs.
 COMPUTED_OUTPUTS: dict[str, Callable[[MockResourceArgs], dict[str, Any]]] = {
     "docker:index/remoteImage:RemoteImage": lambda args: {"imageId": f"sha256:{'0' * 64}", "repoDigest": ""},
+    "tls:index/privateKey:PrivateKey": lambda args: {"privateKeyPem": "<mock private key PEM>"},
+    "tls:index/selfSignedCert:SelfSignedCert": lambda args: {"certPem": "<mock certificate PEM>"},
 }
 
 
