@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
@@ -25,8 +26,12 @@ KUBERNETES_STACKS = ("staging", "prod")
 
 
 def require_tool(name: str) -> str:
-    """Path of an external tool; in CI a missing tool fails the run, elsewhere the test is skipped."""
-    path = shutil.which(name)
+    """Path of an external tool; in CI a missing tool fails the run, elsewhere the test is skipped.
+
+    Tools locked in requirements-dev.txt (such as traefik) live next to the interpreter, even off PATH.
+    """
+    beside_interpreter = Path(sys.executable).parent / name
+    path = str(beside_interpreter) if beside_interpreter.is_file() else shutil.which(name)
     if path is None:
         message = f"{name} is not installed (CI installs it in .ci/run)"
         if os.environ.get("CI") == "true":
