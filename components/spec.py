@@ -14,6 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 SERVICE_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")
+RESERVED_SERVICE_NAMES = {
+    "certificate": "the Ingress that holds the TLS certificate",
+    "default-deny": "the namespace's default-deny NetworkPolicy",
+    "gateway": "the Docker gateway container",
+}
+"""Names the suite's own objects take next to the services' objects of the same kind."""
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 REPOSITORY = re.compile(
     r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
@@ -206,6 +212,8 @@ class ServiceSpec(SpecModel):
                 f"'{value}' is not a valid service name; use 1-32 lowercase letters, digits and '-', "
                 "starting with a letter"
             )
+        if value in RESERVED_SERVICE_NAMES:
+            raise ValueError(f"'{value}' is reserved for {RESERVED_SERVICE_NAMES[value]}; choose another name")
         return value
 
     @field_validator("image")

@@ -147,6 +147,11 @@ BAD_CONFIG = [
         id="unknown-caller",
     ),
     pytest.param(
+        {"services": {**services_with("memory"), "gateway": services_with("memory")["everything"]}},
+        ["services.gateway.name: 'gateway' is reserved for the Docker gateway container; choose another name"],
+        id="reserved-name",
+    ),
+    pytest.param(
         {"serviceOverrides": {"memory": {"callers": ["memory"]}}},
         ["services.memory: a service does not list itself in `callers`"],
         id="self-caller",
