@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,7 +18,6 @@ TRAEFIK_IMAGE = "docker.io/library/traefik:v3.6.25"
 """Traefik v3.6 patch release; the tag is pinned in public deployments (see docs/network.md)."""
 TRAEFIK_UID = 65532
 """Unprivileged user Traefik runs as; it binds only ports above 1024."""
-OWNER = str(TRAEFIK_UID)
 CERTIFICATE_HOURS = 24 * 365
 RENEW_HOURS_BEFORE_EXPIRY = 24 * 30
 
@@ -57,7 +57,12 @@ class GatewayArgs:
 
 
 class Gateway(pulumi.ComponentResource):
-    """Traefik container (non-root, read-only, no capabilities) with its configuration and certificate."""
+    """Traefik container (non-root, read-only, no capabilities) with its configuration and certificate.
+
+    Docker refuses uploads into a container with a read-only root filesystem (the provider extracts them at `/`),
+    so a never-started writer container receives the files into the configuration volume, which Traefik
+    mounts read-only. A hash of the files labels Traefik, so a change restarts it on the new configuration.
+    """
 
     url: pulumi.Output[str]
     """Base URL of the gateway on the host."""
@@ -67,18 +72,27 @@ class Gateway(pulumi.ComponentResource):
     def __init__(self, name: str, args: GatewayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:docker:Gateway", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        # Fixed container names: a replacement must remove the old container before creating the new one.
+        replaced_in_place = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
         image = docker.RemoteImage(f"{name}-image", name=TRAEFIK_IMAGE, keep_locally=True, opts=child)
-        # Docker uploads files only into volumes of a read-only container, so the configuration lives in one.
+        labels: list[docker.ContainerLabelArgsDict] = [
+            {"label": "app.kubernetes.io/component", "value": "gateway"},
+            {"label": "mcp-suite/stack", "value": args.stack},
+        ]
         config = docker.Volume(
             f"{name}-config",
             name=f"{args.container_name}-config",
             labels=[{"label": "mcp-suite/stack", "value": args.stack}],
             opts=child,
         )
+        static_text = render.to_yaml(render.static_config(args.stream_timeout_seconds))
+        dynamic_text = render.to_yaml(render.dynamic_config(args.services))
+        # Only Traefik mounts this volume, so the files are readable by its user whatever owner Docker gives them.
         uploads: list[docker.ContainerUploadArgsDict] = [
-            {"file": render.STATIC_FILE, "content": render.to_yaml(render.static_config(args.stream_timeout_seconds))},
-            {"file": render.DYNAMIC_FILE, "content": render.to_yaml(render.dynamic_config(args.services))},
+            {"file": render.STATIC_FILE, "content": static_text, "permissions": "0444"},
+            {"file": render.DYNAMIC_FILE, "content": dynamic_text, "permissions": "0444"},
         ]
+        certificate_identity: pulumi.Input[str]
         if args.certificate is None:
             key = tls.PrivateKey(f"{name}-key", algorithm="ECDSA", ecdsa_curve="P256", opts=child)
             certificate = tls.SelfSignedCert(
@@ -93,43 +107,43 @@ class Gateway(pulumi.ComponentResource):
                 opts=child,
             )
             self.certificate_pem = certificate.cert_pem
+            certificate_identity = certificate.cert_pem
             uploads += [
-                {
-                    "file": render.CERTIFICATE_FILE,
-                    "content": certificate.cert_pem,
-                    "permissions": "0444",
-                    "owner": OWNER,
-                    "group": OWNER,
-                },
-                {
-                    "file": render.KEY_FILE,
-                    "content": pulumi.Output.secret(key.private_key_pem),
-                    "permissions": "0400",
-                    "owner": OWNER,
-                    "group": OWNER,
-                },
+                {"file": render.CERTIFICATE_FILE, "content": certificate.cert_pem, "permissions": "0444"},
+                {"file": render.KEY_FILE, "content": pulumi.Output.secret(key.private_key_pem), "permissions": "0444"},
             ]
         else:
             provided = args.certificate
             self.certificate_pem = pulumi.Output.from_input("")
+            certificate_identity = provided.certificate_sha256 + provided.key_sha256
             uploads += [
                 {
                     "file": render.CERTIFICATE_FILE,
                     "source": provided.certificate_file,
                     "source_hash": provided.certificate_sha256,
                     "permissions": "0444",
-                    "owner": OWNER,
-                    "group": OWNER,
                 },
                 {
                     "file": render.KEY_FILE,
                     "source": provided.key_file,
                     "source_hash": provided.key_sha256,
-                    "permissions": "0400",
-                    "owner": OWNER,
-                    "group": OWNER,
+                    "permissions": "0444",
                 },
             ]
+        writer = docker.Container(
+            f"{name}-config-writer",
+            name=f"{args.container_name}-config",
+            image=image.image_id,
+            start=False,
+            must_run=False,
+            labels=labels,
+            volumes=[{"volume_name": config.name, "container_path": render.CONFIG_DIR}],
+            uploads=uploads,
+            opts=replaced_in_place,
+        )
+        config_hash = pulumi.Output.all(static_text, dynamic_text, certificate_identity).apply(
+            lambda parts: hashlib.sha256("\n".join(parts).encode()).hexdigest()
+        )
         docker.Container(
             f"{name}-container",
             name=args.container_name,
@@ -152,17 +166,13 @@ class Gateway(pulumi.ComponentResource):
             },
             log_driver="json-file",
             log_opts=docker_container.LOG_OPTIONS,
-            labels=[
-                {"label": "app.kubernetes.io/component", "value": "gateway"},
-                {"label": "mcp-suite/stack", "value": args.stack},
-            ],
+            labels=[*labels, {"label": "mcp-suite/config-sha256", "value": config_hash}],
             networks_advanced=[{"name": args.internal_network}, {"name": args.gateway_network}],
             ports=[{"internal": render.HTTPS_PORT, "external": args.port, "ip": args.address, "protocol": "tcp"}],
-            volumes=[{"volume_name": config.name, "container_path": render.CONFIG_DIR}],
-            uploads=uploads,
+            volumes=[{"volume_name": config.name, "container_path": render.CONFIG_DIR, "read_only": True}],
             wait=True,
             wait_timeout=60,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True, depends_on=[writer]),
         )
         host = f"[{args.address}]" if ":" in args.address else args.address
         self.url = pulumi.Output.from_input(f"https://{host}:{args.port}")

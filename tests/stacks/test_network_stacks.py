@@ -18,7 +18,8 @@ def test_dev_serves_provided_certificate_files_and_tracks_their_content(tmp_path
     gateway = {"gateway": {"certificateFile": str(certificate), "keyFile": str(key), "port": 9443}}
     evaluation = evaluate_stack("dev", overrides={"network": gateway})
     container = evaluation.named("gateway-container").inputs
-    uploads = {upload["file"]: upload for upload in container["uploads"]}
+    writer = evaluation.named("gateway-config-writer").inputs
+    uploads = {upload["file"]: upload for upload in writer["uploads"]}
     assert uploads["/etc/traefik/key.pem"]["sourceHash"] == hashlib.sha256(b"key").hexdigest()
     assert uploads["/etc/traefik/certificate.pem"]["source"] == str(certificate)
     assert container["ports"][0]["external"] == 9443

@@ -25,8 +25,8 @@ def test_stack_evaluates_in_preview_and_update(stack: str, preview: bool) -> Non
 def test_dev_is_local_docker_only() -> None:
     evaluation = evaluate_stack("dev")
     counts = Counter(e.type for e in evaluation.registrations)
-    # One container per service, plus the gateway.
-    assert counts["docker:index/container:Container"] == len(CATALOG) + 1
+    # One container per service, plus the gateway and its configuration writer.
+    assert counts["docker:index/container:Container"] == len(CATALOG) + 2
     assert counts["docker:index/remoteImage:RemoteImage"] == len(CATALOG) + 1
     assert not any(t.startswith("kubernetes:") for t in counts)
     internal = evaluation.named("internal-network").inputs
@@ -40,7 +40,7 @@ def test_dev_gateway_is_the_single_published_entry() -> None:
         for e in evaluation.of_type("docker:index/container:Container")
     }
     assert published.pop("gateway-container") == [("127.0.0.1", 8443)]
-    assert published == {f"{name}-container": [] for name in CATALOG}
+    assert published == {"gateway-config-writer": [], **{f"{name}-container": [] for name in CATALOG}}
     # Every default server fetches its npm package at start, so each is on the egress network as well.
     for name in CATALOG:
         networks = [n["name"] for n in evaluation.named(f"{name}-container").inputs["networksAdvanced"]]
