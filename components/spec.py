@@ -6,6 +6,7 @@ Docker, Kubernetes, monitoring, network policy and the edge all derive from it.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated, Literal
 
@@ -13,12 +14,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 SERVICE_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")
+RESERVED_SERVICE_NAMES = {
+    "certificate": "the Ingress that holds the TLS certificate",
+    "default-deny": "the namespace's default-deny NetworkPolicy",
+    "gateway": "the Docker gateway container",
+}
+"""Names the suite's own objects take next to the services' objects of the same kind."""
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 REPOSITORY = re.compile(
     r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
 )
 TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 
 
 class SpecModel(BaseModel):
@@ -108,6 +116,54 @@ class Bridge(SpecModel):
     """Command line of the stdio server, run by the bridge inside the container."""
 
 
+class EgressRule(SpecModel):
+    """One destination outside the suite a service may open connections to; nothing else is reachable.
+
+    Exactly one of `host` or `cidr`. How a host name is enforced depends on the target (docs/network.md):
+    Kubernetes NetworkPolicy cannot match names, so a `host` rule opens the public internet (every address
+    outside the private, shared, loopback and link-local ranges) on its ports only.
+    """
+
+    host: str | None = None
+    """DNS name, for example `registry.npmjs.org`."""
+    cidr: str | None = None
+    """Network in CIDR notation, for example `10.0.0.0/8` (a private range reaches whatever lives there)."""
+    ports: Annotated[list[Annotated[int, Field(ge=1, le=65535)]], Field(min_length=1)]
+    """Destination ports."""
+    protocol: Literal["TCP", "UDP"] = "TCP"
+    """Transport protocol of the ports."""
+
+    @field_validator("host")
+    @classmethod
+    def _host_name(cls, value: str | None) -> str | None:
+        return None if value is None else validate_host_name(value)
+
+    @field_validator("cidr")
+    @classmethod
+    def _network(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            network = ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ValueError(f"'{value}' is not a CIDR network; write it as 10.0.0.0/8 or 2001:db8::/32") from None
+        if str(network) != value:
+            raise ValueError(f"'{value}' is not a network address; write {network}")
+        return value
+
+    @model_validator(mode="after")
+    def _host_or_cidr(self) -> EgressRule:
+        if (self.host is None) == (self.cidr is None):
+            raise ValueError("set exactly one of `host` or `cidr`")
+        if len(set(self.ports)) != len(self.ports):
+            raise ValueError(f"ports {self.ports} repeat a port")
+        return self
+
+    @property
+    def destination(self) -> str:
+        return self.host or str(self.cidr)
+
+
 class ServiceSpec(SpecModel):
     """One MCP server of the catalog."""
 
@@ -143,6 +199,10 @@ class ServiceSpec(SpecModel):
     """Suite volumes mounted into the container."""
     replicas: Replicas = Field(default_factory=Replicas)
     """Replica bounds."""
+    egress: list[EgressRule] = Field(default_factory=list)
+    """Destinations outside the suite the service needs; none means it reaches only DNS and services it calls."""
+    callers: list[str] = Field(default_factory=list)
+    """Names of the catalog's services allowed to call this one (besides the gateway and monitoring)."""
 
     @field_validator("name")
     @classmethod
@@ -152,6 +212,8 @@ class ServiceSpec(SpecModel):
                 f"'{value}' is not a valid service name; use 1-32 lowercase letters, digits and '-', "
                 "starting with a letter"
             )
+        if value in RESERVED_SERVICE_NAMES:
+            raise ValueError(f"'{value}' is reserved for {RESERVED_SERVICE_NAMES[value]}; choose another name")
         return value
 
     @field_validator("image")
@@ -194,6 +256,10 @@ class ServiceSpec(SpecModel):
         overlap = set(self.env) & set(self.secret_env)
         if overlap:
             problems.append(f"{sorted(overlap)} declared in both env and secretEnv")
+        if self.name in self.callers:
+            problems.append("a service does not list itself in `callers`")
+        if len(set(self.callers)) != len(self.callers):
+            problems.append("`callers` repeats a service")
         paths = [mount.mount_path for mount in self.volumes]
         if len(set(paths)) != len(paths):
             problems.append("two volumes are mounted at the same path")
@@ -210,6 +276,11 @@ class ServiceSpec(SpecModel):
         """Stateless services get an autoscaler and a disruption budget."""
         return not self.stateful
 
+    @property
+    def multi_replica(self) -> bool:
+        """More than one pod may serve it, so a session must be pinned to one of them."""
+        return self.replicas.max > 1
+
 
 def split_image_reference(value: str) -> tuple[str, str | None, str | None]:
     """Split `registry/repository[:tag][@digest]` into its parts; raise ValueError if malformed."""
@@ -223,6 +294,13 @@ def split_image_reference(value: str) -> tuple[str, str | None, str | None]:
     if digest and not DIGEST.match(digest):
         raise ValueError(f"'{value}' has a malformed digest; expected @sha256: and 64 hex digits")
     return repository, tag, digest or None
+
+
+def validate_host_name(value: str) -> str:
+    """Return `value` if it is a lowercase DNS name of at most 253 characters."""
+    if len(value) > 253 or not HOST_NAME.match(value):
+        raise ValueError(f"'{value}' is not a host name; use a lowercase DNS name such as registry.npmjs.org")
+    return value
 
 
 def validate_image_reference(value: str) -> str:

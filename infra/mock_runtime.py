@@ -54,6 +54,8 @@ COMPUTED_OUTPUTS: dict[str, Callable[[MockResourceArgs], dict[str, Any]]] = {
     "koyeb:index/app:App": lambda args: {
         "domains": [{"name": f"{args.inputs['name']}-mock-org.koyeb.app", "type": "AUTOASSIGNED"}]
     },
+    "tls:index/privateKey:PrivateKey": lambda args: {"privateKeyPem": "<mock private key PEM>"},
+    "tls:index/selfSignedCert:SelfSignedCert": lambda args: {"certPem": "<mock certificate PEM>"},
 }
 
 

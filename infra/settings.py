@@ -10,9 +10,9 @@ import json
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import AfterValidator, Field, SecretStr, ValidationError, model_validator
 
-from components.spec import VOLUME_PURPOSES, ServiceSpec, SpecModel, VolumePurpose
+from components.spec import VOLUME_PURPOSES, ServiceSpec, SpecModel, VolumePurpose, validate_host_name
 from infra.koyeb_settings import KoyebSettings, external_store_problems, koyeb_target_problems
 
 PROJECT = "mcp-suite"
@@ -35,10 +35,6 @@ class DockerSettings(SpecModel):
 
     host: str | None = None
     """Docker daemon address; unset means the provider's default (DOCKER_HOST or the local socket)."""
-    publish_address: Literal["127.0.0.1", "::1"] = "127.0.0.1"
-    """Loopback address that host ports are published on; nothing is published beyond the machine."""
-    host_port_base: Annotated[int, Field(ge=1024, le=65000)] = 18000
-    """First host port; services get consecutive ports in catalog name order."""
 
 
 class KubernetesSettings(SpecModel):
@@ -48,6 +44,92 @@ class KubernetesSettings(SpecModel):
     """kubeconfig context; unset means the ambient kubeconfig's current context."""
     namespace: Annotated[str, Field(pattern=DNS_LABEL)] = "mcp-suite"
     """Namespace that holds the suite; labelled to enforce the restricted Pod Security level."""
+
+
+HostName = Annotated[str, AfterValidator(validate_host_name)]
+LabelMap = Annotated[dict[str, str], Field(min_length=1)]
+
+
+class PodSelection(SpecModel):
+    """Pods of another namespace, chosen by the namespace's name and the pods' labels."""
+
+    namespace: Annotated[str, Field(pattern=DNS_LABEL)]
+    """Namespace name (matched on its `kubernetes.io/metadata.name` label)."""
+    pod_labels: LabelMap
+    """Labels the pods carry."""
+
+
+class IngressTls(SpecModel):
+    """Certificate of the ingress host: issued by cert-manager, or a TLS Secret you provide."""
+
+    cluster_issuer: str | None = None
+    """cert-manager ClusterIssuer that issues the certificate into `secretName`; unset means you provide the Secret."""
+    secret_name: Annotated[str, Field(pattern=DNS_LABEL)] | None = None
+    """TLS Secret in the suite's namespace; defaults to `mcp-<stack>-ingress-tls`."""
+
+
+class GatewaySettings(SpecModel):
+    """The Docker target's single entry: Traefik, terminating TLS on a loopback port."""
+
+    address: Literal["127.0.0.1", "::1"] = "127.0.0.1"
+    """Loopback address the gateway is published on; nothing is reachable beyond the machine."""
+    port: Annotated[int, Field(ge=1024, le=65535)] = 8443
+    """Host port of the gateway (HTTPS)."""
+    hostname: HostName = "localhost"
+    """Name on the self-signed development certificate (the loopback address is always on it)."""
+    certificate_file: str | None = None
+    """PEM certificate (chain) to serve instead of the self-signed one; needs `keyFile`."""
+    key_file: str | None = None
+    """PEM private key of `certificateFile`; read at deploy time, never stored in config."""
+
+    @model_validator(mode="after")
+    def _both_files_or_neither(self) -> GatewaySettings:
+        if (self.certificate_file is None) != (self.key_file is None):
+            raise ValueError("set both `certificateFile` and `keyFile`, or neither for a self-signed certificate")
+        return self
+
+
+class NetworkSettings(SpecModel):
+    """Gateway, TLS and network isolation; see docs/network.md."""
+
+    ingress_class: Annotated[str, Field(pattern=DNS_LABEL)] = "nginx"
+    """IngressClass of the ingress controller (ingress-nginx installs `nginx`); the annotations are ingress-nginx's."""
+    ingress_host: HostName | None = None
+    """Public hostname the Ingress serves (the edge's origin); required on Kubernetes."""
+    tls: IngressTls = Field(default_factory=IngressTls)
+    """Certificate of `ingressHost`."""
+    body_limit: Annotated[str, Field(pattern=r"^[1-9][0-9]*[kmg]?$")] = "8m"
+    """Largest request body the ingress accepts (nginx size: 512k, 8m, 1g)."""
+    stream_timeout_seconds: Annotated[int, Field(ge=60, le=86400)] = 3600
+    """How long a quiet stream (SSE) stays open through the ingress and the gateway."""
+    ingress_controller: PodSelection = Field(
+        default_factory=lambda: PodSelection(
+            namespace="ingress-nginx", pod_labels={"app.kubernetes.io/name": "ingress-nginx"}
+        )
+    )
+    """Pods of the ingress controller, the only entry from outside the cluster."""
+    monitoring_namespace: Annotated[str, Field(pattern=DNS_LABEL)] = "monitoring"
+    """Namespace of Prometheus and the blackbox exporter."""
+    prometheus_pod_labels: LabelMap = Field(default_factory=lambda: {"app.kubernetes.io/name": "prometheus"})
+    """Labels of the Prometheus pods that scrape the services."""
+    blackbox_exporter_pod_labels: LabelMap = Field(
+        default_factory=lambda: {"app.kubernetes.io/name": "prometheus-blackbox-exporter"}
+    )
+    """Labels of the blackbox exporter pods that probe the health paths."""
+    cluster_dns: PodSelection = Field(
+        default_factory=lambda: PodSelection(namespace="kube-system", pod_labels={"k8s-app": "kube-dns"})
+    )
+    """Pods of the cluster DNS, the one destination every service may reach."""
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    """Docker target's gateway."""
+
+    @property
+    def prometheus(self) -> PodSelection:
+        return PodSelection(namespace=self.monitoring_namespace, pod_labels=self.prometheus_pod_labels)
+
+    @property
+    def blackbox_exporter(self) -> PodSelection:
+        return PodSelection(namespace=self.monitoring_namespace, pod_labels=self.blackbox_exporter_pod_labels)
 
 
 class StorageSettings(SpecModel):
@@ -87,6 +169,7 @@ class Settings(SpecModel):
     kubernetes: KubernetesSettings
     storage: StorageSettings
     koyeb: KoyebSettings
+    network: NetworkSettings
 
     @property
     def name_prefix(self) -> str:
@@ -96,6 +179,10 @@ class Settings(SpecModel):
     @property
     def koyeb_app_name(self) -> str:
         return self.koyeb.app_name or self.name_prefix
+
+    @property
+    def ingress_tls_secret(self) -> str:
+        return self.network.tls.secret_name or f"{self.name_prefix}-ingress-tls"
 
     def secret_value(self, service: str, env_name: str) -> str:
         return self.service_secrets[service][env_name].get_secret_value()
@@ -124,6 +211,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(name="kubernetes", kind="object"),
     ConfigKey(name="storage", kind="object"),
     ConfigKey(name="koyeb", kind="object"),
+    ConfigKey(name="network", kind="object"),
 )
 
 
@@ -182,6 +270,7 @@ def load_settings(
         "kubernetes": values.get("kubernetes", {}),
         "storage": values.get("storage", {}),
         "koyeb": values.get("koyeb", {}),
+        "network": values.get("network", {}),
     }
     specs: list[ServiceSpec] = []
     for name, body in services.items():
@@ -201,6 +290,15 @@ def load_settings(
         if settings.target == "koyeb":
             found += koyeb_target_problems(settings.koyeb, settings.koyeb_app_name, specs)
         problems += [Problem(path=path, message=message) for path, message in found]
+    problems += _caller_problems(specs, service_paths)
+    if settings is not None and settings.target == "kubernetes" and settings.network.ingress_host is None:
+        problems.append(
+            Problem(
+                path="network.ingressHost",
+                message="required for the kubernetes target: the public hostname the Ingress serves "
+                "(the edge's origin), e.g. `pulumi config set --path network.ingressHost mcp-origin.example.com`",
+            )
+        )
     if problems:
         raise SettingsError(stack, _sorted_unique(problems))
     assert settings is not None
@@ -297,6 +395,22 @@ def _disabled_services(given: list[Any], services: dict[str, dict[str, Any]], pr
         else:
             disabled.append(name)
     return disabled
+
+
+def _caller_problems(specs: list[ServiceSpec], paths: dict[str, tuple[str, ...]]) -> list[Problem]:
+    """`callers` name services of the same catalog; checked once every spec has parsed."""
+    known = sorted(paths)
+    problems = []
+    for spec in specs:
+        for caller in spec.callers:
+            if caller not in known:
+                problems.append(
+                    Problem(
+                        path=".".join((*paths[spec.name], "callers")),
+                        message=f"'{caller}' is not a service of the catalog; known: {', '.join(known)}",
+                    )
+                )
+    return problems
 
 
 def _service_secrets(

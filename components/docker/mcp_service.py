@@ -29,13 +29,9 @@ class McpServiceArgs:
     stack: str
     """Stack name, recorded as a label."""
     internal_network: pulumi.Input[str]
-    """Name of the internal network (no route out) the services share."""
-    publish_network: pulumi.Input[str]
-    """Name of the network that carries the published loopback port (outbound NAT disabled)."""
-    publish_address: str
-    """Loopback address the port is published on."""
-    host_port: int
-    """Host port the service is published on."""
+    """Name of the internal network (no route out) the services and the gateway share."""
+    egress_network: pulumi.Input[str] | None = None
+    """Name of the network with a route out; given only to services that declare `egress`."""
     volumes: list[DockerVolume] = field(default_factory=list)
     """The suite's named volumes, of which the service mounts those its spec names."""
     secret_env: dict[str, pulumi.Output[str]] = field(default_factory=dict)
@@ -46,7 +42,7 @@ class McpService(pulumi.ComponentResource):
     """Pulled image and hardened container of one MCP server."""
 
     endpoint: pulumi.Output[str]
-    """URL of the MCP endpoint on the host."""
+    """URL of the MCP endpoint on the internal network (from outside, go through the gateway)."""
     container_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: McpServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -58,6 +54,11 @@ class McpService(pulumi.ComponentResource):
         by_purpose = {volume.purpose: volume.volume for volume in args.volumes}
         reservation, limit = render.memory_mib(spec)
         secret_entries = [pulumi.Output.concat(key, "=", args.secret_env[key]) for key in spec.secret_env]
+        networks: list[docker.ContainerNetworksAdvancedArgsDict] = [
+            {"name": args.internal_network, "aliases": [spec.name]}
+        ]
+        if args.egress_network is not None:
+            networks.append({"name": args.egress_network})
         container = docker.Container(
             f"{name}-container",
             name=args.container_name,
@@ -77,11 +78,8 @@ class McpService(pulumi.ComponentResource):
             log_opts=render.LOG_OPTIONS,
             labels=[{"label": key, "value": value} for key, value in sorted(render.labels(spec, args.stack).items())],
             envs=[*render.plain_env(spec), *secret_entries],
-            networks_advanced=[
-                {"name": args.internal_network, "aliases": [spec.name]},
-                {"name": args.publish_network},
-            ],
-            ports=[{"internal": spec.port, "external": args.host_port, "ip": args.publish_address, "protocol": "tcp"}],
+            # No published port: the gateway is the single entry.
+            networks_advanced=networks,
             volumes=[
                 {
                     "volume_name": by_purpose[mount.volume].name,
@@ -95,5 +93,5 @@ class McpService(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.container_name = container.name
-        self.endpoint = pulumi.Output.from_input(f"http://{args.publish_address}:{args.host_port}{spec.mcp_path}")
+        self.endpoint = pulumi.Output.from_input(f"http://{spec.name}:{spec.port}{spec.mcp_path}")
         self.register_outputs({"endpoint": self.endpoint, "container_name": self.container_name})

@@ -5,10 +5,14 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.kubernetes.ingress_gateway import IngressGateway, IngressGatewayArgs
 from components.kubernetes.mcp_service import McpService, McpServiceArgs
+from components.kubernetes.network_policies import NetworkPolicies, NetworkPoliciesArgs
 from components.kubernetes.storage_volumes import StorageVolumes, StorageVolumesArgs
+from components.render.ingress import IngressOptions
 from components.render.kubernetes_workload import PART_OF
-from infra.settings import Settings
+from components.render.network_policy import ClusterPeer, PolicyPeers
+from infra.settings import PodSelection, Settings
 from infra.targets.secrets import secret_env
 
 
@@ -65,7 +69,44 @@ def compose_kubernetes(settings: Settings) -> None:
             opts=with_provider,
         )
         endpoints[spec.name] = service.endpoint
+    network = settings.network
+    NetworkPolicies(
+        "network-policies",
+        NetworkPoliciesArgs(
+            namespace=namespace_name,
+            catalog=settings.services,
+            peers=PolicyPeers(
+                ingress_controller=_peer(network.ingress_controller),
+                prometheus=_peer(network.prometheus),
+                blackbox_exporter=_peer(network.blackbox_exporter),
+                dns=_peer(network.cluster_dns),
+            ),
+        ),
+        opts=with_provider,
+    )
+    assert network.ingress_host is not None  # settings require it for this target
+    gateway = IngressGateway(
+        "ingress",
+        IngressGatewayArgs(
+            namespace=namespace_name,
+            catalog=settings.services,
+            options=IngressOptions(
+                host=network.ingress_host,
+                ingress_class=network.ingress_class,
+                tls_secret=settings.ingress_tls_secret,
+                body_limit=network.body_limit,
+                stream_timeout_seconds=network.stream_timeout_seconds,
+            ),
+            cluster_issuer=network.tls.cluster_issuer,
+        ),
+        opts=with_provider,
+    )
     pulumi.export("target", "kubernetes")
     pulumi.export("namespace", namespace_name)
     pulumi.export("endpoints", endpoints)
+    pulumi.export("urls", gateway.urls)
     pulumi.export("volumeClaims", storage.claim_names)
+
+
+def _peer(selection: PodSelection) -> ClusterPeer:
+    return ClusterPeer(namespace=selection.namespace, pod_labels=selection.pod_labels)

@@ -22,6 +22,7 @@ SPEC = ServiceSpec.model_validate(
         "env": {"MEMORY_FILE_PATH": "/data/graph/memory.jsonl"},
         "secretEnv": ["API_TOKEN"],
         "volumes": [{"volume": "memory-graph", "mountPath": "/data/graph"}],
+        "egress": [{"host": "registry.npmjs.org", "ports": [443]}],
     }
 )
 
@@ -36,9 +37,7 @@ def build() -> Evaluation:
                 container_name="mcp-test-memory",
                 stack="test",
                 internal_network="mcp-test-internal",
-                publish_network="mcp-test-publish",
-                publish_address="127.0.0.1",
-                host_port=18001,
+                egress_network="mcp-test-egress" if SPEC.egress else None,
                 volumes=[DockerVolume(purpose="memory-graph", volume=volume)],
                 secret_env={"API_TOKEN": pulumi.Output.secret("tok-123")},
             ),
@@ -68,10 +67,26 @@ def test_health_check_hits_the_health_path() -> None:
     assert health["tests"] == ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8000/healthz"]
 
 
-def test_published_on_loopback_only_and_on_the_internal_network() -> None:
+def test_publishes_nothing_and_joins_the_egress_network_because_it_declares_egress() -> None:
     c = container()
-    assert c["ports"] == [{"internal": 8000, "external": 18001, "ip": "127.0.0.1", "protocol": "tcp"}]
-    assert c["networksAdvanced"][0] == {"name": "mcp-test-internal", "aliases": ["memory"]}
+    assert "ports" not in c
+    assert c["networksAdvanced"] == [
+        {"name": "mcp-test-internal", "aliases": ["memory"]},
+        {"name": "mcp-test-egress"},
+    ]
+
+
+def test_a_service_without_egress_is_only_on_the_internal_network() -> None:
+    spec = SPEC.model_copy(update={"egress": [], "secret_env": [], "volumes": []})
+
+    def program() -> McpService:
+        return McpService(
+            "quiet",
+            McpServiceArgs(spec=spec, container_name="mcp-test-quiet", stack="test", internal_network="internal"),
+        )
+
+    quiet = evaluate("test", {}, frozenset(), program).named("quiet-container").inputs
+    assert quiet["networksAdvanced"] == [{"name": "internal", "aliases": ["memory"]}]
 
 
 def test_image_is_pulled_as_a_remote_image_and_volume_mounted() -> None:

@@ -30,17 +30,53 @@ def test_stack_evaluates_in_preview_and_update(stack: str, preview: bool) -> Non
 def test_dev_is_local_docker_only() -> None:
     evaluation = evaluate_stack("dev")
     counts = Counter(e.type for e in evaluation.registrations)
-    assert counts["docker:index/container:Container"] == len(CATALOG)
-    assert counts["docker:index/remoteImage:RemoteImage"] == len(CATALOG)
+    # One container per service, plus the gateway and its configuration writer.
+    assert counts["docker:index/container:Container"] == len(CATALOG) + 2
+    assert counts["docker:index/remoteImage:RemoteImage"] == len(CATALOG) + 1
     assert not any(t.startswith("kubernetes:") for t in counts)
     internal = evaluation.named("internal-network").inputs
     assert internal["internal"] is True
-    ports = sorted(
-        (p["ip"], p["external"])
+
+
+def test_dev_gateway_is_the_single_published_entry() -> None:
+    evaluation = evaluate_stack("dev")
+    published = {
+        e.name: [(p["ip"], p["external"]) for p in e.inputs.get("ports", [])]
         for e in evaluation.of_type("docker:index/container:Container")
-        for p in e.inputs["ports"]
-    )
-    assert ports == [("127.0.0.1", 18000), ("127.0.0.1", 18001), ("127.0.0.1", 18002), ("127.0.0.1", 18003)]
+    }
+    assert published.pop("gateway-container") == [("127.0.0.1", 8443)]
+    assert published == {"gateway-config-writer": [], **{f"{name}-container": [] for name in CATALOG}}
+    # Every default server fetches its npm package at start, so each is on the egress network as well.
+    for name in CATALOG:
+        networks = [n["name"] for n in evaluation.named(f"{name}-container").inputs["networksAdvanced"]]
+        assert networks == ["mcp-dev-internal", "mcp-dev-egress"]
+    gateway_networks = [n["name"] for n in evaluation.named("gateway-container").inputs["networksAdvanced"]]
+    assert gateway_networks == ["mcp-dev-internal", "mcp-dev-gateway"]
+    assert evaluation.named("egress-network").inputs.get("internal") in (None, False)
+
+
+def test_dev_without_egress_declarations_has_no_egress_network() -> None:
+    overrides = {"serviceOverrides": {name: {"egress": []} for name in CATALOG}}
+    evaluation = evaluate_stack("dev", overrides=overrides)
+    networks = {e.name for e in evaluation.of_type("docker:index/network:Network")}
+    assert networks == {"internal-network", "gateway-network"}
+
+
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
+def test_kubernetes_routes_every_service_through_one_tls_host(stack: str) -> None:
+    evaluation = evaluate_stack(stack)
+    ingresses = {
+        e.inputs["metadata"]["name"]: e.inputs for e in evaluation.of_type("kubernetes:networking.k8s.io/v1:Ingress")
+    }
+    assert set(ingresses) == CATALOG | {"certificate"}
+    hosts = {rule["host"] for ingress in ingresses.values() for rule in ingress["spec"]["rules"]}
+    assert hosts == {f"mcp-origin.{'staging.' if stack == 'staging' else ''}example.com"}
+    secrets = {tls["secretName"] for ingress in ingresses.values() for tls in ingress["spec"]["tls"]}
+    assert secrets == {f"mcp-{stack}-ingress-tls"}
+    policies = {
+        e.inputs["metadata"]["name"] for e in evaluation.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    }
+    assert policies == CATALOG | {"default-deny"}
 
 
 @pytest.mark.parametrize("stack", KUBERNETES_STACKS)
@@ -79,7 +115,8 @@ def test_prod_runs_more_replicas_than_staging() -> None:
 def test_stateful_storage_is_protected_and_retained_only_in_prod(stack: str) -> None:
     evaluation = evaluate_stack(stack)
     storage_types = ("kubernetes:core/v1:PersistentVolumeClaim", "docker:index/volume:Volume")
-    volumes = [e for e in evaluation.registrations if e.type in storage_types]
+    # The gateway's configuration volume is rewritten on every deploy; it holds no data to protect.
+    volumes = [e for e in evaluation.registrations if e.type in storage_types and e.name != "gateway-config"]
     assert {e.name for e in volumes} == {"storage-memory-graph", "storage-filesystem"}
     for volume in volumes:
         assert volume.parent == "storage"

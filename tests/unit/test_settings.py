@@ -74,8 +74,8 @@ BAD_CONFIG = [
     pytest.param(
         {"colour": "blue"},
         [
-            "colour: unknown key; allowed keys: disabledServices, docker, koyeb, kubernetes, protectStatefulData, "
-            "serviceOverrides, serviceSecrets, services, storage, target"
+            "colour: unknown key; allowed keys: disabledServices, docker, koyeb, kubernetes, network, "
+            "protectStatefulData, serviceOverrides, serviceSecrets, services, storage, target"
         ],
         id="unknown-key",
     ),
@@ -113,9 +113,77 @@ BAD_CONFIG = [
         id="not-a-boolean",
     ),
     pytest.param(
-        {"docker": {"hostPortBase": 80}},
-        ["docker.hostPortBase: Input should be greater than or equal to 1024 (got 80)"],
-        id="privileged-host-port",
+        {"network": {"gateway": {"port": 443}}},
+        ["network.gateway.port: Input should be greater than or equal to 1024 (got 443)"],
+        id="privileged-gateway-port",
+    ),
+    pytest.param(
+        {"network": {"gateway": {"certificateFile": "/etc/ssl/dev.pem"}}},
+        ["network.gateway: set both `certificateFile` and `keyFile`, or neither for a self-signed certificate"],
+        id="certificate-without-key",
+    ),
+    pytest.param(
+        {"network": {"ingressHost": "MCP.example.com"}},
+        [
+            "network.ingressHost: 'MCP.example.com' is not a host name; use a lowercase DNS name such as "
+            "registry.npmjs.org"
+        ],
+        id="bad-ingress-host",
+    ),
+    pytest.param(
+        {"target": "kubernetes"},
+        [
+            "network.ingressHost: required for the kubernetes target: the public hostname the Ingress serves "
+            "(the edge's origin), e.g. `pulumi config set --path network.ingressHost mcp-origin.example.com`"
+        ],
+        id="kubernetes-without-ingress-host",
+    ),
+    pytest.param(
+        {"services": services_with("memory", callers=["everything", "search"])},
+        [
+            "services.memory.callers: 'search' is not a service of the catalog; known: everything, filesystem, "
+            "memory, sequential-thinking"
+        ],
+        id="unknown-caller",
+    ),
+    pytest.param(
+        {"services": {**services_with("memory"), "gateway": services_with("memory")["everything"]}},
+        ["services.gateway.name: 'gateway' is reserved for the Docker gateway container; choose another name"],
+        id="reserved-name",
+    ),
+    pytest.param(
+        {"serviceOverrides": {"memory": {"callers": ["memory"]}}},
+        ["services.memory: a service does not list itself in `callers`"],
+        id="self-caller",
+    ),
+    pytest.param(
+        {
+            "services": services_with(
+                "memory", egress=[{"host": "registry.npmjs.org", "cidr": "10.0.0.0/8", "ports": [443]}]
+            )
+        },
+        ["services.memory.egress.0: set exactly one of `host` or `cidr`"],
+        id="host-and-cidr",
+    ),
+    pytest.param(
+        {"services": services_with("memory", egress=[{"cidr": "10.1.2.3/8", "ports": [5432]}])},
+        ["services.memory.egress.0.cidr: '10.1.2.3/8' is not a network address; write 10.0.0.0/8"],
+        id="cidr-host-bits",
+    ),
+    pytest.param(
+        {"services": services_with("memory", egress=[{"cidr": "10.0.0.0/33", "ports": [5432]}])},
+        ["services.memory.egress.0.cidr: '10.0.0.0/33' is not a CIDR network; write it as 10.0.0.0/8 or 2001:db8::/32"],
+        id="cidr-bad-prefix",
+    ),
+    pytest.param(
+        {"services": services_with("memory", egress=[{"host": "registry.npmjs.org", "ports": []}])},
+        ["services.memory.egress.0.ports: List should have at least 1 item after validation, not 0"],
+        id="egress-without-ports",
+    ),
+    pytest.param(
+        {"services": services_with("memory", egress=[{"host": "registry.npmjs.org", "ports": [70000]}])},
+        ["services.memory.egress.0.ports.0: Input should be less than or equal to 65535 (got 70000)"],
+        id="egress-port-out-of-range",
     ),
     pytest.param(
         {"disabledServices": ["nope", "memory", "memory"]},

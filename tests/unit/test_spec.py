@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.spec import TIER_RESOURCES, validate_image_reference
+from components.spec import TIER_RESOURCES, EgressRule, ServiceSpec, validate_image_reference
 
 DIGEST = "sha256:" + "a" * 64
 
@@ -49,3 +49,40 @@ def test_tiers_match_the_design_documents() -> None:
         "medium": ("500m", "2000m", "512Mi", "1024Mi"),
         "large": ("1000m", "4000m", "1024Mi", "2048Mi"),
     }
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"host": "registry.npmjs.org", "ports": [443]},
+        {"cidr": "10.0.0.0/8", "ports": [5432, 5433]},
+        {"cidr": "2001:db8::/32", "ports": [443]},
+        {"cidr": "198.51.100.7/32", "ports": [53], "protocol": "UDP"},
+    ],
+)
+def test_egress_rules_accept_a_host_or_a_network(rule: dict[str, object]) -> None:
+    parsed = EgressRule.model_validate(rule)
+    assert parsed.destination == rule.get("host", rule.get("cidr"))
+
+
+@pytest.mark.parametrize(
+    ("rule", "reason"),
+    [
+        ({"ports": [443]}, "exactly one of `host` or `cidr`"),
+        ({"host": "Registry.NPMJS.org", "ports": [443]}, "not a host name"),
+        ({"host": "https://registry.npmjs.org", "ports": [443]}, "not a host name"),
+        ({"cidr": "10.0.0.1/8", "ports": [443]}, "write 10.0.0.0/8"),
+        ({"cidr": "registry.npmjs.org", "ports": [443]}, "not a CIDR network"),
+        ({"host": "registry.npmjs.org", "ports": [443, 443]}, "repeat a port"),
+        ({"host": "registry.npmjs.org", "ports": [443], "protocol": "ICMP"}, "'TCP' or 'UDP'"),
+    ],
+)
+def test_malformed_egress_rules_are_rejected(rule: dict[str, object], reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        EgressRule.model_validate(rule)
+
+
+def test_multi_replica_means_more_than_one_pod_may_serve() -> None:
+    base = {"name": "s", "image": "ghcr.io/org/s:1", "transport": "sse", "port": 80}
+    assert not ServiceSpec.model_validate(base).multi_replica
+    assert ServiceSpec.model_validate({**base, "replicas": {"min": 1, "max": 2}}).multi_replica

@@ -1,0 +1,64 @@
+"""The suite's entry on Kubernetes: an Ingress per service on one TLS host, and the host's certificate."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.render import ingress as render
+from components.render.kubernetes_workload import PART_OF
+from components.spec import ServiceSpec
+
+
+@dataclass(frozen=True)
+class IngressGatewayArgs:
+    namespace: pulumi.Input[str]
+    """Namespace of the services and their Ingresses."""
+    catalog: Sequence[ServiceSpec]
+    """Services to route, one path each."""
+    options: render.IngressOptions
+    """Host, class, TLS Secret, body limit and stream timeout."""
+    cluster_issuer: str | None = None
+    """cert-manager ClusterIssuer that issues the TLS Secret; None when the Secret is provided."""
+
+
+class IngressGateway(pulumi.ComponentResource):
+    """Ingresses routing `https://<host>/<service>/mcp` to each service, with TLS."""
+
+    urls: pulumi.Output[dict[str, str]]
+    """Public MCP URL of each service at the origin."""
+
+    def __init__(self, name: str, args: IngressGatewayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mcp-suite:kubernetes:IngressGateway", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        labels = {"app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": "pulumi"}
+        k8s.networking.v1.Ingress(
+            f"{name}-certificate",
+            metadata={
+                "name": "certificate",
+                "namespace": args.namespace,
+                "labels": labels,
+                "annotations": render.certificate_annotations(args.cluster_issuer),
+            },
+            spec=render.certificate_ingress_spec(args.options),
+            opts=child,
+        )
+        for spec in args.catalog:
+            k8s.networking.v1.Ingress(
+                f"{name}-{spec.name}",
+                metadata={
+                    "name": spec.name,
+                    "namespace": args.namespace,
+                    "labels": labels,
+                    "annotations": render.service_annotations(spec, args.options),
+                },
+                spec=render.service_ingress_spec(spec, args.options),
+                opts=child,
+            )
+        self.urls = pulumi.Output.from_input(
+            {spec.name: f"https://{args.options.host}{render.public_path(spec)}" for spec in args.catalog}
+        )
+        self.register_outputs({"urls": self.urls})

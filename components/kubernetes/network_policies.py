@@ -1,0 +1,54 @@
+"""The suite's NetworkPolicies: a namespace-wide default deny and one policy per service from the catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.render import network_policy as render
+from components.render.kubernetes_workload import PART_OF
+from components.spec import ServiceSpec
+
+
+@dataclass(frozen=True)
+class NetworkPoliciesArgs:
+    namespace: pulumi.Input[str]
+    """Namespace the policies govern (the suite's namespace)."""
+    catalog: Sequence[ServiceSpec]
+    """Every service of the stack: each one's policy also reads the others' `callers`."""
+    peers: render.PolicyPeers
+    """Ingress controller, monitoring and DNS pods outside the namespace."""
+
+
+class NetworkPolicies(pulumi.ComponentResource):
+    """Default deny for the namespace, then per service exactly the traffic its spec declares."""
+
+    policy_names: pulumi.Output[list[str]]
+
+    def __init__(self, name: str, args: NetworkPoliciesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mcp-suite:kubernetes:NetworkPolicies", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        labels = {"app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": "pulumi"}
+        deny = k8s.networking.v1.NetworkPolicy(
+            f"{name}-default-deny",
+            metadata={"name": "default-deny", "namespace": args.namespace, "labels": labels},
+            spec=render.default_deny_spec(),
+            opts=child,
+        )
+        policies = [deny]
+        for spec in args.catalog:
+            policies.append(
+                k8s.networking.v1.NetworkPolicy(
+                    f"{name}-{spec.name}",
+                    metadata={"name": spec.name, "namespace": args.namespace, "labels": labels},
+                    spec=render.service_policy_spec(spec, args.catalog, args.peers),
+                    opts=child,
+                )
+            )
+        self.policy_names = pulumi.Output.all(
+            *[policy.metadata.apply(lambda meta: meta.name or "") for policy in policies]
+        ).apply(list)
+        self.register_outputs({"policy_names": self.policy_names})

@@ -1,0 +1,142 @@
+"""Pure renderers of the suite's NetworkPolicies: deny everything, then allow per service what the catalog declares.
+
+A service's pods accept connections from the ingress controller, from Prometheus and the blackbox exporter, and
+from the services listed in its `callers`, on its port only. They open connections to the cluster DNS, to the
+services that list them as a caller, and to the destinations of their `egress` declarations, nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from components.render.kubernetes_workload import selector_labels
+from components.spec import EgressRule, ServiceSpec
+
+if TYPE_CHECKING:
+    from pulumi_kubernetes.networking.v1 import (
+        NetworkPolicyEgressRuleArgsDict,
+        NetworkPolicyIngressRuleArgsDict,
+        NetworkPolicyPeerArgsDict,
+        NetworkPolicyPortArgsDict,
+        NetworkPolicySpecArgsDict,
+    )
+
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+"""Label the API server sets on every namespace to its name, so a namespace can be selected by name."""
+DNS_PORT = 53
+
+# NetworkPolicy matches addresses, not names. A `host` egress rule therefore opens the public internet on its
+# ports: everything except the ranges where cluster, node, cloud-metadata and other private endpoints live.
+PUBLIC_INTERNET: dict[str, tuple[str, ...]] = {
+    "0.0.0.0/0": (
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+    ),
+    "::/0": ("fc00::/7", "fe80::/10"),
+}
+
+
+@dataclass(frozen=True)
+class ClusterPeer:
+    """Pods of another namespace, selected by the namespace's name and the pods' labels."""
+
+    namespace: str
+    pod_labels: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class PolicyPeers:
+    """Everything outside the suite's namespace that the policies name."""
+
+    ingress_controller: ClusterPeer
+    """The ingress controller's pods: the only entry from outside the cluster."""
+    prometheus: ClusterPeer
+    """Prometheus pods, scraping the services."""
+    blackbox_exporter: ClusterPeer
+    """Blackbox exporter pods, probing health paths."""
+    dns: ClusterPeer
+    """Cluster DNS pods."""
+
+
+def metrics_port(spec: ServiceSpec) -> int:
+    """Port Prometheus scrapes; the services serve metrics on their one port."""
+    return spec.port
+
+
+def default_deny_spec() -> NetworkPolicySpecArgsDict:
+    """Selects every pod of the namespace for both directions with no rule: what is not allowed is denied."""
+    return {"pod_selector": {}, "policy_types": ["Ingress", "Egress"]}
+
+
+def callees(spec: ServiceSpec, catalog: Sequence[ServiceSpec]) -> list[ServiceSpec]:
+    """Services of the catalog that list `spec` as a caller, in name order."""
+    return sorted((other for other in catalog if spec.name in other.callers), key=lambda other: other.name)
+
+
+def service_policy_spec(
+    spec: ServiceSpec, catalog: Sequence[ServiceSpec], peers: PolicyPeers
+) -> NetworkPolicySpecArgsDict:
+    """Both directions of one service's pods, from its spec and the specs that name it."""
+    by_name = {other.name: other for other in catalog}
+    ingress: list[NetworkPolicyIngressRuleArgsDict] = [
+        {"from_": [_cluster_peer(peers.ingress_controller)], "ports": [_tcp(spec.port)]},
+        {"from_": [_cluster_peer(peers.prometheus)], "ports": [_tcp(metrics_port(spec))]},
+        {"from_": [_cluster_peer(peers.blackbox_exporter)], "ports": [_tcp(spec.port)]},
+    ]
+    if spec.callers:
+        ingress.append(
+            {
+                "from_": [_service_peer(by_name[caller]) for caller in sorted(spec.callers)],
+                "ports": [_tcp(spec.port)],
+            }
+        )
+    egress: list[NetworkPolicyEgressRuleArgsDict] = [
+        {
+            "to": [_cluster_peer(peers.dns)],
+            "ports": [{"protocol": "UDP", "port": DNS_PORT}, {"protocol": "TCP", "port": DNS_PORT}],
+        }
+    ]
+    egress += [{"to": [_service_peer(callee)], "ports": [_tcp(callee.port)]} for callee in callees(spec, catalog)]
+    egress += [_external_rule(rule) for rule in spec.egress]
+    return {
+        "pod_selector": {"match_labels": selector_labels(spec)},
+        "policy_types": ["Ingress", "Egress"],
+        "ingress": ingress,
+        "egress": egress,
+    }
+
+
+def ip_blocks(rule: EgressRule) -> list[tuple[str, tuple[str, ...]]]:
+    """(cidr, except) pairs an egress rule opens: its network, or the public internet for a host name."""
+    if rule.cidr is not None:
+        return [(rule.cidr, ())]
+    return sorted(PUBLIC_INTERNET.items())
+
+
+def _external_rule(rule: EgressRule) -> NetworkPolicyEgressRuleArgsDict:
+    to: list[NetworkPolicyPeerArgsDict] = []
+    for cidr, excluded in ip_blocks(rule):
+        to.append({"ip_block": {"cidr": cidr, "except_": list(excluded)} if excluded else {"cidr": cidr}})
+    return {"to": to, "ports": [{"protocol": rule.protocol, "port": port} for port in rule.ports]}
+
+
+def _cluster_peer(peer: ClusterPeer) -> NetworkPolicyPeerArgsDict:
+    return {
+        "namespace_selector": {"match_labels": {NAMESPACE_NAME_LABEL: peer.namespace}},
+        "pod_selector": {"match_labels": dict(sorted(peer.pod_labels.items()))},
+    }
+
+
+def _service_peer(spec: ServiceSpec) -> NetworkPolicyPeerArgsDict:
+    # No namespace selector: a peer with only a pod selector means pods of the policy's own namespace.
+    return {"pod_selector": {"match_labels": selector_labels(spec)}}
+
+
+def _tcp(port: int) -> NetworkPolicyPortArgsDict:
+    return {"protocol": "TCP", "port": port}

@@ -1,0 +1,90 @@
+"""Pure renderers of the Docker gateway's Traefik configuration (static and file-provider dynamic), as YAML text.
+
+Routes mirror the Kubernetes Ingress contract: `https://<gateway>/<service>/mcp` reaches the service's `mcpPath`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+
+from components.spec import ServiceSpec
+
+CONFIG_DIR = "/etc/traefik"
+"""Traefik reads its static configuration from `traefik.yml` here; a volume, so files can be uploaded into it."""
+STATIC_FILE = f"{CONFIG_DIR}/traefik.yml"
+DYNAMIC_FILE = f"{CONFIG_DIR}/dynamic.yml"
+CERTIFICATE_FILE = f"{CONFIG_DIR}/certificate.pem"
+KEY_FILE = f"{CONFIG_DIR}/key.pem"
+HTTPS_PORT = 8443
+"""Port inside the container: above 1024, so Traefik needs no capability to bind it."""
+PING_PORT = 8082
+ENTRYPOINT = "websecure"
+FLUSH_INTERVAL = "10ms"
+"""Flush period of non-streaming bodies; Traefik flushes streaming responses such as SSE at once anyway."""
+
+
+def static_config(stream_timeout_seconds: int) -> dict[str, Any]:
+    return {
+        "global": {"checkNewVersion": False, "sendAnonymousUsage": False},
+        "entryPoints": {
+            ENTRYPOINT: {
+                "address": f":{HTTPS_PORT}",
+                "http": {"tls": {}},
+                "transport": {
+                    # Long-lived MCP streams: no write deadline, and a read deadline as long as the ingress's.
+                    "respondingTimeouts": {
+                        "readTimeout": f"{stream_timeout_seconds}s",
+                        "writeTimeout": "0s",
+                        "idleTimeout": "180s",
+                    }
+                },
+            },
+            "ping": {"address": f":{PING_PORT}"},
+        },
+        "ping": {"entryPoint": "ping"},
+        "providers": {"file": {"filename": DYNAMIC_FILE, "watch": False}},
+        "log": {"level": "INFO", "format": "json"},
+        "accessLog": {"format": "json"},
+    }
+
+
+def router_name(spec: ServiceSpec) -> str:
+    return spec.name
+
+
+def dynamic_config(services: Sequence[ServiceSpec]) -> dict[str, Any]:
+    routers: dict[str, Any] = {}
+    middlewares: dict[str, Any] = {}
+    backends: dict[str, Any] = {}
+    for spec in sorted(services, key=lambda item: item.name):
+        rewrite = f"{spec.name}-mcp-path"
+        routers[router_name(spec)] = {
+            "entryPoints": [ENTRYPOINT],
+            "rule": f"Path(`/{spec.name}/mcp`)",
+            "middlewares": [rewrite],
+            "service": spec.name,
+            "tls": {},
+        }
+        middlewares[rewrite] = {"replacePath": {"path": spec.mcp_path}}
+        # One container per service on Docker, so there is nothing to balance or pin a session to.
+        backends[spec.name] = {
+            "loadBalancer": {
+                "servers": [{"url": f"http://{spec.name}:{spec.port}"}],
+                "passHostHeader": True,
+                "responseForwarding": {"flushInterval": FLUSH_INTERVAL},
+            }
+        }
+    return {
+        "http": {"routers": routers, "middlewares": middlewares, "services": backends},
+        "tls": {
+            "options": {"default": {"minVersion": "VersionTLS12", "sniStrict": False}},
+            "stores": {"default": {"defaultCertificate": {"certFile": CERTIFICATE_FILE, "keyFile": KEY_FILE}}},
+        },
+    }
+
+
+def to_yaml(document: dict[str, Any]) -> str:
+    return yaml.safe_dump(document, sort_keys=True, default_flow_style=False)

@@ -1,0 +1,217 @@
+"""Who may reach whom, computed from the rendered NetworkPolicies, equals the graph the catalog declares.
+
+The declared graph: the ingress controller, Prometheus and the blackbox exporter reach every service on its port;
+a service's `callers` reach it on its port; every service reaches the cluster DNS on port 53 and the destinations
+of its `egress` on their ports. Anything else, in either direction, must be denied: no more, no less.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from components.spec import ServiceSpec
+from infra.render import kubernetes_manifests
+from infra.settings import Settings
+from tests.conftest import KUBERNETES_STACKS, evaluate_stack, rendered
+from tests.network.policy_evaluator import Cluster, Edge, External, Pod, reachability
+
+NAME_LABEL = "kubernetes.io/metadata.name"
+
+# Pods outside the suite, labelled as the real charts label them (ingress-nginx, kube-prometheus-stack,
+# prometheus-blackbox-exporter, CoreDNS), and impostors that carry a trusted label in the wrong namespace.
+FOREIGN_PODS = [
+    Pod(
+        "ingress-nginx",
+        "ingress-nginx",
+        {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"},
+        "10.244.9.1",
+    ),
+    Pod(
+        "prometheus",
+        "monitoring",
+        {"app.kubernetes.io/name": "prometheus", "prometheus": "kube-prometheus-stack-prometheus"},
+        "10.244.9.2",
+    ),
+    Pod("blackbox-exporter", "monitoring", {"app.kubernetes.io/name": "prometheus-blackbox-exporter"}, "10.244.9.3"),
+    Pod("grafana", "monitoring", {"app.kubernetes.io/name": "grafana"}, "10.244.9.4"),
+    Pod("coredns", "kube-system", {"k8s-app": "kube-dns"}, "10.244.9.5", {"dns": 53, "dns-tcp": 53}),
+    Pod("coredns-impostor", "default", {"k8s-app": "kube-dns"}, "10.244.9.6"),
+    Pod("ingress-impostor", "default", {"app.kubernetes.io/name": "ingress-nginx"}, "10.244.9.7"),
+]
+PUBLIC = [
+    External("npm-registry", "104.16.3.34"),
+    External("public-v4", "8.8.8.8"),
+    External("public-v6", "2606:4700::1"),
+]
+PRIVATE = [
+    External("private-10", "10.20.1.5"),
+    External("private-172", "172.16.0.10"),
+    External("private-192", "192.168.1.10"),
+    External("shared-100-64", "100.64.0.1"),
+    External("cloud-metadata", "169.254.169.254"),
+    External("private-v6", "fd00::1"),
+]
+PROBE_PORTS = {22, 53, 80, 443, 5432, 8000, 8080, 9090}
+
+
+def cluster_of(manifests: list[dict[str, Any]], namespace: str, stranger_labels: dict[str, str]) -> Cluster:
+    """The suite's pods as rendered (template labels, named container ports), plus the foreign pods."""
+    pods = []
+    workloads = [m for m in manifests if m["kind"] in ("Deployment", "StatefulSet")]
+    for index, workload in enumerate(sorted(workloads, key=lambda m: m["metadata"]["name"])):
+        template = workload["spec"]["template"]
+        ports = {p["name"]: p["containerPort"] for c in template["spec"]["containers"] for p in c.get("ports", [])}
+        pods.append(
+            Pod(
+                workload["metadata"]["name"], namespace, template["metadata"]["labels"], f"10.244.0.{index + 10}", ports
+            )
+        )
+    pods.append(Pod("stranger", namespace, stranger_labels, "10.244.0.250"))
+    namespaces = {pod.namespace: {NAME_LABEL: pod.namespace} for pod in [*pods, *FOREIGN_PODS]}
+    return Cluster(namespaces, [*pods, *FOREIGN_PODS])
+
+
+def declared_graph(services: tuple[ServiceSpec, ...], externals: list[External]) -> set[Edge]:
+    """What the catalog says, derived without looking at any policy."""
+    public = {endpoint.name for endpoint in PUBLIC}
+    edges: set[Edge] = set()
+    for spec in services:
+        for source in ("ingress-nginx", "prometheus", "blackbox-exporter", *spec.callers):
+            edges.add((source, spec.name, "TCP", spec.port))
+        edges |= {(spec.name, "coredns", "UDP", 53), (spec.name, "coredns", "TCP", 53)}
+        for rule in spec.egress:
+            for external in externals:
+                if rule.host is not None:
+                    covered = external.name in public
+                else:
+                    covered = ipaddress.ip_address(external.ip) in ipaddress.ip_network(str(rule.cidr))
+                if covered:
+                    edges |= {(spec.name, external.name, rule.protocol, port) for port in rule.ports}
+    return edges
+
+
+def probe_ports(services: tuple[ServiceSpec, ...]) -> set[int]:
+    return PROBE_PORTS | {s.port for s in services} | {p for s in services for rule in s.egress for p in rule.ports}
+
+
+def computed_graph(
+    settings: Settings, manifests: list[dict[str, Any]], policies: list[dict[str, Any]] | None = None
+) -> set[Edge]:
+    namespace = settings.kubernetes.namespace
+    cluster = cluster_of(manifests, namespace, {"app": "debug"})
+    if policies is None:
+        policies = [m for m in manifests if m["kind"] == "NetworkPolicy"]
+    return reachability(cluster, [*PUBLIC, *PRIVATE], policies, namespace, probe_ports(settings.services))
+
+
+def stack_graphs(stack: str) -> tuple[Settings, list[dict[str, Any]]]:
+    evaluation = rendered(stack)
+    assert isinstance(evaluation.result, Settings)
+    return evaluation.result, kubernetes_manifests(evaluation)
+
+
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
+def test_rendered_policies_allow_exactly_the_declared_graph(stack: str) -> None:
+    settings, manifests = stack_graphs(stack)
+    computed = computed_graph(settings, manifests)
+    declared = declared_graph(settings.services, [*PUBLIC, *PRIVATE])
+    assert computed - declared == set(), "allowed but not declared"
+    assert declared - computed == set(), "declared but not allowed"
+    # The default catalog's servers fetch their npm package at start: the registry is reachable on 443 only.
+    assert ("everything", "npm-registry", "TCP", 443) in computed
+    assert not any(edge[1] == "cloud-metadata" for edge in computed)
+
+
+def test_callers_and_cidr_egress_are_honoured_exactly() -> None:
+    evaluation = evaluate_stack(
+        "staging",
+        overrides={
+            "serviceOverrides": {
+                "memory": {"callers": ["everything", "sequential-thinking"]},
+                "filesystem": {"egress": [{"cidr": "10.20.0.0/16", "ports": [5432]}]},
+                "everything": {"replicas": {"min": 2, "max": 4}},
+                "sequential-thinking": {"replicas": {"min": 2, "max": 4}},
+            }
+        },
+    )
+    settings = evaluation.result
+    assert isinstance(settings, Settings)
+    manifests = kubernetes_manifests(evaluation)
+    computed = computed_graph(settings, manifests)
+    assert computed == declared_graph(settings.services, [*PUBLIC, *PRIVATE])
+    assert ("everything", "memory", "TCP", 8000) in computed
+    assert ("memory", "everything", "TCP", 8000) not in computed
+    assert ("filesystem", "private-10", "TCP", 5432) in computed
+    assert ("filesystem", "private-172", "TCP", 5432) not in computed
+
+
+def _mutated(manifests: list[dict[str, Any]], change: Callable[[list[dict[str, Any]]], None]) -> list[dict[str, Any]]:
+    policies = copy.deepcopy([m for m in manifests if m["kind"] == "NetworkPolicy"])
+    change(policies)
+    return policies
+
+
+def _policy(policies: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    return next(p for p in policies if p["metadata"]["name"] == name)
+
+
+def _any_monitoring_pod_scrapes(policies: list[dict[str, Any]]) -> None:
+    for rule in _policy(policies, "everything")["spec"]["ingress"]:
+        for peer in rule["from"]:
+            if peer["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "prometheus"}:
+                del peer["podSelector"]
+
+
+def _no_namespace_for_ingress(policies: list[dict[str, Any]]) -> None:
+    for rule in _policy(policies, "memory")["spec"]["ingress"]:
+        for peer in rule["from"]:
+            if peer["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "ingress-nginx"}:
+                peer["namespaceSelector"] = {"matchLabels": {}}
+
+
+def _egress_without_exceptions(policies: list[dict[str, Any]]) -> None:
+    for rule in _policy(policies, "memory")["spec"]["egress"]:
+        for peer in rule.get("to", []):
+            peer.get("ipBlock", {}).pop("except", None)
+
+
+def _without_default_deny(policies: list[dict[str, Any]]) -> None:
+    policies.remove(_policy(policies, "default-deny"))
+
+
+def _all_ports_for_callers(policies: list[dict[str, Any]]) -> None:
+    for rule in _policy(policies, "filesystem")["spec"]["ingress"]:
+        rule.pop("ports", None)
+
+
+WIDENINGS = [
+    pytest.param(_any_monitoring_pod_scrapes, ("grafana", "everything", "TCP", 8000), id="any-monitoring-pod"),
+    pytest.param(_no_namespace_for_ingress, ("ingress-impostor", "memory", "TCP", 8000), id="ingress-label-anywhere"),
+    pytest.param(_egress_without_exceptions, ("memory", "cloud-metadata", "TCP", 443), id="egress-to-metadata"),
+    pytest.param(_without_default_deny, ("ingress-nginx", "stranger", "TCP", 22), id="no-default-deny"),
+    pytest.param(_all_ports_for_callers, ("ingress-nginx", "filesystem", "TCP", 22), id="every-port"),
+]
+
+
+@pytest.mark.parametrize(("widen", "extra_edge"), WIDENINGS)
+def test_a_widened_policy_is_detected(widen: Callable[[list[dict[str, Any]]], None], extra_edge: Edge) -> None:
+    settings, manifests = stack_graphs("staging")
+    computed = computed_graph(settings, manifests, _mutated(manifests, widen))
+    declared = declared_graph(settings.services, [*PUBLIC, *PRIVATE])
+    assert extra_edge in computed - declared
+
+
+def test_a_narrowed_policy_is_detected() -> None:
+    settings, manifests = stack_graphs("staging")
+
+    def drop_dns(policies: list[dict[str, Any]]) -> None:
+        _policy(policies, "memory")["spec"]["egress"].pop(0)
+
+    computed = computed_graph(settings, manifests, _mutated(manifests, drop_dns))
+    missing = declared_graph(settings.services, [*PUBLIC, *PRIVATE]) - computed
+    assert missing == {("memory", "coredns", "UDP", 53), ("memory", "coredns", "TCP", 53)}
