@@ -108,6 +108,15 @@ class Bridge(SpecModel):
     """Command line of the stdio server, run by the bridge inside the container."""
 
 
+class MetricsEndpoint(SpecModel):
+    """Where a server exposes Prometheus metrics, for servers that do (the supergateway bridge does not)."""
+
+    port: Annotated[int, Field(ge=1, le=65535)]
+    """Port of the metrics endpoint; may equal the service port."""
+    path: Annotated[str, Field(pattern=r"^/[^\s]*$")] = "/metrics"
+    """HTTP path of the metrics endpoint."""
+
+
 class ServiceSpec(SpecModel):
     """One MCP server of the catalog."""
 
@@ -143,6 +152,8 @@ class ServiceSpec(SpecModel):
     """Suite volumes mounted into the container."""
     replicas: Replicas = Field(default_factory=Replicas)
     """Replica bounds."""
+    metrics: MetricsEndpoint | None = None
+    """Prometheus metrics of the server itself (for example `mcp_task_queue_depth`); unset: none are scraped."""
 
     @field_validator("name")
     @classmethod

@@ -69,6 +69,44 @@ class StorageSettings(SpecModel):
         return data
 
 
+ReceiverName = Literal["page", "ticket"]
+"""Where alerts go: `page` gets critical alerts, `ticket` gets warnings; info alerts are never sent."""
+RECEIVER_NAMES: tuple[ReceiverName, ...] = ("page", "ticket")
+MONITORING_SECRET_NAMES = ("grafanaAdminPassword", *RECEIVER_NAMES)
+
+
+class ReceiverSettings(SpecModel):
+    """One Alertmanager receiver; its credential (URL or key) is `monitoringSecrets.<page|ticket>`."""
+
+    kind: Literal["slack", "pagerduty"]
+    """`slack` (the secret is the incoming-webhook URL) or `pagerduty` (the secret is the Events v2 routing key)."""
+    channel: str | None = None
+    """Slack channel, for `slack` only; unset means the webhook's own channel."""
+
+    @model_validator(mode="after")
+    def _channel_only_for_slack(self) -> ReceiverSettings:
+        if self.channel is not None and self.kind != "slack":
+            raise ValueError(f"`channel` is only for slack receivers, not {self.kind}")
+        return self
+
+
+class MonitoringSettings(SpecModel):
+    """The monitoring stack: metrics, alerts, dashboards, logs and (optionally) traces."""
+
+    enabled: bool = True
+    """Deploy the monitoring stack next to the services."""
+    tracing: bool = False
+    """Deploy Jaeger v2 (OpenTelemetry collector inside) for traces; OTLP on 4317 (gRPC) and 4318 (HTTP)."""
+    retention: Annotated[str, Field(pattern=r"^[1-9][0-9]*(h|d|w)$")] = "15d"
+    """How long Prometheus and Loki keep data, e.g. `15d`."""
+    backup_max_age_hours: Annotated[int, Field(ge=1, le=24 * 31)] = 26
+    """A backup older than this raises BackupTooOld: the backup schedule's interval plus slack (daily: 26)."""
+    namespace: Annotated[str, Field(pattern=DNS_LABEL)] = "monitoring"
+    """Kubernetes namespace of the monitoring stack (one per cluster)."""
+    receivers: dict[ReceiverName, ReceiverSettings] = Field(default_factory=dict)
+    """Alert receivers by route; a route without a receiver keeps its alerts in Alertmanager only."""
+
+
 class Settings(SpecModel):
     """Everything one stack needs, validated."""
 
@@ -82,11 +120,18 @@ class Settings(SpecModel):
     docker: DockerSettings
     kubernetes: KubernetesSettings
     storage: StorageSettings
+    monitoring: MonitoringSettings
+    monitoring_secrets: dict[str, SecretStr]
+    """Grafana's admin password and receiver credentials, from the `monitoringSecrets` config secret."""
 
     @property
     def name_prefix(self) -> str:
         """Prefix of names that must be unique on a shared Docker host or cluster."""
         return f"mcp-{self.stack}"
+
+    def monitoring_secret(self, name: str) -> str | None:
+        secret = self.monitoring_secrets.get(name)
+        return secret.get_secret_value() if secret is not None else None
 
     def secret_value(self, service: str, env_name: str) -> str:
         return self.service_secrets[service][env_name].get_secret_value()
@@ -113,6 +158,8 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(name="docker", kind="object"),
     ConfigKey(name="kubernetes", kind="object"),
     ConfigKey(name="storage", kind="object"),
+    ConfigKey(name="monitoring", kind="object"),
+    ConfigKey(name="monitoringSecrets", kind="object"),
 )
 
 
@@ -169,6 +216,10 @@ def load_settings(
         "docker": values.get("docker", {}),
         "kubernetes": values.get("kubernetes", {}),
         "storage": values.get("storage", {}),
+        "monitoring": values.get("monitoring", {}),
+        "monitoringSecrets": _monitoring_secrets(
+            values, f"{PROJECT}:monitoringSecrets" in secret_keys, placeholder_secrets, problems
+        ),
     }
     specs: list[ServiceSpec] = []
     for name, body in services.items():
@@ -308,6 +359,59 @@ def _service_secrets(
                             f"serviceSecrets.{name}.{env_name} <value>`",
                         )
                     )
+    return result
+
+
+def _monitoring_secrets(
+    values: dict[str, Any], is_secret: bool, placeholder_secrets: bool, problems: list[Problem]
+) -> dict[str, str]:
+    """Grafana's admin password and the credential of every configured receiver, each required and secret."""
+    given: dict[str, Any] = values.get("monitoringSecrets", {})
+    monitoring = values.get("monitoring", {})
+    if not isinstance(monitoring, dict) or monitoring.get("enabled", True) is False:
+        return {}
+    if given and not is_secret:
+        problems.append(
+            Problem(
+                path="monitoringSecrets",
+                message="holds plain-text values; set each one with "
+                "`pulumi config set --secret --path monitoringSecrets.<name> <value>`",
+            )
+        )
+    receivers = monitoring.get("receivers", {})
+    needed = [
+        "grafanaAdminPassword",
+        *(name for name in RECEIVER_NAMES if isinstance(receivers, dict) and name in receivers),
+    ]
+    result: dict[str, str] = {}
+    for name, value in given.items():
+        if name not in MONITORING_SECRET_NAMES:
+            problems.append(
+                Problem(
+                    path=f"monitoringSecrets.{name}",
+                    message=f"unknown secret; allowed: {', '.join(MONITORING_SECRET_NAMES)}",
+                )
+            )
+        elif not isinstance(value, str) or not value:
+            problems.append(Problem(path=f"monitoringSecrets.{name}", message="expected a non-empty string secret"))
+        else:
+            result[name] = value
+    for name in needed:
+        if name in result or any(problem.path == f"monitoringSecrets.{name}" for problem in problems):
+            continue
+        if placeholder_secrets:
+            result[name] = SECRET_PLACEHOLDER
+        else:
+            purpose = (
+                "Grafana's admin password" if name == "grafanaAdminPassword" else f"the `{name}` receiver's credential"
+            )
+            problems.append(
+                Problem(
+                    path=f"monitoringSecrets.{name}",
+                    message=f"missing ({purpose}); set it with "
+                    f"`pulumi config set --secret --path monitoringSecrets.{name} <value>`",
+                )
+            )
     return result
 
 
