@@ -431,6 +431,8 @@ def _problems(error: ValidationError, prefix: tuple[str, ...]) -> list[Problem]:
         location = [str(part) for part in prefix + tuple(detail["loc"])]
         if location and location[-1].startswith("function-after["):
             location.pop()
+        if location and location[-1] == "[key]":  # a bad mapping key: name the key, not pydantic's marker
+            location.pop()
         message = detail["msg"].removeprefix("Value error, ")
         if detail["type"] == "extra_forbidden":
             message = "unknown key; remove it (see the documented fields in components/spec.py and infra/settings.py)"

@@ -6,9 +6,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.kubernetes.mcp_service import McpService, McpServiceArgs
+from components.kubernetes.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from components.kubernetes.storage_volumes import StorageVolumes, StorageVolumesArgs
 from components.render.kubernetes_workload import PART_OF
 from infra.settings import Settings
+from infra.targets import monitoring
 from infra.targets.secrets import secret_env
 
 
@@ -63,6 +65,24 @@ def compose_kubernetes(settings: Settings) -> None:
             opts=with_provider,
         )
         endpoints[spec.name] = service.endpoint
+    if settings.monitoring.enabled:
+        stack = MonitoringStack(
+            "monitoring",
+            MonitoringStackArgs(
+                services=settings.services,
+                namespace=namespace_name,
+                services_namespace=settings.kubernetes.namespace,
+                monitoring_namespace=settings.monitoring.namespace,
+                retention=settings.monitoring.retention,
+                backup_max_age_hours=settings.monitoring.backup_max_age_hours,
+                tracing=settings.monitoring.tracing,
+                grafana_admin_password=monitoring.grafana_admin_password(settings),
+                receivers=monitoring.receivers(settings),
+                receiver_credentials=monitoring.receiver_credentials(settings),
+            ),
+            opts=with_provider,
+        )
+        pulumi.export("monitoring", {"grafana": stack.grafana_service, "prometheus": stack.prometheus_service})
     pulumi.export("target", "kubernetes")
     pulumi.export("namespace", namespace_name)
     pulumi.export("endpoints", endpoints)

@@ -24,15 +24,16 @@ def test_stack_evaluates_in_preview_and_update(stack: str, preview: bool) -> Non
 
 def test_dev_is_local_docker_only() -> None:
     evaluation = evaluate_stack("dev")
-    counts = Counter(e.type for e in evaluation.registrations)
+    counts = Counter(e.type for e in evaluation.registrations if e.parent in CATALOG)
     assert counts["docker:index/container:Container"] == len(CATALOG)
     assert counts["docker:index/remoteImage:RemoteImage"] == len(CATALOG)
-    assert not any(t.startswith("kubernetes:") for t in counts)
+    assert not any(e.type.startswith("kubernetes:") for e in evaluation.registrations)
     internal = evaluation.named("internal-network").inputs
     assert internal["internal"] is True
     ports = sorted(
         (p["ip"], p["external"])
         for e in evaluation.of_type("docker:index/container:Container")
+        if e.parent in CATALOG
         for p in e.inputs["ports"]
     )
     assert ports == [("127.0.0.1", 18000), ("127.0.0.1", 18001), ("127.0.0.1", 18002), ("127.0.0.1", 18003)]
@@ -49,7 +50,9 @@ def test_kubernetes_namespace_enforces_restricted_pod_security(stack: str) -> No
 def test_stateful_services_are_statefulsets_and_stateless_are_autoscaled(stack: str) -> None:
     evaluation = evaluate_stack(stack)
     stateful_sets = {e.inputs["metadata"]["name"] for e in evaluation.of_type("kubernetes:apps/v1:StatefulSet")}
-    deployments = {e.inputs["metadata"]["name"] for e in evaluation.of_type("kubernetes:apps/v1:Deployment")}
+    deployments = {
+        e.inputs["metadata"]["name"] for e in evaluation.of_type("kubernetes:apps/v1:Deployment") if e.parent in CATALOG
+    }
     autoscaled = {
         e.inputs["spec"]["scaleTargetRef"]["name"]
         for e in evaluation.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
@@ -74,7 +77,7 @@ def test_prod_runs_more_replicas_than_staging() -> None:
 def test_stateful_storage_is_protected_and_retained_only_in_prod(stack: str) -> None:
     evaluation = evaluate_stack(stack)
     storage_types = ("kubernetes:core/v1:PersistentVolumeClaim", "docker:index/volume:Volume")
-    volumes = [e for e in evaluation.registrations if e.type in storage_types]
+    volumes = [e for e in evaluation.registrations if e.type in storage_types and e.parent == "storage"]
     assert {e.name for e in volumes} == {"storage-memory-graph", "storage-filesystem"}
     for volume in volumes:
         assert volume.parent == "storage"
