@@ -106,6 +106,8 @@ def roles(tracing: bool, retention: str, host_port_base: int = 19090) -> list[Ro
             env=(
                 f"GF_PATHS_PROVISIONING={CONFIG_DIR}/provisioning",
                 "GF_AUTH_ANONYMOUS_ENABLED=false",
+                # Console only: the root filesystem is read-only, so no log files.
+                "GF_LOG_MODE=console",
                 "GF_ANALYTICS_REPORTING_ENABLED=false",
                 "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
                 "GF_SECURITY_ADMIN_USER=admin",

@@ -12,7 +12,6 @@ from components.render.kubernetes_workload import metrics_port_name, selector_la
 from components.render.monitoring.blackbox import BLACKBOX_PORT, HTTP_MODULE, blackbox_config, health_url
 from components.render.monitoring.logs import LOKI_PORT, alloy_kubernetes_config, retention_hours
 from components.render.monitoring.rules import HEALTH_PROBE_LABEL
-from components.render.monitoring.sources import BACKUP_COMPONENT
 from components.render.monitoring.text import to_yaml
 from components.spec import ServiceSpec
 
@@ -152,7 +151,3 @@ def probe_spec(spec: ServiceSpec, namespace: str, monitoring_namespace: str) -> 
 
 def blackbox_config_text() -> str:
     return to_yaml(blackbox_config())
-
-
-BACKUP_LABEL = {"app.kubernetes.io/component": BACKUP_COMPONENT}
-"""Label a backup CronJob carries so BackupTooOld watches it."""
