@@ -75,7 +75,8 @@ class _Requests:
 
     def gateway(self, metric: str, window: str, extra: str = "") -> str:
         matchers = ", ".join(part for part in (self.source.gateway_selector, extra) if part)
-        return f"sum(rate({metric}{{{matchers}}}[{window}]))"
+        selector = f"{{{matchers}}}" if matchers else ""
+        return f"sum(rate({metric}{selector}[{window}]))"
 
     def error_ratio(self, slo: Slo, window: str) -> str:
         source = self.source
