@@ -91,41 +91,29 @@ class MonitoringStack(pulumi.ComponentResource):
             opts=in_namespace,
         )
         jaeger_url = f"http://{objects.JAEGER_NAME}.{mon_ns}.svc:{workloads.JAEGER_UI_PORT}" if args.tracing else None
-        stack = k8s.helm.v3.Release(
-            f"{name}-kube-prometheus-stack",
-            name=objects.KPS_RELEASE,
-            chart="kube-prometheus-stack",
-            version=objects.KPS_CHART_VERSION,
-            repository_opts={"repo": objects.PROMETHEUS_COMMUNITY_REPO},
-            namespace=mon_ns,
-            values=objects.kube_prometheus_stack_values(
-                args.retention,
-                alertmanager_config(args.receivers, objects.ALERTMANAGER_SECRETS_DIR),
-                objects.loki_url(mon_ns),
-                jaeger_url,
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, grafana_secret, receiver_secret]),
+        charts = objects.helm_charts(
+            mon_ns,
+            args.retention,
+            alertmanager_config(args.receivers, objects.ALERTMANAGER_SECRETS_DIR),
+            jaeger_url,
         )
-        k8s.helm.v3.Release(
-            f"{name}-loki",
-            name="loki",
-            chart="loki",
-            version=objects.LOKI_CHART_VERSION,
-            repository_opts={"repo": objects.GRAFANA_REPO},
-            namespace=mon_ns,
-            values=objects.loki_values(args.retention),
-            opts=in_namespace,
-        )
-        k8s.helm.v3.Release(
-            f"{name}-alloy",
-            name="alloy",
-            chart="alloy",
-            version=objects.ALLOY_CHART_VERSION,
-            repository_opts={"repo": objects.GRAFANA_REPO},
-            namespace=mon_ns,
-            values=objects.alloy_values(mon_ns),
-            opts=in_namespace,
-        )
+        releases: dict[str, k8s.helm.v3.Release] = {}
+        for chart in charts:
+            # The operator's release needs the secrets it references to exist first.
+            needs = (
+                [namespace, grafana_secret, receiver_secret] if chart.release == objects.KPS_RELEASE else [namespace]
+            )
+            releases[chart.release] = k8s.helm.v3.Release(
+                f"{name}-{chart.release}",
+                name=chart.release,
+                chart=chart.chart,
+                version=chart.version,
+                repository_opts={"repo": chart.repository},
+                namespace=mon_ns,
+                values=chart.values,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=needs),
+            )
+        stack = releases[objects.KPS_RELEASE]
         blackbox_config = k8s.core.v1.ConfigMap(
             f"{name}-blackbox-config",
             metadata=meta(objects.BLACKBOX_NAME),

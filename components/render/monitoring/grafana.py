@@ -27,7 +27,15 @@ def datasources(
             "access": "proxy",
             "jsonData": {"implementation": "prometheus"},
         },
-        {"name": "Loki", "type": "loki", "uid": LOKI_UID, "url": loki_url, "access": "proxy"},
+        *log_and_trace_datasources(loki_url, jaeger_url),
+    ]
+    return result
+
+
+def log_and_trace_datasources(loki_url: str, jaeger_url: str | None) -> list[dict[str, Any]]:
+    """Loki, and Jaeger with tracing: what Grafana needs beyond what kube-prometheus-stack provisions itself."""
+    result: list[dict[str, Any]] = [
+        {"name": "Loki", "type": "loki", "uid": LOKI_UID, "url": loki_url, "access": "proxy"}
     ]
     if jaeger_url is not None:
         result.append({"name": "Jaeger", "type": "jaeger", "uid": "jaeger", "url": jaeger_url, "access": "proxy"})

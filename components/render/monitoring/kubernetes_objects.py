@@ -6,11 +6,13 @@ picks them up whichever way the chart is configured.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from components.render.kubernetes_workload import metrics_port_name, selector_labels
 from components.render.monitoring.blackbox import BLACKBOX_PORT, HTTP_MODULE, blackbox_config, health_url
-from components.render.monitoring.logs import LOKI_PORT, alloy_kubernetes_config, retention_hours
+from components.render.monitoring.grafana import log_and_trace_datasources
+from components.render.monitoring.logs import LOKI_PORT, LOKI_SCHEMA, alloy_kubernetes_config, retention_hours
 from components.render.monitoring.rules import HEALTH_PROBE_LABEL
 from components.render.monitoring.text import to_yaml
 from components.spec import ServiceSpec
@@ -30,6 +32,45 @@ BLACKBOX_NAME = "blackbox-exporter"
 JAEGER_NAME = "jaeger"
 
 
+@dataclass(frozen=True)
+class HelmChart:
+    """One pinned chart of the stack and its values."""
+
+    release: str
+    chart: str
+    version: str
+    repository: str
+    values: dict[str, Any]
+
+
+def helm_charts(
+    namespace: str, retention: str, alertmanager_config: dict[str, Any], jaeger_url: str | None
+) -> list[HelmChart]:
+    return [
+        HelmChart(
+            release=KPS_RELEASE,
+            chart="kube-prometheus-stack",
+            version=KPS_CHART_VERSION,
+            repository=PROMETHEUS_COMMUNITY_REPO,
+            values=kube_prometheus_stack_values(retention, alertmanager_config, loki_url(namespace), jaeger_url),
+        ),
+        HelmChart(
+            release="loki",
+            chart="loki",
+            version=LOKI_CHART_VERSION,
+            repository=GRAFANA_REPO,
+            values=loki_values(retention),
+        ),
+        HelmChart(
+            release="alloy",
+            chart="alloy",
+            version=ALLOY_CHART_VERSION,
+            repository=GRAFANA_REPO,
+            values=alloy_values(namespace),
+        ),
+    ]
+
+
 def release_labels() -> dict[str, str]:
     return {"release": KPS_RELEASE, "app.kubernetes.io/part-of": "mcp-suite"}
 
@@ -37,13 +78,6 @@ def release_labels() -> dict[str, str]:
 def kube_prometheus_stack_values(
     retention: str, alertmanager_config: dict[str, Any], loki_url: str, jaeger_url: str | None
 ) -> dict[str, Any]:
-    extra_datasources: list[dict[str, Any]] = [
-        {"name": "Loki", "type": "loki", "uid": "loki", "url": loki_url, "access": "proxy"}
-    ]
-    if jaeger_url is not None:
-        extra_datasources.append(
-            {"name": "Jaeger", "type": "jaeger", "uid": "jaeger", "url": jaeger_url, "access": "proxy"}
-        )
     return {
         "prometheus": {
             "prometheusSpec": {
@@ -61,7 +95,7 @@ def kube_prometheus_stack_values(
         },
         "grafana": {
             "admin": {"existingSecret": GRAFANA_ADMIN_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"},
-            "additionalDataSources": extra_datasources,
+            "additionalDataSources": log_and_trace_datasources(loki_url, jaeger_url),
             "sidecar": {
                 "dashboards": {
                     "enabled": True,
@@ -83,17 +117,7 @@ def loki_values(retention: str) -> dict[str, Any]:
             "auth_enabled": False,
             "commonConfig": {"replication_factor": 1},
             "storage": {"type": "filesystem"},
-            "schemaConfig": {
-                "configs": [
-                    {
-                        "from": "2024-01-01",
-                        "store": "tsdb",
-                        "object_store": "filesystem",
-                        "schema": "v13",
-                        "index": {"prefix": "loki_index_", "period": "24h"},
-                    }
-                ]
-            },
+            "schemaConfig": {"configs": [LOKI_SCHEMA]},
             "limits_config": {"retention_period": retention_hours(retention)},
             "compactor": {"retention_enabled": True, "delete_request_store": "filesystem"},
         },

@@ -5,6 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 LOKI_PORT = 3100
+LOKI_SCHEMA = {
+    "from": "2024-01-01",
+    "store": "tsdb",
+    "object_store": "filesystem",
+    "schema": "v13",
+    "index": {"prefix": "index_", "period": "24h"},
+}
+"""One storage schema for both targets: TSDB index, schema v13, on the filesystem."""
 
 
 def loki_config(retention: str) -> dict[str, Any]:
@@ -18,17 +26,7 @@ def loki_config(retention: str) -> dict[str, Any]:
             "ring": {"kvstore": {"store": "inmemory"}},
             "storage": {"filesystem": {"chunks_directory": "/loki/chunks", "rules_directory": "/loki/rules"}},
         },
-        "schema_config": {
-            "configs": [
-                {
-                    "from": "2024-01-01",
-                    "store": "tsdb",
-                    "object_store": "filesystem",
-                    "schema": "v13",
-                    "index": {"prefix": "index_", "period": "24h"},
-                }
-            ]
-        },
+        "schema_config": {"configs": [LOKI_SCHEMA]},
         "limits_config": {"retention_period": retention_hours(retention)},
         "compactor": {
             "working_directory": "/loki/compactor",
