@@ -234,6 +234,8 @@ def load_settings(
         undecodable = {problem.path.split(".")[0] for problem in problems}
         problems += [problem for problem in _problems(error, ()) if problem.path.split(".")[0] not in undecodable]
         settings = None
+    if settings is not None:
+        problems += _monitoring_namespace_problems(settings)
     if problems:
         raise SettingsError(stack, _sorted_unique(problems))
     assert settings is not None
@@ -360,6 +362,19 @@ def _service_secrets(
                         )
                     )
     return result
+
+
+def _monitoring_namespace_problems(settings: Settings) -> list[Problem]:
+    shared = settings.monitoring.namespace == settings.kubernetes.namespace
+    if settings.target != "kubernetes" or not settings.monitoring.enabled or not shared:
+        return []
+    return [
+        Problem(
+            path="monitoring.namespace",
+            message=f"is the services' namespace '{settings.kubernetes.namespace}', which enforces the restricted Pod "
+            "Security level that node-exporter cannot meet; pick another namespace",
+        )
+    ]
 
 
 def _monitoring_secrets(

@@ -260,3 +260,18 @@ def test_bad_monitoring_settings_are_named(monitoring: dict[str, Any], expected:
             frozenset({"mcp-suite:monitoringSecrets"}),
         )
     assert [f"{p.path}: {p.message}" for p in caught.value.problems] == [expected]
+
+
+def test_monitoring_needs_its_own_kubernetes_namespace() -> None:
+    raw = raw_with(
+        target="kubernetes",
+        kubernetes={"namespace": "mcp"},
+        monitoring={"namespace": "mcp"},
+        monitoringSecrets={"grafanaAdminPassword": "x"},
+    )
+    with pytest.raises(SettingsError) as caught:
+        load_settings("staging", raw, frozenset({"mcp-suite:monitoringSecrets"}))
+    assert [f"{p.path}: {p.message}" for p in caught.value.problems] == [
+        "monitoring.namespace: is the services' namespace 'mcp', which enforces the restricted Pod Security level "
+        "that node-exporter cannot meet; pick another namespace"
+    ]
