@@ -40,10 +40,13 @@ class Role:
     name: str
     """Container role and its name on the internal network."""
     image: str
+    """Pinned image reference."""
     user: str
     """`uid:gid`; the image's own non-root user, so its data directories are writable."""
     command: list[str]
+    """Arguments for the image's entrypoint; empty keeps the image's default."""
     port: int
+    """Port the container serves on the internal network."""
     host_port: int | None
     """Loopback host port of its UI; None keeps it on the internal network only."""
     data_path: str | None = None
@@ -51,8 +54,11 @@ class Role:
     healthcheck: list[str] | None = None
     """Docker health check; None for distroless images with no tool to run (Prometheus scrapes their `up`)."""
     memory_mib: int = 256
+    """Memory limit."""
     cpus: str = "0.5"
+    """CPU limit in cores."""
     env: tuple[str, ...] = ()
+    """Plain environment (`KEY=value`)."""
     docker_socket: bool = False
     """Mount the Docker socket read-only (Alloy: container discovery, logs and cAdvisor)."""
 
