@@ -82,10 +82,7 @@ class MonitoringStack(pulumi.ComponentResource):
                 opts=child,
             )
             volumes.append({"volume_name": data.name, "container_path": role.data_path})
-        if role.docker_socket:
-            volumes.append(
-                {"host_path": "/var/run/docker.sock", "container_path": "/var/run/docker.sock", "read_only": True}
-            )
+        volumes += [{"host_path": path, "container_path": path, "read_only": True} for path in role.host_mounts]
         uploads: list[docker.ContainerUploadArgsDict] = [
             {"file": f"{render.CONFIG_DIR}/{path}", "content": text}
             for path, text in sorted(args.files.by_role[role.name].items())
@@ -116,6 +113,7 @@ class MonitoringStack(pulumi.ComponentResource):
             command=role.command,
             user=role.user,
             read_only=True,
+            cgroupns_mode="host" if role.host_cgroup_namespace else None,
             tmpfs={"/tmp": TMPFS_OPTIONS},
             capabilities={"drops": ["ALL"]},
             security_opts=["no-new-privileges:true"],

@@ -97,3 +97,15 @@ def test_configs_reach_containers_through_a_writable_config_volume() -> None:
 def test_monitoring_can_be_switched_off(enabled: bool) -> None:
     evaluation = evaluate_stack("dev", overrides={"monitoring": {"enabled": enabled}})
     assert bool(evaluation.of_type("mcp-suite:docker:MonitoringStack")) is enabled
+
+
+def test_only_alloy_reaches_the_host_and_only_read_only() -> None:
+    found = containers(evaluate_stack("dev"))
+    host_mounts = {
+        role: sorted(volume["hostPath"] for volume in inputs["volumes"] if "hostPath" in volume)
+        for role, inputs in found.items()
+    }
+    assert host_mounts == {role: [] for role in ROLES} | {"alloy": ["/sys", "/var/run/docker.sock"]}
+    assert all(volume.get("readOnly") for volume in found["alloy"]["volumes"] if "hostPath" in volume)
+    assert found["alloy"]["cgroupnsMode"] == "host"
+    assert all("cgroupnsMode" not in inputs for role, inputs in found.items() if role != "alloy")

@@ -59,8 +59,10 @@ class Role:
     """CPU limit in cores."""
     env: tuple[str, ...] = ()
     """Plain environment (`KEY=value`)."""
-    docker_socket: bool = False
-    """Mount the Docker socket read-only (Alloy: container discovery, logs and cAdvisor)."""
+    host_mounts: tuple[str, ...] = ()
+    """Host paths mounted read-only at the same path (Alloy: the Docker socket, and /sys for cAdvisor)."""
+    host_cgroup_namespace: bool = False
+    """Share the host's cgroup namespace, so cAdvisor sees every container's cgroup, not only its own."""
 
 
 def _wget(port: int, path: str) -> list[str]:
@@ -142,7 +144,8 @@ def roles(tracing: bool, retention: str, host_port_base: int = 19090) -> list[Ro
             ],
             port=ALLOY_PORT,
             host_port=None,
-            docker_socket=True,
+            host_mounts=("/var/run/docker.sock", "/sys"),
+            host_cgroup_namespace=True,
         ),
         Role(
             name="blackbox",
