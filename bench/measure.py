@@ -46,7 +46,8 @@ def stack_config(size: int) -> tuple[dict[str, str], frozenset[str]]:
     values[f"{PROJECT}:services"] = json.dumps(catalog(size))
     values[f"{PROJECT}:serviceOverrides"] = "{}"
     values[f"{PROJECT}:serviceSecrets"] = json.dumps(secrets(size))
-    return values, config.secret_keys | {f"{PROJECT}:serviceSecrets"}
+    values[f"{PROJECT}:monitoringSecrets"] = json.dumps({"grafanaAdminPassword": "bench-only"})
+    return values, config.secret_keys | {f"{PROJECT}:serviceSecrets", f"{PROJECT}:monitoringSecrets"}
 
 
 class RawRecordingMocks(mock_runtime.RecordingMocks):

@@ -164,6 +164,15 @@ class EgressRule(SpecModel):
         return self.host or str(self.cidr)
 
 
+class MetricsEndpoint(SpecModel):
+    """Where a server exposes Prometheus metrics, for servers that do (the supergateway bridge does not)."""
+
+    port: Annotated[int, Field(ge=1, le=65535)]
+    """Port of the metrics endpoint; may equal the service port."""
+    path: Annotated[str, Field(pattern=r"^/[^\s]*$")] = "/metrics"
+    """HTTP path of the metrics endpoint."""
+
+
 class ServiceSpec(SpecModel):
     """One MCP server of the catalog."""
 
@@ -203,6 +212,8 @@ class ServiceSpec(SpecModel):
     """Destinations outside the suite the service needs; none means it reaches only DNS and services it calls."""
     callers: list[str] = Field(default_factory=list)
     """Names of the catalog's services allowed to call this one (besides the gateway and monitoring)."""
+    metrics: MetricsEndpoint | None = None
+    """Prometheus metrics of the server itself (for example `mcp_task_queue_depth`); unset: none are scraped."""
 
     @field_validator("name")
     @classmethod

@@ -38,8 +38,11 @@ def kubernetes_manifests(evaluation: Evaluation) -> list[dict[str, Any]]:
         manifest = dict(entry.inputs)
         if manifest.get("kind") == "Secret":
             for key in SECRET_DATA_FIELDS:
-                if key in manifest:
+                if isinstance(manifest.get(key), dict):
                     manifest[key] = {name: REDACTED for name in manifest[key]}
+                elif key in manifest:
+                    # The engine marks the whole map secret when any value is: even its keys are hidden.
+                    manifest[key] = {"redacted-keys": REDACTED}
         manifests.append(manifest)
     return manifests
 
@@ -64,7 +67,33 @@ def write_render(evaluation: Evaluation, out: Path) -> dict[str, int]:
         if path.exists():
             raise ValueError(f"two Kubernetes objects render to {path.name}")
         path.write_text(yaml.safe_dump(manifest, sort_keys=True))
+    _write_container_files(evaluation, out / "files")
+    _write_helm_values(evaluation, out / "helm")
     return dict(sorted(Counter(entry.type for entry in evaluation.registrations).items()))
+
+
+def _write_container_files(evaluation: Evaluation, out: Path) -> None:
+    """Files uploaded into Docker containers (generated configs), under `files/<container>/<path>`, for review."""
+    for entry in evaluation.of_type("docker:index/container:Container"):
+        uploads = entry.inputs.get("uploads")
+        if not isinstance(uploads, list):
+            continue  # redacted: holds a secret
+        for upload in uploads:
+            content = upload.get("content")
+            if not isinstance(content, str) or content == REDACTED:
+                continue
+            path = out / entry.inputs["name"] / upload["file"].lstrip("/")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content)
+
+
+def _write_helm_values(evaluation: Evaluation, out: Path) -> None:
+    """The values of each Helm release, as `helm/<release>.values.yaml`."""
+    for entry in evaluation.of_type("kubernetes:helm.sh/v3:Release"):
+        out.mkdir(parents=True, exist_ok=True)
+        document = {key: entry.inputs.get(key) for key in ("chart", "version", "namespace", "repositoryOpts")}
+        document["values"] = entry.inputs.get("values")
+        (out / f"{entry.inputs['name']}.values.yaml").write_text(yaml.safe_dump(document, sort_keys=True))
 
 
 def summary(stack: str, counts: dict[str, int], out: Path) -> str:

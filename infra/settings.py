@@ -152,6 +152,44 @@ class StorageSettings(SpecModel):
         return data
 
 
+ReceiverName = Literal["page", "ticket"]
+"""Where alerts go: `page` gets critical alerts, `ticket` gets warnings; info alerts are never sent."""
+RECEIVER_NAMES: tuple[ReceiverName, ...] = ("page", "ticket")
+MONITORING_SECRET_NAMES = ("grafanaAdminPassword", *RECEIVER_NAMES)
+
+
+class ReceiverSettings(SpecModel):
+    """One Alertmanager receiver; its credential (URL or key) is `monitoringSecrets.<page|ticket>`."""
+
+    kind: Literal["slack", "pagerduty"]
+    """`slack` (the secret is the incoming-webhook URL) or `pagerduty` (the secret is the Events v2 routing key)."""
+    channel: str | None = None
+    """Slack channel, for `slack` only; unset means the webhook's own channel."""
+
+    @model_validator(mode="after")
+    def _channel_only_for_slack(self) -> ReceiverSettings:
+        if self.channel is not None and self.kind != "slack":
+            raise ValueError(f"`channel` is only for slack receivers, not {self.kind}")
+        return self
+
+
+class MonitoringSettings(SpecModel):
+    """The monitoring stack: metrics, alerts, dashboards, logs and (optionally) traces."""
+
+    enabled: bool = True
+    """Deploy the monitoring stack next to the services."""
+    tracing: bool = False
+    """Deploy Jaeger v2 (OpenTelemetry collector inside) for traces; OTLP on 4317 (gRPC) and 4318 (HTTP)."""
+    retention: Annotated[str, Field(pattern=r"^[1-9][0-9]*(h|d|w)$")] = "15d"
+    """How long Prometheus and Loki keep data, e.g. `15d`."""
+    backup_max_age_hours: Annotated[int, Field(ge=1, le=24 * 31)] = 26
+    """A backup older than this raises BackupTooOld: the backup schedule's interval plus slack (daily: 26)."""
+    namespace: Annotated[str, Field(pattern=DNS_LABEL)] = "monitoring"
+    """Kubernetes namespace of the monitoring stack (one per cluster)."""
+    receivers: dict[ReceiverName, ReceiverSettings] = Field(default_factory=dict)
+    """Alert receivers by route; a route without a receiver keeps its alerts in Alertmanager only."""
+
+
 class Settings(SpecModel):
     """Everything one stack needs, validated."""
 
@@ -170,6 +208,9 @@ class Settings(SpecModel):
     storage: StorageSettings
     koyeb: KoyebSettings
     network: NetworkSettings
+    monitoring: MonitoringSettings
+    monitoring_secrets: dict[str, SecretStr]
+    """Grafana's admin password and receiver credentials, from the `monitoringSecrets` config secret."""
 
     @property
     def name_prefix(self) -> str:
@@ -183,6 +224,10 @@ class Settings(SpecModel):
     @property
     def ingress_tls_secret(self) -> str:
         return self.network.tls.secret_name or f"{self.name_prefix}-ingress-tls"
+
+    def monitoring_secret(self, name: str) -> str | None:
+        secret = self.monitoring_secrets.get(name)
+        return secret.get_secret_value() if secret is not None else None
 
     def secret_value(self, service: str, env_name: str) -> str:
         return self.service_secrets[service][env_name].get_secret_value()
@@ -212,6 +257,8 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(name="storage", kind="object"),
     ConfigKey(name="koyeb", kind="object"),
     ConfigKey(name="network", kind="object"),
+    ConfigKey(name="monitoring", kind="object"),
+    ConfigKey(name="monitoringSecrets", kind="object"),
 )
 
 
@@ -271,6 +318,10 @@ def load_settings(
         "storage": values.get("storage", {}),
         "koyeb": values.get("koyeb", {}),
         "network": values.get("network", {}),
+        "monitoring": values.get("monitoring", {}),
+        "monitoringSecrets": _monitoring_secrets(
+            values, f"{PROJECT}:monitoringSecrets" in secret_keys, placeholder_secrets, problems
+        ),
     }
     specs: list[ServiceSpec] = []
     for name, body in services.items():
@@ -290,6 +341,15 @@ def load_settings(
         if settings.target == "koyeb":
             found += koyeb_target_problems(settings.koyeb, settings.koyeb_app_name, specs)
         problems += [Problem(path=path, message=message) for path, message in found]
+        problems += _monitoring_namespace_problems(settings)
+        if settings.target == "koyeb" and settings.monitoring.enabled:
+            problems.append(
+                Problem(
+                    path="monitoring.enabled",
+                    message="the koyeb target runs no monitoring stack (Koyeb shows logs and metrics in its "
+                    "console); set it to false",
+                )
+            )
     problems += _caller_problems(specs, service_paths)
     if settings is not None and settings.target == "kubernetes" and settings.network.ingress_host is None:
         problems.append(
@@ -476,6 +536,72 @@ def _service_secrets(
     return result
 
 
+def _monitoring_namespace_problems(settings: Settings) -> list[Problem]:
+    shared = settings.monitoring.namespace == settings.kubernetes.namespace
+    if settings.target != "kubernetes" or not settings.monitoring.enabled or not shared:
+        return []
+    return [
+        Problem(
+            path="monitoring.namespace",
+            message=f"is the services' namespace '{settings.kubernetes.namespace}', which enforces the restricted Pod "
+            "Security level that node-exporter cannot meet; pick another namespace",
+        )
+    ]
+
+
+def _monitoring_secrets(
+    values: dict[str, Any], is_secret: bool, placeholder_secrets: bool, problems: list[Problem]
+) -> dict[str, str]:
+    """Grafana's admin password and the credential of every configured receiver, each required and secret."""
+    given: dict[str, Any] = values.get("monitoringSecrets", {})
+    monitoring = values.get("monitoring", {})
+    if not isinstance(monitoring, dict) or monitoring.get("enabled", True) is False or values.get("target") == "koyeb":
+        return {}
+    if given and not is_secret:
+        problems.append(
+            Problem(
+                path="monitoringSecrets",
+                message="holds plain-text values; set each one with "
+                "`pulumi config set --secret --path monitoringSecrets.<name> <value>`",
+            )
+        )
+    receivers = monitoring.get("receivers", {})
+    needed = [
+        "grafanaAdminPassword",
+        *(name for name in RECEIVER_NAMES if isinstance(receivers, dict) and name in receivers),
+    ]
+    result: dict[str, str] = {}
+    for name, value in given.items():
+        if name not in MONITORING_SECRET_NAMES:
+            problems.append(
+                Problem(
+                    path=f"monitoringSecrets.{name}",
+                    message=f"unknown secret; allowed: {', '.join(MONITORING_SECRET_NAMES)}",
+                )
+            )
+        elif not isinstance(value, str) or not value:
+            problems.append(Problem(path=f"monitoringSecrets.{name}", message="expected a non-empty string secret"))
+        else:
+            result[name] = value
+    for name in needed:
+        if name in result or any(problem.path == f"monitoringSecrets.{name}" for problem in problems):
+            continue
+        if placeholder_secrets:
+            result[name] = SECRET_PLACEHOLDER
+        else:
+            purpose = (
+                "Grafana's admin password" if name == "grafanaAdminPassword" else f"the `{name}` receiver's credential"
+            )
+            problems.append(
+                Problem(
+                    path=f"monitoringSecrets.{name}",
+                    message=f"missing ({purpose}); set it with "
+                    f"`pulumi config set --secret --path monitoringSecrets.{name} <value>`",
+                )
+            )
+    return result
+
+
 def _deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in patch.items():
@@ -491,6 +617,8 @@ def _problems(error: ValidationError, prefix: tuple[str, ...]) -> list[Problem]:
     for detail in error.errors(include_url=False):
         location = [str(part) for part in prefix + tuple(detail["loc"])]
         if location and location[-1].startswith("function-after["):
+            location.pop()
+        if location and location[-1] == "[key]":  # a bad mapping key: name the key, not pydantic's marker
             location.pop()
         message = detail["msg"].removeprefix("Value error, ")
         if detail["type"] == "extra_forbidden":

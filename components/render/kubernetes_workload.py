@@ -17,9 +17,11 @@ if TYPE_CHECKING:
     from pulumi_kubernetes.autoscaling.v2 import HorizontalPodAutoscalerSpecArgsDict
     from pulumi_kubernetes.core.v1 import (
         ContainerArgsDict,
+        ContainerPortArgsDict,
         EnvFromSourceArgsDict,
         PodTemplateSpecArgsDict,
         ProbeArgsDict,
+        ServicePortArgsDict,
         ServiceSpecArgsDict,
         VolumeArgsDict,
         VolumeMountArgsDict,
@@ -29,6 +31,18 @@ if TYPE_CHECKING:
 PART_OF = "mcp-suite"
 TMP_SIZE = "64Mi"
 PORT_NAME = "http"
+METRICS_PORT_NAME = "metrics"
+
+
+def metrics_port_name(spec: ServiceSpec) -> str | None:
+    """Name of the Service port that serves the spec's metrics; None when the server exposes none."""
+    if spec.metrics is None:
+        return None
+    return PORT_NAME if spec.metrics.port == spec.port else METRICS_PORT_NAME
+
+
+def _extra_metrics_port(spec: ServiceSpec) -> int | None:
+    return spec.metrics.port if spec.metrics is not None and spec.metrics.port != spec.port else None
 
 
 def selector_labels(spec: ServiceSpec) -> dict[str, str]:
@@ -78,12 +92,16 @@ def container(spec: ServiceSpec, config_map_name: str, secret_name: str | None) 
     mounts += [
         {"name": mount.volume, "mount_path": mount.mount_path, "read_only": mount.read_only} for mount in spec.volumes
     ]
+    ports: list[ContainerPortArgsDict] = [{"name": PORT_NAME, "container_port": spec.port, "protocol": "TCP"}]
+    metrics_port = _extra_metrics_port(spec)
+    if metrics_port is not None:
+        ports.append({"name": METRICS_PORT_NAME, "container_port": metrics_port, "protocol": "TCP"})
     result: ContainerArgsDict = {
         "name": spec.name,
         "image": spec.image,
         # Always: tags are re-resolved on every start, so a re-pushed tag cannot run stale code unnoticed.
         "image_pull_policy": "Always",
-        "ports": [{"name": PORT_NAME, "container_port": spec.port, "protocol": "TCP"}],
+        "ports": ports,
         "env_from": env_from,
         "resources": {
             "requests": {"cpu": resources.cpu_request_k8s, "memory": resources.memory_request_k8s},
@@ -177,13 +195,21 @@ def stateful_set_spec(
 
 
 def service_spec(spec: ServiceSpec) -> ServiceSpecArgsDict:
-    return {
-        "type": "ClusterIP",
-        "selector": selector_labels(spec),
-        "ports": [
-            {"name": PORT_NAME, "port": spec.port, "target_port": PORT_NAME, "protocol": "TCP", "app_protocol": "http"}
-        ],
-    }
+    ports: list[ServicePortArgsDict] = [
+        {"name": PORT_NAME, "port": spec.port, "target_port": PORT_NAME, "protocol": "TCP", "app_protocol": "http"}
+    ]
+    metrics_port = _extra_metrics_port(spec)
+    if metrics_port is not None:
+        ports.append(
+            {
+                "name": METRICS_PORT_NAME,
+                "port": metrics_port,
+                "target_port": METRICS_PORT_NAME,
+                "protocol": "TCP",
+                "app_protocol": "http",
+            }
+        )
+    return {"type": "ClusterIP", "selector": selector_labels(spec), "ports": ports}
 
 
 def autoscaler_spec(spec: ServiceSpec, deployment_name: str) -> HorizontalPodAutoscalerSpecArgsDict:

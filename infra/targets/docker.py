@@ -10,8 +10,11 @@ import pulumi_docker as docker
 
 from components.docker.gateway import Gateway, GatewayArgs, ProvidedCertificate
 from components.docker.mcp_service import McpService, McpServiceArgs
+from components.docker.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from components.docker.storage_volumes import StorageVolumes, StorageVolumesArgs
+from components.render.monitoring.docker_stack import docker_files
 from infra.settings import GatewaySettings, Settings
+from infra.targets import monitoring
 from infra.targets.secrets import secret_env
 
 
@@ -80,6 +83,33 @@ def compose_docker(settings: Settings) -> None:
         ),
         opts=with_provider,
     )
+    if settings.monitoring.enabled:
+        stack = MonitoringStack(
+            "monitoring",
+            MonitoringStackArgs(
+                files=docker_files(
+                    services=settings.services,
+                    stack=settings.stack,
+                    container_prefix=prefix,
+                    retention=settings.monitoring.retention,
+                    backup_max_age_hours=settings.monitoring.backup_max_age_hours,
+                    tracing=settings.monitoring.tracing,
+                    receivers=monitoring.receivers(settings),
+                ),
+                name_prefix=prefix,
+                stack=settings.stack,
+                internal_network=internal.name,
+                publish_network=gateway_network.name,
+                publish_address=settings.network.gateway.address,
+                tracing=settings.monitoring.tracing,
+                retention=settings.monitoring.retention,
+                grafana_admin_password=monitoring.grafana_admin_password(settings),
+                receivers=monitoring.receivers(settings),
+                receiver_credentials=monitoring.receiver_credentials(settings),
+            ),
+            opts=with_provider,
+        )
+        pulumi.export("monitoring", stack.urls)
     pulumi.export("target", "docker")
     pulumi.export("network", internal.name)
     pulumi.export("endpoints", endpoints)

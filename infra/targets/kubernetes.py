@@ -7,12 +7,14 @@ import pulumi_kubernetes as k8s
 
 from components.kubernetes.ingress_gateway import IngressGateway, IngressGatewayArgs
 from components.kubernetes.mcp_service import McpService, McpServiceArgs
+from components.kubernetes.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from components.kubernetes.network_policies import NetworkPolicies, NetworkPoliciesArgs
 from components.kubernetes.storage_volumes import StorageVolumes, StorageVolumesArgs
 from components.render.ingress import IngressOptions
 from components.render.kubernetes_workload import PART_OF
 from components.render.network_policy import ClusterPeer, PolicyPeers
 from infra.settings import PodSelection, Settings
+from infra.targets import monitoring
 from infra.targets.secrets import secret_env
 
 
@@ -101,6 +103,24 @@ def compose_kubernetes(settings: Settings) -> None:
         ),
         opts=with_provider,
     )
+    if settings.monitoring.enabled:
+        stack = MonitoringStack(
+            "monitoring",
+            MonitoringStackArgs(
+                services=settings.services,
+                namespace=namespace_name,
+                services_namespace=settings.kubernetes.namespace,
+                monitoring_namespace=settings.monitoring.namespace,
+                retention=settings.monitoring.retention,
+                backup_max_age_hours=settings.monitoring.backup_max_age_hours,
+                tracing=settings.monitoring.tracing,
+                grafana_admin_password=monitoring.grafana_admin_password(settings),
+                receivers=monitoring.receivers(settings),
+                receiver_credentials=monitoring.receiver_credentials(settings),
+            ),
+            opts=with_provider,
+        )
+        pulumi.export("monitoring", {"grafana": stack.grafana_service, "prometheus": stack.prometheus_service})
     pulumi.export("target", "kubernetes")
     pulumi.export("namespace", namespace_name)
     pulumi.export("endpoints", endpoints)

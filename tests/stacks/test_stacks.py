@@ -29,11 +29,10 @@ def test_stack_evaluates_in_preview_and_update(stack: str, preview: bool) -> Non
 
 def test_dev_is_local_docker_only() -> None:
     evaluation = evaluate_stack("dev")
-    counts = Counter(e.type for e in evaluation.registrations)
-    # One container per service, plus the gateway and its configuration writer.
-    assert counts["docker:index/container:Container"] == len(CATALOG) + 2
-    assert counts["docker:index/remoteImage:RemoteImage"] == len(CATALOG) + 1
-    assert not any(t.startswith("kubernetes:") for t in counts)
+    counts = Counter(e.type for e in evaluation.registrations if e.parent in CATALOG)
+    assert counts["docker:index/container:Container"] == len(CATALOG)
+    assert counts["docker:index/remoteImage:RemoteImage"] == len(CATALOG)
+    assert not any(e.type.startswith("kubernetes:") for e in evaluation.registrations)
     internal = evaluation.named("internal-network").inputs
     assert internal["internal"] is True
 
@@ -45,7 +44,9 @@ def test_dev_gateway_is_the_single_published_entry() -> None:
         for e in evaluation.of_type("docker:index/container:Container")
     }
     assert published.pop("gateway-container") == [("127.0.0.1", 8443)]
-    assert published == {"gateway-config-writer": [], **{f"{name}-container": [] for name in CATALOG}}
+    # MCP services publish nothing: the gateway is their single entry. Monitoring UIs are loopback-only.
+    assert all(published[f"{name}-container"] == [] for name in CATALOG)
+    assert all(address == "127.0.0.1" for ports in published.values() for address, _ in ports)
     # Every default server fetches its npm package at start, so each is on the egress network as well.
     for name in CATALOG:
         networks = [n["name"] for n in evaluation.named(f"{name}-container").inputs["networksAdvanced"]]
@@ -90,7 +91,9 @@ def test_kubernetes_namespace_enforces_restricted_pod_security(stack: str) -> No
 def test_stateful_services_are_statefulsets_and_stateless_are_autoscaled(stack: str) -> None:
     evaluation = evaluate_stack(stack)
     stateful_sets = {e.inputs["metadata"]["name"] for e in evaluation.of_type("kubernetes:apps/v1:StatefulSet")}
-    deployments = {e.inputs["metadata"]["name"] for e in evaluation.of_type("kubernetes:apps/v1:Deployment")}
+    deployments = {
+        e.inputs["metadata"]["name"] for e in evaluation.of_type("kubernetes:apps/v1:Deployment") if e.parent in CATALOG
+    }
     autoscaled = {
         e.inputs["spec"]["scaleTargetRef"]["name"]
         for e in evaluation.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
@@ -115,8 +118,7 @@ def test_prod_runs_more_replicas_than_staging() -> None:
 def test_stateful_storage_is_protected_and_retained_only_in_prod(stack: str) -> None:
     evaluation = evaluate_stack(stack)
     storage_types = ("kubernetes:core/v1:PersistentVolumeClaim", "docker:index/volume:Volume")
-    # The gateway's configuration volume is rewritten on every deploy; it holds no data to protect.
-    volumes = [e for e in evaluation.registrations if e.type in storage_types and e.name != "gateway-config"]
+    volumes = [e for e in evaluation.registrations if e.type in storage_types and e.parent == "storage"]
     assert {e.name for e in volumes} == {"storage-memory-graph", "storage-filesystem"}
     for volume in volumes:
         assert volume.parent == "storage"

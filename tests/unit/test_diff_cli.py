@@ -113,19 +113,27 @@ def test_a_removed_service_shows_its_resources_removed_in_markdown(checkout: Pat
     result = diff_cli(checkout, "--stack", "staging", "--base", "origin/main", "--markdown")
 
     assert result.returncode == 2, result.stderr
-    assert "### Stack `staging`: 0 to add, 8 to remove, 0 to change" in result.stdout
+    assert "### Stack `staging`: 0 to add, 10 to remove, 2 to change" in result.stdout
     removed = [line for line in result.stdout.splitlines() if line.startswith("- ")]
     assert removed == [
         "- kubernetes:apps/v1:Deployment sequential-thinking-workload",
         "- kubernetes:autoscaling/v2:HorizontalPodAutoscaler sequential-thinking-autoscaler",
+        "- kubernetes:core/v1:ConfigMap monitoring-dashboard-mcp-service-sequential-thinking",
         "- kubernetes:core/v1:ConfigMap sequential-thinking-env",
         "- kubernetes:core/v1:Service sequential-thinking-service",
+        "- kubernetes:monitoring.coreos.com/v1:Probe monitoring-probe-sequential-thinking",
         "- kubernetes:networking.k8s.io/v1:Ingress ingress-sequential-thinking",
         "- kubernetes:networking.k8s.io/v1:NetworkPolicy network-policies-sequential-thinking",
         "- kubernetes:policy/v1:PodDisruptionBudget sequential-thinking-disruption-budget",
         "- mcp-suite:kubernetes:McpService sequential-thinking",
     ]
-    assert not [line for line in result.stdout.splitlines() if line.startswith(("+ ", "~ "))]
+    assert not [line for line in result.stdout.splitlines() if line.startswith("+ ")]
+    # What still changes is the monitoring generated from the catalog, which no longer names the service.
+    changed = [line for line in result.stdout.splitlines() if line.startswith("~ ")]
+    assert changed == [
+        "~ kubernetes:core/v1:ConfigMap monitoring-dashboard-mcp-overview",
+        "~ kubernetes:monitoring.coreos.com/v1:PrometheusRule monitoring-rules",
+    ]
 
 
 def test_a_working_tree_that_does_not_render_is_an_error_naming_the_problem(checkout: Path) -> None:

@@ -29,7 +29,9 @@ def test_render_writes_resources_and_one_manifest_per_object(tmp_path: Path) -> 
     claims = [r for r in resources if r["type"] == "kubernetes:core/v1:PersistentVolumeClaim"]
     assert claims and all(r["options"]["protect"] and r["options"]["retainOnDelete"] for r in claims)
     manifests = list((tmp_path / "prod" / "kubernetes").glob("*.yaml"))
-    kubernetes_objects = [r for r in resources if r["type"].startswith("kubernetes:")]
+    kubernetes_objects = [
+        r for r in resources if r["type"].startswith("kubernetes:") and not r["type"].startswith("kubernetes:helm.sh/")
+    ]
     assert len(manifests) == len(kubernetes_objects)
     service = yaml.safe_load((tmp_path / "prod" / "kubernetes" / "mcp-prod_service_memory.yaml").read_text())
     assert service["spec"]["ports"][0]["port"] == 8000  # integral numbers stay integers

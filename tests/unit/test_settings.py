@@ -12,7 +12,8 @@ from infra.settings import SECRET_PLACEHOLDER, SettingsError, load_settings
 from infra.stack_files import read_stack_config
 from tests.conftest import evaluate_stack
 
-BASE = read_stack_config("dev").values
+# Monitoring off in the base config: its secret (Grafana's password) is covered by its own tests below.
+BASE = {**read_stack_config("dev").values, "mcp-suite:monitoring": json.dumps({"enabled": False})}
 
 
 def services_with(name: str, **fields: Any) -> dict[str, Any]:
@@ -74,7 +75,8 @@ BAD_CONFIG = [
     pytest.param(
         {"colour": "blue"},
         [
-            "colour: unknown key; allowed keys: disabledServices, docker, koyeb, kubernetes, network, "
+            "colour: unknown key; allowed keys: disabledServices, docker, koyeb, kubernetes, monitoring, "
+            "monitoringSecrets, network, "
             "protectStatefulData, serviceOverrides, serviceSecrets, services, storage, target"
         ],
         id="unknown-key",
@@ -222,7 +224,7 @@ BAD_CONFIG = [
     ),
     pytest.param(
         {"koyeb": {"instanceTypes": {"huge": "small"}}},
-        ["koyeb.instanceTypes.huge.[key]: Input should be 'small', 'medium' or 'large' (got 'huge')"],
+        ["koyeb.instanceTypes.huge: Input should be 'small', 'medium' or 'large' (got 'huge')"],
         id="koyeb-instance-type-unknown-tier",
     ),
     pytest.param(
@@ -390,3 +392,71 @@ def test_koyeb_needs_an_app_name_when_the_default_is_too_long() -> None:
         load_settings("a-rather-long-stack-name", raw)
     assert [p.path for p in caught.value.problems] == ["koyeb.appName"]
     assert load_settings("koyeb", raw).koyeb_app_name == "mcp-koyeb"
+
+
+def test_monitoring_needs_grafanas_password_and_each_receivers_credential_as_secrets() -> None:
+    monitoring = {"receivers": {"page": {"kind": "pagerduty"}}}
+    with pytest.raises(SettingsError) as caught:
+        load_settings("dev", raw_with(monitoring=monitoring))
+    assert [p.path for p in caught.value.problems] == [
+        "monitoringSecrets.grafanaAdminPassword",
+        "monitoringSecrets.page",
+    ]
+    assert "pulumi config set --secret --path monitoringSecrets.page" in str(caught.value)
+
+    secrets = {"grafanaAdminPassword": "s3cret-admin", "page": "routing-key-123"}
+    with pytest.raises(SettingsError) as caught:
+        load_settings("dev", raw_with(monitoring=monitoring, monitoringSecrets=secrets))
+    assert [p.path for p in caught.value.problems] == ["monitoringSecrets"]
+    assert "s3cret-admin" not in str(caught.value)
+
+    settings = load_settings(
+        "dev", raw_with(monitoring=monitoring, monitoringSecrets=secrets), frozenset({"mcp-suite:monitoringSecrets"})
+    )
+    assert settings.monitoring_secret("page") == "routing-key-123"
+    assert "routing-key-123" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("monitoring", "expected"),
+    [
+        (
+            {"retention": "forever"},
+            "monitoring.retention: String should match pattern '^[1-9][0-9]*(h|d|w)$' (got 'forever')",
+        ),
+        (
+            {"receivers": {"pager": {"kind": "slack"}}},
+            "monitoring.receivers.pager: Input should be 'page' or 'ticket' (got 'pager')",
+        ),
+        (
+            {"receivers": {"page": {"kind": "pagerduty", "channel": "#ops"}}},
+            "monitoring.receivers.page: `channel` is only for slack receivers, not pagerduty",
+        ),
+    ],
+    ids=["bad-retention", "unknown-route", "channel-without-slack"],
+)
+def test_bad_monitoring_settings_are_named(monitoring: dict[str, Any], expected: str) -> None:
+    secrets = {"grafanaAdminPassword": "x", "page": "y"}
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            "dev",
+            raw_with(monitoring={**monitoring, "enabled": True}, monitoringSecrets=secrets),
+            frozenset({"mcp-suite:monitoringSecrets"}),
+        )
+    assert [f"{p.path}: {p.message}" for p in caught.value.problems] == [expected]
+
+
+def test_monitoring_needs_its_own_kubernetes_namespace() -> None:
+    raw = raw_with(
+        target="kubernetes",
+        kubernetes={"namespace": "mcp"},
+        network={"ingressHost": "mcp-origin.example.com"},
+        monitoring={"namespace": "mcp"},
+        monitoringSecrets={"grafanaAdminPassword": "x"},
+    )
+    with pytest.raises(SettingsError) as caught:
+        load_settings("staging", raw, frozenset({"mcp-suite:monitoringSecrets"}))
+    assert [f"{p.path}: {p.message}" for p in caught.value.problems] == [
+        "monitoring.namespace: is the services' namespace 'mcp', which enforces the restricted Pod Security level "
+        "that node-exporter cannot meet; pick another namespace"
+    ]

@@ -1,0 +1,134 @@
+"""The monitoring stack on local Docker: Prometheus, Alertmanager, Grafana, Loki, Alloy, blackbox exporter and,
+with tracing, Jaeger v2. Configs are generated from the catalog and uploaded into the containers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_docker as docker
+
+from components.render.docker_container import LOG_OPTIONS, TMPFS_OPTIONS
+from components.render.monitoring import docker_stack as render
+from components.render.monitoring.alertmanager import Receiver
+
+
+@dataclass(frozen=True)
+class MonitoringStackArgs:
+    files: render.DockerMonitoringFiles
+    """Every generated config file, by container role."""
+    name_prefix: str
+    """Prefix of container and volume names (`mcp-<stack>`)."""
+    stack: str
+    """Stack name, recorded as a label."""
+    internal_network: pulumi.Input[str]
+    """The services' internal network (no route out); monitoring containers join it."""
+    publish_network: pulumi.Input[str]
+    """Network that carries the loopback-published UI ports (outbound NAT disabled)."""
+    publish_address: str
+    """Loopback address the UIs are published on."""
+    tracing: bool
+    """Run Jaeger v2."""
+    retention: str
+    """Prometheus retention, e.g. `15d`."""
+    grafana_admin_password: pulumi.Output[str]
+    """Secret Output."""
+    receivers: dict[str, Receiver] = field(default_factory=dict)
+    """`page` / `ticket` receivers."""
+    receiver_credentials: dict[str, pulumi.Output[str]] = field(default_factory=dict)
+    """Secret Outputs keyed like `receivers`."""
+
+
+class MonitoringStack(pulumi.ComponentResource):
+    """Hardened monitoring containers with loopback-only UIs."""
+
+    urls: pulumi.Output[dict[str, str]]
+    """UI URLs on the host: grafana, prometheus, alertmanager (and jaeger)."""
+
+    def __init__(self, name: str, args: MonitoringStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mcp-suite:docker:MonitoringStack", name, None, opts)
+        urls: dict[str, str] = {}
+        for role in render.roles(args.tracing, args.retention):
+            urls.update(self._container(name, role, args))
+        self.urls = pulumi.Output.from_input(urls)
+        self.register_outputs({"urls": self.urls})
+
+    def _container(self, name: str, role: render.Role, args: MonitoringStackArgs) -> dict[str, str]:
+        child = pulumi.ResourceOptions(parent=self)
+        label_values = {
+            "app.kubernetes.io/part-of": "mcp-suite",
+            "app.kubernetes.io/component": "monitoring",
+            "mcp-suite/stack": args.stack,
+        }
+        labels: list[docker.ContainerLabelArgsDict] = [{"label": k, "value": v} for k, v in label_values.items()]
+        volume_labels: list[docker.VolumeLabelArgsDict] = [{"label": k, "value": v} for k, v in label_values.items()]
+        image = docker.RemoteImage(f"{name}-{role.name}-image", name=role.image, keep_locally=True, opts=child)
+        # Docker refuses uploads into a read-only root filesystem unless the target is a writable volume,
+        # so each container's generated files live on a small config volume.
+        config_volume = docker.Volume(
+            f"{name}-{role.name}-config",
+            name=f"{args.name_prefix}-{role.name}-config",
+            labels=volume_labels,
+            opts=child,
+        )
+        volumes: list[docker.ContainerVolumeArgsDict] = [
+            {"volume_name": config_volume.name, "container_path": render.CONFIG_DIR}
+        ]
+        if role.data_path is not None:
+            data = docker.Volume(
+                f"{name}-{role.name}-data",
+                name=f"{args.name_prefix}-{role.name}-data",
+                labels=volume_labels,
+                opts=child,
+            )
+            volumes.append({"volume_name": data.name, "container_path": role.data_path})
+        volumes += [{"host_path": path, "container_path": path, "read_only": True} for path in role.host_mounts]
+        uploads: list[docker.ContainerUploadArgsDict] = [
+            {"file": f"{render.CONFIG_DIR}/{path}", "content": text}
+            for path, text in sorted(args.files.by_role[role.name].items())
+        ]
+        if role.name == "alertmanager":
+            uploads += [
+                {"file": f"{render.ALERTMANAGER_SECRETS_DIR}/{key}", "content": value}
+                for key, value in sorted(args.receiver_credentials.items())
+            ]
+        envs: list[pulumi.Input[str]] = list(role.env)
+        if role.name == "grafana":
+            envs.append(pulumi.Output.concat("GF_SECURITY_ADMIN_PASSWORD=", args.grafana_admin_password))
+        ports: list[docker.ContainerPortArgsDict] = []
+        networks: list[docker.ContainerNetworksAdvancedArgsDict] = [
+            {"name": args.internal_network, "aliases": [role.name]}
+        ]
+        urls: dict[str, str] = {}
+        if role.host_port is not None:
+            ports.append(
+                {"internal": role.port, "external": role.host_port, "ip": args.publish_address, "protocol": "tcp"}
+            )
+            networks.append({"name": args.publish_network})
+            urls[role.name] = f"http://{args.publish_address}:{role.host_port}"
+        docker.Container(
+            f"{name}-{role.name}",
+            name=f"{args.name_prefix}-{role.name}",
+            image=image.image_id,
+            command=role.command,
+            user=role.user,
+            read_only=True,
+            cgroupns_mode="host" if role.host_cgroup_namespace else None,
+            tmpfs={"/tmp": TMPFS_OPTIONS},
+            capabilities={"drops": ["ALL"]},
+            security_opts=["no-new-privileges:true"],
+            memory=role.memory_mib,
+            cpus=role.cpus,
+            restart="unless-stopped",
+            log_driver="json-file",
+            log_opts=LOG_OPTIONS,
+            labels=labels,
+            envs=envs,
+            networks_advanced=networks,
+            ports=ports,
+            volumes=volumes,
+            uploads=uploads,
+            healthcheck=render.healthcheck(role),
+            opts=child,
+        )
+        return urls

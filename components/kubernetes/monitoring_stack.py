@@ -1,0 +1,197 @@
+"""The monitoring stack on Kubernetes: kube-prometheus-stack, Loki, Alloy, a blackbox exporter, optional Jaeger,
+and per service a Probe (and a ServiceMonitor when it exposes metrics), rules as a PrometheusRule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.render.kubernetes_workload import PART_OF
+from components.render.monitoring import kubernetes_objects as objects
+from components.render.monitoring import workloads
+from components.render.monitoring.alertmanager import Receiver, alertmanager_config
+from components.render.monitoring.dashboards import dashboards
+from components.render.monitoring.rules import RuleContext, rule_groups
+from components.render.monitoring.text import to_json
+from components.spec import ServiceSpec
+
+
+@dataclass(frozen=True)
+class MonitoringStackArgs:
+    services: tuple[ServiceSpec, ...]
+    """The catalog: every service gets a health probe, rules and a dashboard."""
+    namespace: pulumi.Input[str]
+    """Namespace of the services (and of their Probe, ServiceMonitor and PrometheusRule objects)."""
+    services_namespace: str
+    """The same namespace as plain text, for DNS names and rule selectors."""
+    monitoring_namespace: str
+    """Namespace of the stack itself; its Pod Security level is privileged because node-exporter needs the host."""
+    retention: str
+    """Prometheus and Loki retention, e.g. `15d`."""
+    backup_max_age_hours: int
+    """BackupTooOld fires past this age."""
+    tracing: bool
+    """Deploy Jaeger v2 and its Grafana datasource."""
+    grafana_admin_password: pulumi.Output[str]
+    """Secret Output."""
+    receivers: dict[str, Receiver] = field(default_factory=dict)
+    """`page` / `ticket` receivers."""
+    receiver_credentials: dict[str, pulumi.Output[str]] = field(default_factory=dict)
+    """Secret Outputs keyed like `receivers`."""
+
+
+class MonitoringStack(pulumi.ComponentResource):
+    """Metrics, alerts, dashboards and logs for the suite on Kubernetes."""
+
+    grafana_service: pulumi.Output[str]
+    prometheus_service: pulumi.Output[str]
+
+    def __init__(self, name: str, args: MonitoringStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mcp-suite:kubernetes:MonitoringStack", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        mon_ns = args.monitoring_namespace
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={
+                "name": mon_ns,
+                "labels": {
+                    "app.kubernetes.io/part-of": PART_OF,
+                    # node-exporter runs with hostNetwork, hostPID and hostPath mounts: only `privileged` admits it.
+                    # Warnings and audit stay at `restricted`, so anything else that needs more is still reported.
+                    "pod-security.kubernetes.io/enforce": "privileged",
+                    "pod-security.kubernetes.io/enforce-version": "latest",
+                    "pod-security.kubernetes.io/warn": "restricted",
+                    "pod-security.kubernetes.io/audit": "restricted",
+                },
+            },
+            opts=child,
+        )
+        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+
+        def meta(object_name: str, namespace_name: pulumi.Input[str] = mon_ns) -> k8s.meta.v1.ObjectMetaArgsDict:
+            return {"name": object_name, "namespace": namespace_name, "labels": objects.release_labels()}
+
+        grafana_secret = k8s.core.v1.Secret(
+            f"{name}-grafana-admin",
+            metadata=meta(objects.GRAFANA_ADMIN_SECRET),
+            type="Opaque",
+            string_data={
+                "admin-user": pulumi.Output.from_input("admin"),
+                "admin-password": args.grafana_admin_password,
+            },
+            opts=in_namespace,
+        )
+        receiver_secret = k8s.core.v1.Secret(
+            f"{name}-alertmanager-receivers",
+            metadata=meta(objects.ALERTMANAGER_SECRET),
+            type="Opaque",
+            string_data={key: value for key, value in sorted(args.receiver_credentials.items())},
+            opts=in_namespace,
+        )
+        jaeger_url = f"http://{objects.JAEGER_NAME}.{mon_ns}.svc:{workloads.JAEGER_UI_PORT}" if args.tracing else None
+        charts = objects.helm_charts(
+            mon_ns,
+            args.retention,
+            alertmanager_config(args.receivers, objects.ALERTMANAGER_SECRETS_DIR),
+            jaeger_url,
+        )
+        releases: dict[str, k8s.helm.v3.Release] = {}
+        for chart in charts:
+            # The operator's release needs the secrets it references to exist first.
+            needs = (
+                [namespace, grafana_secret, receiver_secret] if chart.release == objects.KPS_RELEASE else [namespace]
+            )
+            releases[chart.release] = k8s.helm.v3.Release(
+                f"{name}-{chart.release}",
+                name=chart.release,
+                chart=chart.chart,
+                version=chart.version,
+                repository_opts={"repo": chart.repository},
+                namespace=mon_ns,
+                values=chart.values,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=needs),
+            )
+        stack = releases[objects.KPS_RELEASE]
+        blackbox_config = k8s.core.v1.ConfigMap(
+            f"{name}-blackbox-config",
+            metadata=meta(objects.BLACKBOX_NAME),
+            data={"blackbox.yml": objects.blackbox_config_text()},
+            opts=in_namespace,
+        )
+        k8s.apps.v1.Deployment(
+            f"{name}-blackbox-exporter",
+            metadata=meta(objects.BLACKBOX_NAME),
+            spec=workloads.blackbox_deployment_spec(objects.BLACKBOX_IMAGE, objects.BLACKBOX_NAME),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[blackbox_config]),
+        )
+        k8s.core.v1.Service(
+            f"{name}-blackbox-service",
+            metadata=meta(objects.BLACKBOX_NAME),
+            spec=workloads.service_spec(objects.BLACKBOX_NAME, {"http": workloads.BLACKBOX_PORT}),
+            opts=in_namespace,
+        )
+        if args.tracing:
+            k8s.apps.v1.Deployment(
+                f"{name}-jaeger",
+                metadata=meta(objects.JAEGER_NAME),
+                spec=workloads.jaeger_deployment_spec(objects.JAEGER_IMAGE, objects.JAEGER_NAME),
+                opts=in_namespace,
+            )
+            k8s.core.v1.Service(
+                f"{name}-jaeger-service",
+                metadata=meta(objects.JAEGER_NAME),
+                spec=workloads.service_spec(objects.JAEGER_NAME, workloads.JAEGER_PORTS),
+                opts=in_namespace,
+            )
+        for file_name, dashboard in dashboards("kubernetes", args.services).items():
+            k8s.core.v1.ConfigMap(
+                f"{name}-dashboard-{file_name.removesuffix('.json')}",
+                metadata={
+                    "name": f"dashboard-{file_name.removesuffix('.json')}",
+                    "namespace": mon_ns,
+                    "labels": {**objects.release_labels(), "grafana_dashboard": "1"},
+                },
+                data={file_name: to_json(dashboard)},
+                opts=in_namespace,
+            )
+        # Custom resources need the operator's CRDs, which the kube-prometheus-stack release installs.
+        needs_crds = pulumi.ResourceOptions(parent=self, depends_on=[stack])
+        context = RuleContext(
+            target="kubernetes",
+            services=args.services,
+            container_prefix="",
+            namespace=args.services_namespace,
+            backup_max_age_hours=args.backup_max_age_hours,
+        )
+        k8s.apiextensions.CustomResource(
+            f"{name}-rules",
+            api_version="monitoring.coreos.com/v1",
+            kind="PrometheusRule",
+            metadata=meta("mcp-suite", args.namespace),
+            spec={"groups": rule_groups(context)},
+            opts=needs_crds,
+        )
+        for spec in args.services:
+            k8s.apiextensions.CustomResource(
+                f"{name}-probe-{spec.name}",
+                api_version="monitoring.coreos.com/v1",
+                kind="Probe",
+                metadata=meta(f"{spec.name}-health", args.namespace),
+                spec=objects.probe_spec(spec, args.services_namespace, mon_ns),
+                opts=needs_crds,
+            )
+            monitor = objects.service_monitor_spec(spec, args.services_namespace)
+            if monitor is not None:
+                k8s.apiextensions.CustomResource(
+                    f"{name}-service-monitor-{spec.name}",
+                    api_version="monitoring.coreos.com/v1",
+                    kind="ServiceMonitor",
+                    metadata=meta(spec.name, args.namespace),
+                    spec=monitor,
+                    opts=needs_crds,
+                )
+        self.grafana_service = pulumi.Output.from_input(f"svc/{objects.KPS_RELEASE}-grafana -n {mon_ns}")
+        self.prometheus_service = pulumi.Output.from_input(f"svc/{objects.KPS_RELEASE}-prometheus -n {mon_ns}")
+        self.register_outputs({"grafana_service": self.grafana_service, "prometheus_service": self.prometheus_service})

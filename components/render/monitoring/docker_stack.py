@@ -1,0 +1,228 @@
+"""The Docker monitoring containers (image, user, command, ports) and the files each one gets, from the catalog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from components.render.monitoring.alertmanager import Receiver, alertmanager_config
+from components.render.monitoring.blackbox import BLACKBOX_PORT, blackbox_config
+from components.render.monitoring.dashboards import dashboards
+from components.render.monitoring.grafana import dashboards_provider, datasources, datasources_file
+from components.render.monitoring.logs import LOKI_PORT, alloy_docker_config, loki_config
+from components.render.monitoring.prometheus_config import ALLOY_PORT, prometheus_config
+from components.render.monitoring.rules import RuleContext, rule_groups
+from components.render.monitoring.text import to_json, to_yaml
+from components.spec import ServiceSpec
+
+if TYPE_CHECKING:
+    from pulumi_docker import ContainerHealthcheckArgsDict
+
+CONFIG_DIR = "/etc/mcp-monitoring"
+ALERTMANAGER_SECRETS_DIR = f"{CONFIG_DIR}/secrets"
+JAEGER_UI_PORT = 16686
+NOBODY = "65534:65534"
+
+# Image pins, each seen published (see docs/monitoring.md).
+PROMETHEUS_IMAGE = "docker.io/prom/prometheus:v3.15.0"
+ALERTMANAGER_IMAGE = "docker.io/prom/alertmanager:v0.34.1"
+GRAFANA_IMAGE = "docker.io/grafana/grafana:13.2.1"
+LOKI_IMAGE = "docker.io/grafana/loki:3.7.8"
+ALLOY_IMAGE = "docker.io/grafana/alloy:v1.20.1"
+BLACKBOX_IMAGE = "docker.io/prom/blackbox-exporter:v0.28.0"
+JAEGER_IMAGE = "docker.io/jaegertracing/jaeger:2.21.0"
+
+
+@dataclass(frozen=True)
+class Role:
+    """One monitoring container."""
+
+    name: str
+    """Container role and its name on the internal network."""
+    image: str
+    """Pinned image reference."""
+    user: str
+    """`uid:gid`; the image's own non-root user, so its data directories are writable."""
+    command: list[str]
+    """Arguments for the image's entrypoint; empty keeps the image's default."""
+    port: int
+    """Port the container serves on the internal network."""
+    host_port: int | None
+    """Loopback host port of its UI; None keeps it on the internal network only."""
+    data_path: str | None = None
+    """Where a named data volume is mounted."""
+    healthcheck: list[str] | None = None
+    """Docker health check; None for distroless images with no tool to run (Prometheus scrapes their `up`)."""
+    memory_mib: int = 256
+    """Memory limit."""
+    cpus: str = "0.5"
+    """CPU limit in cores."""
+    env: tuple[str, ...] = ()
+    """Plain environment (`KEY=value`)."""
+    host_mounts: tuple[str, ...] = ()
+    """Host paths mounted read-only at the same path (Alloy: the Docker socket, and /sys for cAdvisor)."""
+    host_cgroup_namespace: bool = False
+    """Share the host's cgroup namespace, so cAdvisor sees every container's cgroup, not only its own."""
+
+
+def _wget(port: int, path: str) -> list[str]:
+    return ["CMD", "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{port}{path}"]
+
+
+def roles(tracing: bool, retention: str, host_port_base: int = 19090) -> list[Role]:
+    """Containers in a stable order. UIs: Prometheus base, Alertmanager base+3, Grafana base+10, Jaeger base+20."""
+    result = [
+        Role(
+            name="prometheus",
+            image=PROMETHEUS_IMAGE,
+            user=NOBODY,
+            command=[
+                f"--config.file={CONFIG_DIR}/prometheus.yml",
+                "--storage.tsdb.path=/prometheus",
+                f"--storage.tsdb.retention.time={retention}",
+                "--web.enable-lifecycle",
+            ],
+            port=9090,
+            host_port=host_port_base,
+            data_path="/prometheus",
+            healthcheck=_wget(9090, "/-/healthy"),
+            memory_mib=1024,
+            cpus="1",
+        ),
+        Role(
+            name="alertmanager",
+            image=ALERTMANAGER_IMAGE,
+            user=NOBODY,
+            command=[f"--config.file={CONFIG_DIR}/alertmanager.yml", "--storage.path=/alertmanager"],
+            port=9093,
+            host_port=host_port_base + 3,
+            data_path="/alertmanager",
+            healthcheck=_wget(9093, "/-/healthy"),
+            memory_mib=128,
+            cpus="0.2",
+        ),
+        Role(
+            name="grafana",
+            image=GRAFANA_IMAGE,
+            user="472:0",
+            command=[],
+            port=3000,
+            host_port=host_port_base + 10,
+            data_path="/var/lib/grafana",
+            healthcheck=_wget(3000, "/api/health"),
+            memory_mib=384,
+            env=(
+                f"GF_PATHS_PROVISIONING={CONFIG_DIR}/provisioning",
+                "GF_AUTH_ANONYMOUS_ENABLED=false",
+                # Console only: the root filesystem is read-only, so no log files.
+                "GF_LOG_MODE=console",
+                "GF_ANALYTICS_REPORTING_ENABLED=false",
+                "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
+                "GF_SECURITY_ADMIN_USER=admin",
+            ),
+        ),
+        Role(
+            name="loki",
+            image=LOKI_IMAGE,
+            user="10001:10001",
+            command=[f"-config.file={CONFIG_DIR}/loki.yml"],
+            port=LOKI_PORT,
+            host_port=None,
+            data_path="/loki",
+            memory_mib=512,
+        ),
+        Role(
+            name="alloy",
+            image=ALLOY_IMAGE,
+            # Root only to read the Docker socket (owned root:docker); all capabilities stay dropped.
+            user="0:0",
+            command=[
+                "run",
+                f"{CONFIG_DIR}/config.alloy",
+                f"--server.http.listen-addr=0.0.0.0:{ALLOY_PORT}",
+                "--storage.path=/tmp/alloy",
+            ],
+            port=ALLOY_PORT,
+            host_port=None,
+            host_mounts=("/var/run/docker.sock", "/sys"),
+            host_cgroup_namespace=True,
+        ),
+        Role(
+            name="blackbox",
+            image=BLACKBOX_IMAGE,
+            user=NOBODY,
+            command=[f"--config.file={CONFIG_DIR}/blackbox.yml"],
+            port=BLACKBOX_PORT,
+            host_port=None,
+            healthcheck=_wget(BLACKBOX_PORT, "/-/healthy"),
+            memory_mib=64,
+            cpus="0.2",
+        ),
+    ]
+    if tracing:
+        result.append(
+            Role(
+                name="jaeger",
+                image=JAEGER_IMAGE,
+                user="10001:10001",
+                command=[],
+                port=JAEGER_UI_PORT,
+                host_port=host_port_base + 20,
+            )
+        )
+    return result
+
+
+def healthcheck(role: Role) -> ContainerHealthcheckArgsDict | None:
+    if role.healthcheck is None:
+        return None
+    return {"tests": role.healthcheck, "interval": "15s", "timeout": "3s", "start_period": "30s", "retries": 3}
+
+
+@dataclass(frozen=True)
+class DockerMonitoringFiles:
+    """Generated files per role, paths relative to CONFIG_DIR."""
+
+    by_role: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def docker_files(
+    services: tuple[ServiceSpec, ...],
+    stack: str,
+    container_prefix: str,
+    retention: str,
+    backup_max_age_hours: int,
+    tracing: bool,
+    receivers: dict[str, Receiver],
+) -> DockerMonitoringFiles:
+    context = RuleContext(
+        target="docker",
+        services=services,
+        container_prefix=container_prefix,
+        namespace="",
+        backup_max_age_hours=backup_max_age_hours,
+    )
+    jaeger = f"http://jaeger:{JAEGER_UI_PORT}" if tracing else None
+    grafana = {
+        "provisioning/datasources/mcp-suite.yml": to_yaml(
+            datasources_file(
+                datasources("http://prometheus:9090", "http://alertmanager:9093", f"http://loki:{LOKI_PORT}", jaeger)
+            )
+        ),
+        "provisioning/dashboards/mcp-suite.yml": to_yaml(dashboards_provider(f"{CONFIG_DIR}/dashboards")),
+    }
+    grafana.update({f"dashboards/{file}": to_json(body) for file, body in dashboards("docker", services).items()})
+    return DockerMonitoringFiles(
+        by_role={
+            "prometheus": {
+                "prometheus.yml": to_yaml(prometheus_config(services, stack, [f"{CONFIG_DIR}/rules/*.yml"], tracing)),
+                "rules/mcp-suite.yml": to_yaml({"groups": rule_groups(context)}),
+            },
+            "alertmanager": {"alertmanager.yml": to_yaml(alertmanager_config(receivers, ALERTMANAGER_SECRETS_DIR))},
+            "grafana": grafana,
+            "loki": {"loki.yml": to_yaml(loki_config(retention))},
+            "alloy": {"config.alloy": alloy_docker_config(f"http://loki:{LOKI_PORT}", container_prefix)},
+            "blackbox": {"blackbox.yml": to_yaml(blackbox_config())},
+            "jaeger": {},
+        }
+    )

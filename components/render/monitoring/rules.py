@@ -1,0 +1,265 @@
+"""Prometheus rule groups of the suite: saturation and request recording rules, threshold alerts, SLO burn rates.
+
+The same groups become a rule file on Docker and PrometheusRule objects on Kubernetes. Only `sources` differs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from components.render.monitoring.objectives import (
+    BACKUP_TOO_OLD,
+    BURN_ALERTS,
+    PROBE_FAILING,
+    SLI_WINDOWS,
+    SLOS,
+    THRESHOLDS,
+    BurnAlert,
+    Slo,
+    Threshold,
+)
+from components.render.monitoring.sources import (
+    GATEWAY,
+    QUEUE_DEPTH_METRIC,
+    REQUEST_SOURCES,
+    RequestSource,
+    Target,
+    backup_age_expression,
+    saturation_source,
+    service_alternation,
+)
+from components.spec import ServiceSpec
+
+CPU_RATIO = "service:cpu_usage:ratio"
+MEMORY_RATIO = "service:memory_usage:ratio"
+LATENCY_P95 = "service:request_duration_seconds:p95_rate5m"
+SLI_ERROR = "slo:sli_error:ratio_rate"
+HEALTH_PROBE_LABEL = "health"
+"""Value of the `probe` label on every health probe series, on both targets."""
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What the rules depend on: the catalog, the target's metric sources and a backup age limit."""
+
+    target: Target
+    services: tuple[ServiceSpec, ...]
+    container_prefix: str
+    """Docker container names are `<prefix>-<service>`."""
+    namespace: str
+    """Kubernetes namespace of the services."""
+    backup_max_age_hours: int
+
+
+def number(value: float) -> str:
+    """A threshold as PromQL prints best: no float noise (14.4 * 0.001 is 0.0144, not 0.014400000000000001)."""
+    return f"{value:.10g}"
+
+
+def _relabelled(series: str, label: str, regex: str) -> str:
+    return f'label_replace({series}, "service", "$1", "{label}", "{regex}")'
+
+
+class _Requests:
+    """PromQL over the gateway's request metrics, per catalog service or for the gateway as a whole."""
+
+    def __init__(self, source: RequestSource, services: tuple[ServiceSpec, ...]) -> None:
+        self.source = source
+        self.regex = source.service_value.format(service=f"({service_alternation(services)})")
+
+    def per_service(self, metric: str, window: str, extra: str = "", by: str = "service") -> str:
+        matchers = ", ".join(part for part in (f'{self.source.service_label}=~"{self.regex}"', extra) if part)
+        rate = f"rate({metric}{{{matchers}}}[{window}])"
+        return f"sum by ({by}) ({_relabelled(rate, self.source.service_label, self.regex)})"
+
+    def gateway(self, metric: str, window: str, extra: str = "") -> str:
+        matchers = ", ".join(part for part in (self.source.gateway_selector, extra) if part)
+        selector = f"{{{matchers}}}" if matchers else ""
+        return f"sum(rate({metric}{selector}[{window}]))"
+
+    def error_ratio(self, slo: Slo, window: str) -> str:
+        source = self.source
+        server_errors = f'{source.code_label}=~"5.."'
+        if slo.latency_seconds is None:
+            if slo.scope == "gateway":
+                bad = self.gateway(source.gateway_requests, window, server_errors)
+                return f"{bad} / {self.gateway(source.gateway_requests, window)}"
+            bad = self.per_service(source.requests, window, server_errors)
+            return f"{bad} / {self.per_service(source.requests, window)}"
+        fast = f'le="{number(slo.latency_seconds)}"'
+        if slo.scope == "gateway":
+            good = self.gateway(source.gateway_duration_bucket, window, fast)
+            return f"1 - ({good} / {self.gateway(source.gateway_duration_count, window)})"
+        good = self.per_service(source.duration_bucket, window, fast)
+        return f"1 - ({good} / {self.per_service(source.duration_count, window)})"
+
+
+def _saturation_rules(context: RuleContext) -> list[dict[str, Any]]:
+    source = saturation_source(context.target, context.container_prefix, context.namespace)
+    regex = source.container_value.format(service=f"({service_alternation(context.services)})")
+    selector = ", ".join(part for part in (f'{source.container_label}=~"{regex}"', source.scope) if part)
+
+    def per_service(series: str) -> str:
+        return f"sum by (service) ({_relabelled(series, source.container_label, regex)})"
+
+    cpu_used = per_service(f"rate({source.cpu_usage}{{{selector}}}[5m])")
+    memory_used = per_service(f"{source.memory_usage}{{{selector}}}")
+    return [
+        {"record": CPU_RATIO, "expr": f"{cpu_used} / {per_service(source.cpu_limit.format(selector=selector))}"},
+        {
+            "record": MEMORY_RATIO,
+            "expr": f"{memory_used} / {per_service(source.memory_limit.format(selector=selector))}",
+        },
+    ]
+
+
+def _slo_recording_rules(requests: _Requests) -> list[dict[str, Any]]:
+    rules = []
+    for slo in SLOS:
+        labels = {"slo": slo.name}
+        if slo.scope == "gateway":
+            labels["service"] = GATEWAY
+        rules += [
+            {"record": f"{SLI_ERROR}{window}", "expr": requests.error_ratio(slo, window), "labels": dict(labels)}
+            for window in SLI_WINDOWS
+        ]
+    return rules
+
+
+def _threshold_expression(threshold: Threshold, level: float, context: RuleContext) -> str:
+    value = number(level)
+    if threshold.signal == "cpu":
+        return f"{CPU_RATIO} >= {value}"
+    if threshold.signal == "memory":
+        return f"{MEMORY_RATIO} >= {value}"
+    if threshold.signal == "latency":
+        return f"{LATENCY_P95} >= {value}"
+    if threshold.signal == "errors":
+        return f'max by (service) ({SLI_ERROR}5m{{slo="mcp-availability"}}) >= {value}'
+    services = service_alternation(context.services)
+    return f'max by (service) ({QUEUE_DEPTH_METRIC}{{service=~"{services}"}}) >= {value}'
+
+
+def _shown(threshold: Threshold, level: float) -> str:
+    if threshold.unit == "ratio":
+        return f"{number(level * 100)} %"
+    if threshold.unit == "seconds":
+        return f"{number(level * 1000)} ms"
+    return number(level)
+
+
+def _value_template(threshold: Threshold) -> str:
+    if threshold.unit == "ratio":
+        return "{{ $value | humanizePercentage }}"
+    if threshold.unit == "seconds":
+        return "{{ $value | humanizeDuration }}"
+    return "{{ $value }}"
+
+
+def threshold_alerts(context: RuleContext) -> list[dict[str, Any]]:
+    alerts = []
+    for threshold in THRESHOLDS:
+        for suffix, severity, level in (
+            ("High", "warning", threshold.warning),
+            ("Critical", "critical", threshold.critical),
+        ):
+            alerts.append(
+                {
+                    "alert": f"{threshold.alert}{suffix}",
+                    "expr": _threshold_expression(threshold, level, context),
+                    "for": "5m",
+                    "labels": {"severity": severity, "signal": threshold.signal},
+                    "annotations": {
+                        "summary": f"{{{{ $labels.service }}}}: {threshold.meaning} is {_value_template(threshold)} "
+                        f"(at or above {_shown(threshold, level)})",
+                        "runbook": threshold.runbook,
+                    },
+                }
+            )
+    return alerts
+
+
+def _burn_expression(slo: Slo, burn: BurnAlert) -> str:
+    clauses = []
+    for window in burn.windows:
+        limit = number(window.factor * slo.error_budget)
+        long_ = f'{SLI_ERROR}{window.long}{{slo="{slo.name}"}} > {limit}'
+        short = f'{SLI_ERROR}{window.short}{{slo="{slo.name}"}} > {limit}'
+        clauses.append(f"({long_} and {short})")
+    return " or ".join(clauses)
+
+
+def slo_alerts() -> list[dict[str, Any]]:
+    alerts = []
+    for slo in SLOS:
+        kind = (
+            "availability"
+            if slo.latency_seconds is None
+            else f"latency (under {number(slo.latency_seconds * 1000)} ms)"
+        )
+        for burn in BURN_ALERTS:
+            factors = " or ".join(f"{number(w.factor)}x over {w.long} and {w.short}" for w in burn.windows)
+            alerts.append(
+                {
+                    "alert": f"{slo.alert}{burn.suffix}",
+                    "expr": _burn_expression(slo, burn),
+                    "for": burn.for_,
+                    "labels": {"severity": burn.severity, "signal": slo.name, "slo": slo.name},
+                    "annotations": {
+                        "summary": f"{{{{ $labels.service }}}}: {kind} SLO {number(slo.objective * 100)} % is burning "
+                        f"its 30-day error budget ({factors})",
+                        "runbook": burn.runbook,
+                    },
+                }
+            )
+    return alerts
+
+
+def _health_alerts(context: RuleContext) -> list[dict[str, Any]]:
+    services = service_alternation(context.services)
+    return [
+        {
+            "alert": PROBE_FAILING.alert,
+            "expr": f'min by (service) (probe_success{{probe="{HEALTH_PROBE_LABEL}", service=~"{services}"}}) == 0',
+            "for": "2m",
+            "labels": {"severity": PROBE_FAILING.severity, "signal": "probe"},
+            "annotations": {
+                "summary": f"{{{{ $labels.service }}}}: {PROBE_FAILING.meaning}",
+                "runbook": PROBE_FAILING.runbook,
+            },
+        },
+        {
+            "alert": BACKUP_TOO_OLD.alert,
+            "expr": f"{backup_age_expression(context.target)} > {context.backup_max_age_hours * 3600}",
+            "for": "10m",
+            "labels": {"severity": BACKUP_TOO_OLD.severity, "signal": "backup"},
+            "annotations": {
+                "summary": f"backup {{{{ $labels.volume }}}}{{{{ $labels.cronjob }}}}: {BACKUP_TOO_OLD.meaning}; "
+                "last success {{ $value | humanizeDuration }} ago",
+                "runbook": BACKUP_TOO_OLD.runbook,
+            },
+        },
+    ]
+
+
+def rule_groups(context: RuleContext) -> list[dict[str, Any]]:
+    """Every rule group, in a stable order; `interval` is left to the global evaluation interval."""
+    requests = _Requests(REQUEST_SOURCES[context.target], context.services)
+    latency_p95 = (
+        f"histogram_quantile(0.95, {requests.per_service(requests.source.duration_bucket, '5m', by='service, le')})"
+    )
+    return [
+        {
+            "name": "mcp-suite.recording",
+            "rules": [*_saturation_rules(context), {"record": LATENCY_P95, "expr": latency_p95}],
+        },
+        {"name": "mcp-suite.slo-recording", "rules": _slo_recording_rules(requests)},
+        {"name": "mcp-suite.thresholds", "rules": threshold_alerts(context)},
+        {"name": "mcp-suite.slo-alerts", "rules": slo_alerts()},
+        {"name": "mcp-suite.health", "rules": _health_alerts(context)},
+    ]
+
+
+def alert_names(groups: list[dict[str, Any]]) -> list[str]:
+    return [rule["alert"] for group in groups for rule in group["rules"] if "alert" in rule]

@@ -1,0 +1,111 @@
+"""Docker MonitoringStack under mocks: hardened, pinned containers on the internal network, UIs on loopback only."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.render.monitoring import docker_stack
+from components.spec import validate_image_reference
+from infra.mock_runtime import REDACTED, Evaluation
+from tests.conftest import evaluate_stack
+
+ROLES = {"prometheus", "alertmanager", "grafana", "loki", "alloy", "blackbox"}
+
+
+def containers(evaluation: Evaluation) -> dict[str, dict[str, object]]:
+    return {
+        entry.name.removeprefix("monitoring-"): entry.inputs
+        for entry in evaluation.of_type("docker:index/container:Container")
+        if entry.parent == "monitoring"
+    }
+
+
+def test_every_container_is_hardened_and_limited() -> None:
+    found = containers(evaluate_stack("dev"))
+    assert set(found) == ROLES
+    for role, inputs in found.items():
+        assert inputs["readOnly"] is True, role
+        assert inputs["capabilities"] == {"drops": ["ALL"]}, role
+        assert inputs["securityOpts"] == ["no-new-privileges:true"], role
+        assert inputs["memory"] > 0 and float(str(inputs["cpus"])) > 0, role
+        assert inputs["restart"] == "unless-stopped", role
+        assert inputs["networksAdvanced"][0] == {"name": "mcp-dev-internal", "aliases": [role]}, role
+        user = str(inputs["user"])
+        # Alloy alone runs as root, to read the Docker socket; it keeps no capability.
+        assert (user == "0:0") == (role == "alloy"), role
+
+
+def test_health_checks_where_the_image_has_a_tool_to_run_them() -> None:
+    found = containers(evaluate_stack("dev"))
+    checked = {role for role, inputs in found.items() if inputs.get("healthcheck")}
+    assert checked == {"prometheus", "alertmanager", "grafana", "blackbox"}
+    assert found["prometheus"]["healthcheck"]["tests"][-1] == "http://127.0.0.1:9090/-/healthy"
+
+
+def test_uis_are_published_on_loopback_only_and_the_rest_not_at_all() -> None:
+    found = containers(evaluate_stack("dev"))
+    published = {role: inputs["ports"] for role, inputs in found.items() if inputs.get("ports")}
+    assert published == {
+        "prometheus": [{"internal": 9090, "external": 19090, "ip": "127.0.0.1", "protocol": "tcp"}],
+        "alertmanager": [{"internal": 9093, "external": 19093, "ip": "127.0.0.1", "protocol": "tcp"}],
+        "grafana": [{"internal": 3000, "external": 19100, "ip": "127.0.0.1", "protocol": "tcp"}],
+    }
+
+
+def test_images_are_pinned_and_pulled() -> None:
+    evaluation = evaluate_stack("dev", overrides={"monitoring": {"tracing": True}})
+    images = {
+        entry.inputs["name"]
+        for entry in evaluation.of_type("docker:index/remoteImage:RemoteImage")
+        if entry.parent == "monitoring"
+    }
+    assert images == {role.image for role in docker_stack.roles(tracing=True, retention="15d")}
+    assert all(validate_image_reference(image) for image in images)
+    assert "jaeger" in containers(evaluation)
+
+
+def test_tracing_is_off_by_default_on_dev() -> None:
+    assert "jaeger" not in containers(evaluate_stack("dev"))
+
+
+def test_grafana_password_and_receiver_credentials_stay_secret() -> None:
+    evaluation = evaluate_stack(
+        "dev",
+        overrides={
+            "monitoring": {"receivers": {"page": {"kind": "pagerduty"}}},
+            "monitoringSecrets": {"grafanaAdminPassword": "admin-pw-987", "page": "pd-key-654"},
+        },
+        secret_keys=frozenset({"mcp-suite:monitoringSecrets"}),
+        placeholder_secrets=False,
+    )
+    found = containers(evaluation)
+    assert found["grafana"]["envs"] == REDACTED
+    assert found["alertmanager"]["uploads"] == REDACTED
+    assert "admin-pw-987" not in repr(evaluation.registrations)
+    assert "pd-key-654" not in repr(evaluation.registrations)
+
+
+def test_configs_reach_containers_through_a_writable_config_volume() -> None:
+    # Docker refuses uploads into a read-only root filesystem except onto a writable volume.
+    for role, inputs in containers(evaluate_stack("dev")).items():
+        mounts = {volume["containerPath"]: volume for volume in inputs["volumes"]}
+        assert mounts[docker_stack.CONFIG_DIR]["volumeName"] == f"mcp-dev-{role}-config", role
+        assert all(upload["file"].startswith(docker_stack.CONFIG_DIR) for upload in inputs["uploads"]), role
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_monitoring_can_be_switched_off(enabled: bool) -> None:
+    evaluation = evaluate_stack("dev", overrides={"monitoring": {"enabled": enabled}})
+    assert bool(evaluation.of_type("mcp-suite:docker:MonitoringStack")) is enabled
+
+
+def test_only_alloy_reaches_the_host_and_only_read_only() -> None:
+    found = containers(evaluate_stack("dev"))
+    host_mounts = {
+        role: sorted(volume["hostPath"] for volume in inputs["volumes"] if "hostPath" in volume)
+        for role, inputs in found.items()
+    }
+    assert host_mounts == {role: [] for role in ROLES} | {"alloy": ["/sys", "/var/run/docker.sock"]}
+    assert all(volume.get("readOnly") for volume in found["alloy"]["volumes"] if "hostPath" in volume)
+    assert found["alloy"]["cgroupnsMode"] == "host"
+    assert all("cgroupnsMode" not in inputs for role, inputs in found.items() if role != "alloy")

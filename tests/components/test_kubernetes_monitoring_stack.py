@@ -1,0 +1,153 @@
+"""Kubernetes MonitoringStack under mocks: pinned Helm releases, selectors open, a Probe per service, rules."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components.render.monitoring.kubernetes_objects import (
+    ALLOY_CHART_VERSION,
+    KPS_CHART_VERSION,
+    LOKI_CHART_VERSION,
+)
+from infra.mock_runtime import REDACTED, Evaluation
+from infra.stack_files import read_stack_config
+from tests.conftest import evaluate_stack
+
+CATALOG = ("everything", "filesystem", "memory", "sequential-thinking")
+
+
+def release(evaluation: Evaluation, role: str) -> dict[str, Any]:
+    return evaluation.named(f"monitoring-{role}", "kubernetes:helm.sh/v3:Release").inputs
+
+
+def test_helm_releases_are_pinned_to_published_charts() -> None:
+    evaluation = evaluate_stack("staging")
+    pins = {
+        role: (release(evaluation, role)["chart"], release(evaluation, role)["version"])
+        for role in ("kube-prometheus-stack", "loki", "alloy")
+    }
+    assert pins == {
+        "kube-prometheus-stack": ("kube-prometheus-stack", KPS_CHART_VERSION),
+        "loki": ("loki", LOKI_CHART_VERSION),
+        "alloy": ("alloy", ALLOY_CHART_VERSION),
+    }
+    assert (KPS_CHART_VERSION, LOKI_CHART_VERSION, ALLOY_CHART_VERSION) == ("87.21.0", "6.55.0", "1.11.0")
+    assert all(release(evaluation, role)["namespace"] == "monitoring" for role in pins)
+
+
+def test_prometheus_selects_objects_of_every_release() -> None:
+    spec = release(evaluate_stack("staging"), "kube-prometheus-stack")["values"]["prometheus"]["prometheusSpec"]
+    for key in (
+        "ruleSelectorNilUsesHelmValues",
+        "serviceMonitorSelectorNilUsesHelmValues",
+        "probeSelectorNilUsesHelmValues",
+    ):
+        assert spec[key] is False, key
+    assert spec["retention"] == "15d"
+
+
+def test_loki_is_a_single_binary_on_the_filesystem() -> None:
+    values = release(evaluate_stack("staging"), "loki")["values"]
+    assert values["deploymentMode"] == "SingleBinary"
+    assert values["singleBinary"]["replicas"] == 1
+    assert values["loki"]["commonConfig"]["replication_factor"] == 1
+    assert values["loki"]["schemaConfig"]["configs"][0]["schema"] == "v13"
+    assert values["loki"]["schemaConfig"]["configs"][0]["store"] == "tsdb"
+
+
+def test_monitoring_namespace_is_privileged_for_node_exporter_and_warns_at_restricted() -> None:
+    labels = evaluate_stack("staging").named("monitoring-namespace").inputs["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert labels["pod-security.kubernetes.io/warn"] == "restricted"
+    assert labels["pod-security.kubernetes.io/audit"] == "restricted"
+    # The services' own namespace is not relaxed.
+    suite = evaluate_stack("staging").named("namespace").inputs["metadata"]["labels"]
+    assert suite["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_every_service_gets_a_health_probe_through_the_blackbox_exporter() -> None:
+    probes = evaluate_stack("staging").of_type("kubernetes:monitoring.coreos.com/v1:Probe")
+    by_service = {p.inputs["spec"]["targets"]["staticConfig"]["labels"]["service"]: p.inputs for p in probes}
+    assert sorted(by_service) == list(CATALOG)
+    memory = by_service["memory"]
+    assert memory["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    assert memory["spec"]["module"] == "http_2xx"
+    assert memory["spec"]["prober"] == {"url": "blackbox-exporter.monitoring.svc:9115"}
+    assert memory["spec"]["targets"]["staticConfig"]["static"] == ["http://memory.mcp-staging.svc:8000/healthz"]
+
+
+def test_service_monitors_exist_for_services_that_expose_metrics() -> None:
+    assert evaluate_stack("staging").of_type("kubernetes:monitoring.coreos.com/v1:ServiceMonitor") == []
+    catalog = json.loads(read_stack_config("staging").values["mcp-suite:services"])
+    catalog["everything"]["metrics"] = {"port": 9464}
+    evaluation = evaluate_stack("staging", overrides={"services": catalog})
+    (monitor,) = evaluation.of_type("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")
+    assert monitor.inputs["spec"]["endpoints"] == [{"port": "metrics", "path": "/metrics", "interval": "30s"}]
+    service = evaluation.named("everything-service").inputs["spec"]
+    assert {
+        "name": "metrics",
+        "port": 9464,
+        "targetPort": "metrics",
+        "protocol": "TCP",
+        "appProtocol": "http",
+    } in service["ports"]
+
+
+def test_custom_resources_wait_for_the_operator_crds() -> None:
+    evaluation = evaluate_stack("staging")
+    for entry in evaluation.registrations:
+        if entry.type.startswith("kubernetes:monitoring.coreos.com/"):
+            assert "monitoring-kube-prometheus-stack" in entry.options["dependsOn"], entry.name
+
+
+def test_rules_live_in_one_prometheus_rule_labelled_for_the_release() -> None:
+    (rule,) = evaluate_stack("prod").of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+    assert rule.inputs["metadata"]["namespace"] == "mcp-prod"
+    groups = [group["name"] for group in rule.inputs["spec"]["groups"]]
+    assert groups == [
+        "mcp-suite.recording",
+        "mcp-suite.slo-recording",
+        "mcp-suite.thresholds",
+        "mcp-suite.slo-alerts",
+        "mcp-suite.health",
+    ]
+
+
+def test_grafana_password_and_receivers_are_kubernetes_secrets() -> None:
+    evaluation = evaluate_stack(
+        "staging",
+        overrides={
+            "monitoring": {"receivers": {"ticket": {"kind": "slack", "channel": "#mcp"}}},
+            "monitoringSecrets": {"grafanaAdminPassword": "pw-321", "ticket": "https://hooks.example/abc"},
+        },
+        secret_keys=frozenset({"mcp-suite:monitoringSecrets"}),
+        placeholder_secrets=False,
+    )
+    admin = evaluation.named("monitoring-grafana-admin").inputs
+    receivers = evaluation.named("monitoring-alertmanager-receivers").inputs
+    assert admin["stringData"] == receivers["stringData"] == REDACTED
+    values = release(evaluation, "kube-prometheus-stack")["values"]
+    assert values["grafana"]["admin"]["existingSecret"] == "grafana-admin"
+    assert values["alertmanager"]["alertmanagerSpec"]["secrets"] == ["alertmanager-receivers"]
+    ticket = next(r for r in values["alertmanager"]["config"]["receivers"] if r["name"] == "ticket")
+    assert ticket["slack_configs"][0]["api_url_file"] == "/etc/alertmanager/secrets/alertmanager-receivers/ticket"
+    assert "pw-321" not in repr(evaluation.registrations)
+    assert "hooks.example" not in repr(evaluation.registrations)
+
+
+@pytest.mark.parametrize(("stack", "tracing"), [("staging", True), ("prod", True)])
+def test_tracing_runs_jaeger_v2_when_set(stack: str, tracing: bool) -> None:
+    evaluation = evaluate_stack(stack)
+    deployments = {
+        e.inputs["metadata"]["name"]
+        for e in evaluation.of_type("kubernetes:apps/v1:Deployment")
+        if e.parent == "monitoring"
+    }
+    assert ("jaeger" in deployments) is tracing
+    assert "blackbox-exporter" in deployments
+    jaeger = evaluation.named("monitoring-jaeger").inputs["spec"]["template"]["spec"]["containers"][0]
+    assert jaeger["image"] == "docker.io/jaegertracing/jaeger:2.21.0"
+    assert jaeger["securityContext"]["readOnlyRootFilesystem"] is True
