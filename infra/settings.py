@@ -10,9 +10,10 @@ import json
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 
-from components.spec import VOLUME_PURPOSES, ServiceSpec, SpecModel, VolumePurpose
+from components.render.backup import RESTIC_IMAGE, daily_or_hourly
+from components.spec import ServiceSpec, SpecModel, VolumePurpose, validate_image_reference
 
 PROJECT = "mcp-suite"
 
@@ -69,6 +70,49 @@ class StorageSettings(SpecModel):
         return data
 
 
+CRON_FIELD = r"[0-9*,/-]+"
+BACKED_UP_BY_DEFAULT: tuple[VolumePurpose, ...] = ("memory-graph", "filesystem", "snapshots", "task-queues")
+
+
+class BackupSettings(SpecModel):
+    """Scheduled restic backups of the suite's volumes (see docs/backup-restore.md)."""
+
+    enabled: bool = True
+    """Back up the volumes in `volumes` on `schedule`."""
+    schedule: Annotated[str, Field(pattern=rf"^{CRON_FIELD}( {CRON_FIELD}){{4}}$")] = "30 2 * * *"
+    """Cron schedule in UTC. Docker runs daily (`M H * * *`) or hourly (`M * * * *`) schedules only."""
+    repository: Annotated[str, Field(pattern=r"^s3:\S+$")] | None = None
+    """Base restic repository, `s3:https://<endpoint>/<bucket>/<prefix>`; each volume gets `<base>/<purpose>`.
+    Required on Kubernetes; unset on Docker means a local named volume (`mcp-<stack>-backup-repository`)."""
+    volumes: tuple[VolumePurpose, ...] = BACKED_UP_BY_DEFAULT
+    """Volumes to back up; `logs` is left out by default (logs are shipped, and rotate)."""
+    image: str = RESTIC_IMAGE
+    """restic image, pinned by tag or digest."""
+
+    @field_validator("image")
+    @classmethod
+    def _pinned_image(cls, value: str) -> str:
+        return validate_image_reference(value)
+
+    @field_validator("volumes")
+    @classmethod
+    def _unique(cls, value: tuple[VolumePurpose, ...]) -> tuple[VolumePurpose, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a volume twice")
+        return value
+
+
+class BackupSecrets(SpecModel):
+    """Secrets of the backup repository, from the `backupSecrets` config secret."""
+
+    password: SecretStr
+    """restic repository password; every snapshot is encrypted with it. Lose it and the backups are unreadable."""
+    s3_access_key_id: SecretStr | None = None
+    """S3 access key (AWS_ACCESS_KEY_ID); unset when the cluster grants bucket access another way."""
+    s3_secret_access_key: SecretStr | None = None
+    """S3 secret key (AWS_SECRET_ACCESS_KEY); set together with the access key."""
+
+
 class Settings(SpecModel):
     """Everything one stack needs, validated."""
 
@@ -82,6 +126,9 @@ class Settings(SpecModel):
     docker: DockerSettings
     kubernetes: KubernetesSettings
     storage: StorageSettings
+    backup: BackupSettings
+    backup_secrets: BackupSecrets | None
+    """None only when backups are disabled."""
 
     @property
     def name_prefix(self) -> str:
@@ -91,10 +138,12 @@ class Settings(SpecModel):
     def secret_value(self, service: str, env_name: str) -> str:
         return self.service_secrets[service][env_name].get_secret_value()
 
-    @property
-    def volume_purposes_in_use(self) -> tuple[VolumePurpose, ...]:
-        used = {mount.volume for spec in self.services for mount in spec.volumes}
-        return tuple(purpose for purpose in VOLUME_PURPOSES if purpose in used)
+    def writer_of(self, purpose: VolumePurpose) -> ServiceSpec | None:
+        """The service that mounts the volume writable (else any that mounts it), or None if none does."""
+        mounting = [
+            (mount.read_only, spec) for spec in self.services for mount in spec.volumes if mount.volume == purpose
+        ]
+        return min(mounting, key=lambda entry: entry[0])[1] if mounting else None
 
 
 class ConfigKey(SpecModel):
@@ -113,6 +162,8 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(name="docker", kind="object"),
     ConfigKey(name="kubernetes", kind="object"),
     ConfigKey(name="storage", kind="object"),
+    ConfigKey(name="backup", kind="object"),
+    ConfigKey(name="backupSecrets", kind="object"),
 )
 
 
@@ -169,6 +220,10 @@ def load_settings(
         "docker": values.get("docker", {}),
         "kubernetes": values.get("kubernetes", {}),
         "storage": values.get("storage", {}),
+        "backup": values.get("backup", {}),
+        "backupSecrets": _backup_secrets(
+            values, f"{PROJECT}:backupSecrets" in secret_keys, placeholder_secrets, problems
+        ),
     }
     specs: list[ServiceSpec] = []
     for name, body in services.items():
@@ -183,6 +238,8 @@ def load_settings(
         undecodable = {problem.path.split(".")[0] for problem in problems}
         problems += [problem for problem in _problems(error, ()) if problem.path.split(".")[0] not in undecodable]
         settings = None
+    if settings is not None:
+        problems += _backup_problems(settings)
     if problems:
         raise SettingsError(stack, _sorted_unique(problems))
     assert settings is not None
@@ -309,6 +366,78 @@ def _service_secrets(
                         )
                     )
     return result
+
+
+def _backup_secrets(
+    values: dict[str, Any], is_secret: bool, placeholder_secrets: bool, problems: list[Problem]
+) -> dict[str, Any] | None:
+    given: dict[str, Any] = values.get("backupSecrets", {})
+    backup = values.get("backup", {})
+    if isinstance(backup, dict) and backup.get("enabled") is False:
+        return None
+    if given and not is_secret:
+        problems.append(
+            Problem(
+                path="backupSecrets",
+                message="holds plain-text values; set each one with "
+                "`pulumi config set --secret --path backupSecrets.<name> <value>`",
+            )
+        )
+        return None
+    if "password" not in given:
+        if placeholder_secrets:
+            return {**given, "password": SECRET_PLACEHOLDER}
+        problems.append(
+            Problem(
+                path="backupSecrets.password",
+                message="missing; set a long random restic password with `pulumi config set --secret --path "
+                "backupSecrets.password <value>` and keep a copy outside the stack (without it no backup can be "
+                "read), or turn backups off with `backup.enabled: false`",
+            )
+        )
+        return None
+    return given
+
+
+def _backup_problems(settings: Settings) -> list[Problem]:
+    """Rules that join backup settings with the target and storage settings."""
+    backup = settings.backup
+    if not backup.enabled:
+        return []
+    problems: list[Problem] = []
+    if settings.target == "kubernetes" and backup.repository is None:
+        problems.append(
+            Problem(
+                path="backup.repository",
+                message="required on Kubernetes stacks: set an S3 repository, e.g. `pulumi config set --path "
+                f"backup.repository s3:https://<endpoint>/<bucket>/{settings.name_prefix}`",
+            )
+        )
+    if settings.target == "kubernetes" and settings.storage.access_mode == "ReadWriteOncePod":
+        problems.append(
+            Problem(
+                path="storage.accessMode",
+                message="ReadWriteOncePod lets no backup pod mount a claim beside its service; use ReadWriteOnce "
+                "or ReadWriteMany, or turn backups off with `backup.enabled: false`",
+            )
+        )
+    if settings.target == "docker" and daily_or_hourly(backup.schedule) is None:
+        problems.append(
+            Problem(
+                path="backup.schedule",
+                message=f"{backup.schedule!r}: the Docker backup container runs daily (`M H * * *`) or hourly "
+                "(`M * * * *`) schedules, in UTC",
+            )
+        )
+    secrets = settings.backup_secrets
+    if secrets is not None and (secrets.s3_access_key_id is None) != (secrets.s3_secret_access_key is None):
+        problems.append(
+            Problem(
+                path="backupSecrets",
+                message="set both s3AccessKeyId and s3SecretAccessKey, or neither",
+            )
+        )
+    return problems
 
 
 def _deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

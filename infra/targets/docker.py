@@ -7,8 +7,14 @@ import pulumi_docker as docker
 
 from components.docker.mcp_service import McpService, McpServiceArgs
 from components.docker.storage_volumes import StorageVolumes, StorageVolumesArgs
+from components.docker.volume_backups import VolumeBackups, VolumeBackupsArgs
+from components.spec import VOLUME_PURPOSES
 from infra.settings import Settings
-from infra.targets.secrets import secret_env
+from infra.targets.secrets import backup_password, backup_s3_credentials, secret_env
+
+DEFAULT_OWNER = 10001
+BACKUP_STATUS = "backup-status"
+BACKUP_REPOSITORY = "backup-repository"
 
 
 def compose_docker(settings: Settings) -> None:
@@ -31,13 +37,15 @@ def compose_docker(settings: Settings) -> None:
         labels=[{"label": "mcp-suite/stack", "value": settings.stack}],
         opts=with_provider,
     )
+    backup_image = docker.RemoteImage("backup-image", name=settings.backup.image, keep_locally=True, opts=with_provider)
     storage = StorageVolumes(
         "storage",
         StorageVolumesArgs(
             name_prefix=prefix,
-            purposes=settings.volume_purposes_in_use,
+            owners=volume_owners(settings),
             protect=settings.protect_stateful_data,
             stack=settings.stack,
+            ownership_image=backup_image.image_id,
         ),
         opts=with_provider,
     )
@@ -56,10 +64,44 @@ def compose_docker(settings: Settings) -> None:
                 volumes=storage.volumes,
                 secret_env=secret_env(settings, spec),
             ),
-            opts=with_provider,
+            # Waits for the volumes and for their hand-over to the non-root owner.
+            opts=pulumi.ResourceOptions(provider=provider, depends_on=[storage]),
         )
         endpoints[spec.name] = service.endpoint
     pulumi.export("target", "docker")
     pulumi.export("network", internal.name)
     pulumi.export("endpoints", endpoints)
     pulumi.export("volumes", storage.names)
+    if settings.backup.enabled:
+        by_purpose = {entry.purpose: entry for entry in storage.volumes}
+        backups = VolumeBackups(
+            "backups",
+            VolumeBackupsArgs(
+                container_name=f"{prefix}-backup",
+                name_prefix=prefix,
+                stack=settings.stack,
+                image=backup_image.image_id,
+                schedule=settings.backup.schedule,
+                sources=[by_purpose[purpose] for purpose in settings.backup.volumes],
+                status_volume=by_purpose[BACKUP_STATUS],
+                repository_volume=by_purpose.get(BACKUP_REPOSITORY),
+                repository=settings.backup.repository,
+                password=backup_password(settings),
+                s3_credentials=backup_s3_credentials(settings),
+            ),
+            opts=pulumi.ResourceOptions(provider=provider, depends_on=[storage]),
+        )
+        pulumi.export("backupContainer", backups.container_name)
+
+
+def volume_owners(settings: Settings) -> dict[str, int]:
+    """Every suite volume (all five purposes) and the backup support volumes, with the UID that writes each."""
+    owners: dict[str, int] = {}
+    for purpose in VOLUME_PURPOSES:
+        writer = settings.writer_of(purpose)
+        owners[purpose] = writer.run_as_user if writer is not None else DEFAULT_OWNER
+    if settings.backup.enabled:
+        owners[BACKUP_STATUS] = DEFAULT_OWNER
+        if settings.backup.repository is None:
+            owners[BACKUP_REPOSITORY] = DEFAULT_OWNER
+    return owners

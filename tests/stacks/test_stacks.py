@@ -25,17 +25,20 @@ def test_stack_evaluates_in_preview_and_update(stack: str, preview: bool) -> Non
 def test_dev_is_local_docker_only() -> None:
     evaluation = evaluate_stack("dev")
     counts = Counter(e.type for e in evaluation.registrations)
-    assert counts["docker:index/container:Container"] == len(CATALOG)
-    assert counts["docker:index/remoteImage:RemoteImage"] == len(CATALOG)
+    # The services, the backup container and the one-off volume hand-over; images of the services and restic.
+    assert counts["docker:index/container:Container"] == len(CATALOG) + 2
+    assert counts["docker:index/remoteImage:RemoteImage"] == len(CATALOG) + 1
     assert not any(t.startswith("kubernetes:") for t in counts)
     internal = evaluation.named("internal-network").inputs
     assert internal["internal"] is True
     ports = sorted(
         (p["ip"], p["external"])
         for e in evaluation.of_type("docker:index/container:Container")
-        for p in e.inputs["ports"]
+        for p in e.inputs.get("ports", [])
     )
     assert ports == [("127.0.0.1", 18000), ("127.0.0.1", 18001), ("127.0.0.1", 18002), ("127.0.0.1", 18003)]
+    backup = evaluation.named("backups-container").inputs
+    assert "ports" not in backup and backup["networkMode"] == "none"  # a local repository needs no network
 
 
 @pytest.mark.parametrize("stack", KUBERNETES_STACKS)
@@ -70,12 +73,17 @@ def test_prod_runs_more_replicas_than_staging() -> None:
     assert all(prod[name] > staging[name] >= 2 for name in staging)
 
 
+VOLUMES = {f"storage-{purpose}" for purpose in ("memory-graph", "filesystem", "logs", "snapshots", "task-queues")}
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_stateful_storage_is_protected_and_retained_only_in_prod(stack: str) -> None:
     evaluation = evaluate_stack(stack)
     storage_types = ("kubernetes:core/v1:PersistentVolumeClaim", "docker:index/volume:Volume")
     volumes = [e for e in evaluation.registrations if e.type in storage_types]
-    assert {e.name for e in volumes} == {"storage-memory-graph", "storage-filesystem"}
+    # All five purposes exist on every target; dev also keeps its backup repository and status on volumes.
+    support = {"storage-backup-repository", "storage-backup-status"} if stack == "dev" else set()
+    assert {e.name for e in volumes} == VOLUMES | support
     for volume in volumes:
         assert volume.parent == "storage"
         expected = stack == "prod"

@@ -12,7 +12,8 @@ from infra.settings import SECRET_PLACEHOLDER, SettingsError, load_settings
 from infra.stack_files import read_stack_config
 from tests.conftest import evaluate_stack
 
-BASE = read_stack_config("dev").values
+# Backups need a secret password; these tests are about other keys (tests/unit/test_backup_settings.py covers them).
+BASE = {**read_stack_config("dev").values, "mcp-suite:backup": json.dumps({"enabled": False})}
 
 
 def services_with(name: str, **fields: Any) -> dict[str, Any]:
@@ -74,8 +75,8 @@ BAD_CONFIG = [
     pytest.param(
         {"colour": "blue"},
         [
-            "colour: unknown key; allowed keys: docker, kubernetes, protectStatefulData, serviceOverrides, "
-            "serviceSecrets, services, storage, target"
+            "colour: unknown key; allowed keys: backup, backupSecrets, docker, kubernetes, protectStatefulData, "
+            "serviceOverrides, serviceSecrets, services, storage, target"
         ],
         id="unknown-key",
     ),
