@@ -56,6 +56,7 @@ class StorageVolumes(pulumi.ComponentResource):
         chown = " && ".join(
             f"chown {uid}:{uid} {OWNERSHIP_MOUNT_ROOT}/{purpose}" for purpose, uid in args.owners.items()
         )
+        ids = [entry.volume.id for entry in self.volumes]
         docker.Container(
             f"{name}-ownership",
             name=f"{args.name_prefix}-volume-ownership",
@@ -69,7 +70,12 @@ class StorageVolumes(pulumi.ComponentResource):
             network_mode="none",
             must_run=False,
             attach=True,
-            labels=[{"label": "mcp-suite/stack", "value": args.stack}],
+            labels=[
+                {"label": "mcp-suite/stack", "value": args.stack},
+                # A volume re-created (deleted outside Pulumi, then `pulumi up`) changes its id, so this
+                # container is replaced and the new volume is handed over too.
+                {"label": "mcp-suite/volume-ids", "value": pulumi.Output.all(*ids).apply(",".join)},
+            ],
             volumes=[
                 {"volume_name": entry.volume.name, "container_path": f"{OWNERSHIP_MOUNT_ROOT}/{entry.purpose}"}
                 for entry in self.volumes

@@ -128,13 +128,19 @@ def backup_script(job: VolumeBackup) -> str:
 
 
 def backup_all_script(jobs: Sequence[VolumeBackup]) -> str:
-    """Every volume in turn, each in its own shell; one failure does not skip the others, but fails the run."""
+    """Every volume in turn, each in its own shell; one failure does not skip the others, but fails the run.
+
+    Run with volume purposes as arguments (`sh -c "$script" backup filesystem`), it backs up only those.
+    """
     lines = ["failed=''"]
     for job in jobs:
-        lines.append(f'sh -c {shlex.quote(backup_script(job))} || failed="$failed {job.purpose}"')
+        wanted = f'[ $# -eq 0 ] || case " $* " in *" {job.purpose} "*) true ;; *) false ;; esac'
+        lines.append(f"if {wanted}; then")
+        lines.append(f'  sh -c {shlex.quote(backup_script(job))} || failed="$failed {job.purpose}"')
+        lines.append("fi")
     lines += [
         'if [ -n "$failed" ]; then echo "backup failed for:$failed" >&2; exit 1; fi',
-        "echo '== all volume backups succeeded'",
+        "echo '== volume backups succeeded'",
     ]
     return "\n".join(lines) + "\n"
 
