@@ -34,7 +34,7 @@ def selected_volumes(settings: Settings, volume: str | None) -> tuple[VolumePurp
     if not settings.backup.enabled:
         raise OperationError(f"backups are disabled for stack '{settings.stack}' (backup.enabled is false)")
     if volume is None:
-        return settings.backup.volumes
+        return tuple(settings.backup.volumes)
     for purpose in settings.backup.volumes:
         if purpose == volume:
             return (purpose,)

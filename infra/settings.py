@@ -84,7 +84,7 @@ class BackupSettings(SpecModel):
     repository: Annotated[str, Field(pattern=r"^s3:\S+$")] | None = None
     """Base restic repository, `s3:https://<endpoint>/<bucket>/<prefix>`; each volume gets `<base>/<purpose>`.
     Required on Kubernetes; unset on Docker means a local named volume (`mcp-<stack>-backup-repository`)."""
-    volumes: tuple[VolumePurpose, ...] = BACKED_UP_BY_DEFAULT
+    volumes: list[VolumePurpose] = Field(default_factory=lambda: list(BACKED_UP_BY_DEFAULT))
     """Volumes to back up; `logs` is left out by default (logs are shipped, and rotate)."""
     image: str = RESTIC_IMAGE
     """restic image, pinned by tag or digest."""
@@ -96,7 +96,7 @@ class BackupSettings(SpecModel):
 
     @field_validator("volumes")
     @classmethod
-    def _unique(cls, value: tuple[VolumePurpose, ...]) -> tuple[VolumePurpose, ...]:
+    def _unique(cls, value: list[VolumePurpose]) -> list[VolumePurpose]:
         if len(set(value)) != len(value):
             raise ValueError("lists a volume twice")
         return value
