@@ -9,13 +9,13 @@ from __future__ import annotations
 import shlex
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import yaml
 
-from components.docker.volume_backups import REPOSITORY_DIR, SCRIPT_VARIABLE, SOURCE_ROOT, STATUS_DIR
+from components.docker.volume_backups import REPOSITORY_DIR, volume_jobs
 from components.kubernetes.volume_backups import cron_job_name, secret_name, volume_job
 from components.render import backup as render
 from components.render import backup_kubernetes as render_k8s
@@ -53,20 +53,6 @@ def _docker(settings: Settings) -> list[str]:
     return ["docker", *(["--host", settings.docker.host] if settings.docker.host else [])]
 
 
-def _docker_jobs(settings: Settings, purposes: Sequence[str]) -> list[render.VolumeBackup]:
-    base = settings.backup.repository or REPOSITORY_DIR
-    return [
-        render.VolumeBackup(
-            purpose=purpose,
-            source_dir=f"{SOURCE_ROOT}/{purpose}",
-            repository=render.volume_repository(base, purpose),
-            host=render.restic_host(settings.name_prefix, purpose),
-            status_dir=STATUS_DIR,
-        )
-        for purpose in purposes
-    ]
-
-
 def manual_job_name(settings: Settings, purpose: str, now: datetime) -> str:
     return f"{cron_job_name(settings.name_prefix, purpose)}-manual-{now.strftime('%Y%m%d%H%M%S')}"
 
@@ -75,10 +61,9 @@ def backup_now_commands(settings: Settings, volume: str | None, now: datetime) -
     """Commands that back up now, in the running backup container (Docker) or as Jobs from the CronJobs."""
     purposes = selected_volumes(settings, volume)
     if settings.target == "docker":
-        # The container holds the deployed script in its environment; the arguments select the volumes.
-        run_script = f'exec /bin/sh -c "${SCRIPT_VARIABLE}" backup "$@"'
+        # The running backup container keeps the deployed script; the arguments select the volumes.
         container = f"{settings.name_prefix}-backup"
-        return [[*_docker(settings), "exec", container, "/bin/sh", "-c", run_script, "backup", *purposes]]
+        return [[*_docker(settings), "exec", container, "/bin/sh", render.SCRIPT_FILE, *purposes]]
     return [
         [
             *_kubectl(settings),
@@ -184,7 +169,7 @@ def restore_docker(settings: Settings, volume: str, snapshot: str, into: str | N
     """Shell commands that restore a volume with a one-off restic container, hardened like the backup one."""
     purpose = selected_volumes(settings, volume)[0]
     target = into or f"{settings.name_prefix}-{purpose}"
-    job = _docker_jobs(settings, [purpose])[0]
+    job = volume_jobs(settings.name_prefix, settings.backup.repository, [purpose])[0]
     writer = settings.writer_of(purpose)
     uid = writer.run_as_user if writer is not None else DEFAULT_UID
     docker = shlex.join(_docker(settings))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -14,8 +15,6 @@ from components.render.docker_container import LOG_OPTIONS, TMPFS_OPTIONS
 SOURCE_ROOT = "/data"
 REPOSITORY_DIR = "/repository"
 STATUS_DIR = "/status"
-SCRIPT_VARIABLE = "MCP_BACKUP_SCRIPT"
-"""Holds the one-shot backup of every volume; the loop runs it on schedule, `backup-now` runs it on demand."""
 
 
 @dataclass(frozen=True)
@@ -46,17 +45,18 @@ class VolumeBackupsArgs:
     """UID and GID of the backup process; the services' UID, so their files are readable."""
 
 
-def volume_jobs(args: VolumeBackupsArgs) -> list[render.VolumeBackup]:
-    base = args.repository if args.repository is not None else REPOSITORY_DIR
+def volume_jobs(name_prefix: str, repository: str | None, purposes: Sequence[str]) -> list[render.VolumeBackup]:
+    """The backups the container runs: volumes under /data, one repository each, a textfile metric each."""
+    base = repository if repository is not None else REPOSITORY_DIR
     return [
         render.VolumeBackup(
-            purpose=source.purpose,
-            source_dir=f"{SOURCE_ROOT}/{source.purpose}",
-            repository=render.volume_repository(base, source.purpose),
-            host=render.restic_host(args.name_prefix, source.purpose),
+            purpose=purpose,
+            source_dir=f"{SOURCE_ROOT}/{purpose}",
+            repository=render.volume_repository(base, purpose),
+            host=render.restic_host(name_prefix, purpose),
             status_dir=STATUS_DIR,
         )
-        for source in args.sources
+        for purpose in purposes
     ]
 
 
@@ -81,17 +81,18 @@ class VolumeBackups(pulumi.ComponentResource):
                 pulumi.Output.concat("AWS_ACCESS_KEY_ID=", key_id),
                 pulumi.Output.concat("AWS_SECRET_ACCESS_KEY=", secret_key),
             ]
-        plain_env = {
-            SCRIPT_VARIABLE: render.backup_all_script(volume_jobs(args)),
-            "RESTIC_CACHE_DIR": render.CACHE_DIR,
-            "HOME": "/tmp",
-        }
+        plain_env = {"RESTIC_CACHE_DIR": render.CACHE_DIR, "HOME": "/tmp"}
         container = docker.Container(
             f"{name}-container",
             name=args.container_name,
             image=args.image,
             entrypoints=["/bin/sh", "-c"],
-            command=[render.schedule_loop_script(args.schedule, SCRIPT_VARIABLE)],
+            # In the command, not the environment: the environment holds the password, so previews redact it whole.
+            command=[
+                render.scheduled_backups_script(
+                    args.schedule, volume_jobs(args.name_prefix, args.repository, [s.purpose for s in args.sources])
+                )
+            ],
             user=f"{args.run_as_user}:{args.run_as_user}",
             read_only=True,
             tmpfs={"/tmp": TMPFS_OPTIONS, render.CACHE_DIR: "rw,noexec,nosuid,nodev,size=1g"},

@@ -24,6 +24,8 @@ SUCCESS_METRIC = "mcp_backup_last_success_timestamp_seconds"
 CACHE_DIR = "/cache"
 """restic's local cache (RESTIC_CACHE_DIR): a tmpfs or emptyDir, the root filesystem is read-only."""
 RESTORE_DIR = "/restore"
+SCRIPT_FILE = "/tmp/mcp-backup.sh"
+"""Where the Docker backup container keeps its backup script, for the schedule loop and for `backup-now`."""
 
 _DAILY_OR_HOURLY = re.compile(r"^(?P<minute>[0-9]{1,2}) (?P<hour>[0-9]{1,2}|\*) \* \* \*$")
 
@@ -190,11 +192,13 @@ def daily_or_hourly(schedule: str) -> tuple[int, int] | None:
     return 86400, hour * 3600 + minute * 60
 
 
-def schedule_loop_script(schedule: str, script_variable: str) -> str:
-    """A container's main loop: sleep until the next UTC time matching `schedule`, run `$script_variable`, repeat.
+def scheduled_backups_script(schedule: str, jobs: Sequence[VolumeBackup], script_file: str = SCRIPT_FILE) -> str:
+    """A backup container's main process: write the backup script, then sleep until the next UTC time matching
+    `schedule`, run it, repeat.
 
-    Docker has no scheduler; busybox crond needs root. Unix time modulo a day is the UTC time of day, so the
-    wait is plain shell arithmetic. A failed run is logged and the loop goes on; the metric tells the story.
+    Docker has no scheduler and busybox crond needs root. Unix time modulo a day is the UTC time of day, so the
+    wait is plain shell arithmetic. The script file (on the container's tmpfs) is also what `backup-now` runs.
+    A failed run is logged and the loop goes on; the success metric tells monitoring.
     """
     timing = daily_or_hourly(schedule)
     if timing is None:
@@ -204,13 +208,14 @@ def schedule_loop_script(schedule: str, script_variable: str) -> str:
         "\n".join(
             [
                 "set -u",
+                f"printf '%s' {shlex.quote(backup_all_script(jobs))} > {shlex.quote(script_file)}",
                 f"echo {shlex.quote(f'backups scheduled at {schedule} (UTC)')}",
                 "while :; do",
                 "  now=$(date +%s)",
                 # In 1..period seconds: a run that ends within its own second never starts twice.
                 f"  wait=$(( ({offset} - now % {period} + {period} - 1) % {period} + 1 ))",
                 '  sleep "$wait"',
-                f'  sh -c "${script_variable}" || echo "scheduled backup failed; next attempt at the next slot" >&2',
+                f"  sh {shlex.quote(script_file)} || echo 'scheduled backup failed; next attempt at the next slot' >&2",
                 "done",
             ]
         )

@@ -17,7 +17,7 @@ from components.render.backup import (
     daily_or_hourly,
     forget_command,
     restic_host,
-    schedule_loop_script,
+    scheduled_backups_script,
     volume_repository,
 )
 from components.render.backup_kubernetes import camel_case_keys
@@ -98,8 +98,12 @@ def test_the_docker_loop_sleeps_until_the_next_scheduled_utc_time(tmp_path: Path
         tmp_path / "bin",
         {"date": f"echo {now}", "sleep": f'echo "$1" > {tmp_path}/slept; kill -TERM $PPID'},
     )
-    subprocess.run(["sh", "-c", schedule_loop_script("30 2 * * *", "SCRIPT")], env=env, timeout=10)
+    script_file = tmp_path / "backup.sh"
+    job = VolumeBackup("filesystem", "/data/filesystem", "/repository/filesystem", "mcp-dev-filesystem", "/status")
+    loop = scheduled_backups_script("30 2 * * *", [job], str(script_file))
+    subprocess.run(["sh", "-c", loop], env=env, timeout=10)
     assert int((tmp_path / "slept").read_text()) == expected_wait
+    assert script_file.read_text() == backup_all_script([job])  # what the loop and `backup-now` run
 
 
 def test_backup_all_runs_every_volume_or_the_ones_named(tmp_path: Path) -> None:
