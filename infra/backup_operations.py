@@ -15,15 +15,14 @@ from typing import Any
 
 import yaml
 
-from components.docker.volume_backups import REPOSITORY_DIR, volume_jobs
+from components.docker.storage_volumes import BACKUP_REPOSITORY, volume_name
+from components.docker.volume_backups import REPOSITORY_DIR, backup_container_name, volume_jobs
 from components.kubernetes.volume_backups import cron_job_name, secret_name, volume_job
 from components.render import backup as render
 from components.render import backup_kubernetes as render_k8s
 from components.render.kubernetes_workload import PART_OF, volume_claim_name, volume_claim_spec
 from components.spec import VolumePurpose
 from infra.settings import Settings
-
-DEFAULT_UID = 10001
 
 
 class OperationError(Exception):
@@ -62,7 +61,7 @@ def backup_now_commands(settings: Settings, volume: str | None, now: datetime) -
     purposes = selected_volumes(settings, volume)
     if settings.target == "docker":
         # The running backup container keeps the deployed script; the arguments select the volumes.
-        container = f"{settings.name_prefix}-backup"
+        container = backup_container_name(settings.name_prefix)
         return [[*_docker(settings), "exec", container, "/bin/sh", render.SCRIPT_FILE, *purposes]]
     return [
         [
@@ -125,7 +124,6 @@ def restore_kubernetes(
     assert settings.backup.repository is not None, "settings require a repository on Kubernetes"
     own_claim = volume_claim_name(settings.name_prefix, purpose)
     claim = into or own_claim
-    writer = settings.writer_of(purpose)
     job = volume_job(settings.name_prefix, settings.backup.repository, purpose)
     pod = render_k8s.ResticPod(
         purpose=purpose,
@@ -135,7 +133,7 @@ def restore_kubernetes(
         script=render.restore_script(job, snapshot, render.RESTORE_DIR, replace),
         secret_name=secret_name(settings.name_prefix),
         image=settings.backup.image,
-        run_as_user=writer.run_as_user if writer is not None else DEFAULT_UID,
+        run_as_user=settings.volume_owner(purpose),
     )
     name = f"{settings.name_prefix}-restore-{purpose}-{now.strftime('%Y%m%d%H%M%S')}"
     documents: list[dict[str, Any]] = []
@@ -168,16 +166,22 @@ def restore_kubernetes(
 def restore_docker(settings: Settings, volume: str, snapshot: str, into: str | None, replace: bool) -> str:
     """Shell commands that restore a volume with a one-off restic container, hardened like the backup one."""
     purpose = selected_volumes(settings, volume)[0]
-    target = into or f"{settings.name_prefix}-{purpose}"
+    own_volume = volume_name(settings.name_prefix, purpose)
+    target = into or own_volume
     job = volume_jobs(settings.name_prefix, settings.backup.repository, [purpose])[0]
     writer = settings.writer_of(purpose)
-    uid = writer.run_as_user if writer is not None else DEFAULT_UID
+    uid = settings.volume_owner(purpose)
     docker = shlex.join(_docker(settings))
     hardening = ["--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges:true"]
     repository: list[str] = []
     if settings.backup.repository is None:
         # Writable: restic takes a lock in the repository even to restore.
-        repository = ["--network", "none", "-v", f"{settings.name_prefix}-backup-repository:{REPOSITORY_DIR}"]
+        repository = [
+            "--network",
+            "none",
+            "-v",
+            f"{volume_name(settings.name_prefix, BACKUP_REPOSITORY)}:{REPOSITORY_DIR}",
+        ]
     else:
         repository = ["-e", "AWS_ACCESS_KEY_ID", "-e", "AWS_SECRET_ACCESS_KEY"]
     # A new volume is created root-owned; hand its root to the owner the restored files belong to.
@@ -194,7 +198,7 @@ def restore_docker(settings: Settings, volume: str, snapshot: str, into: str | N
         render.restore_script(job, snapshot, render.RESTORE_DIR, replace),
     ]  # fmt: skip
     stop = ""
-    if writer is not None and target == f"{settings.name_prefix}-{purpose}":
+    if writer is not None and target == own_volume:
         # The service must not write while its volume is restored; it starts again however the restore ends.
         service = f"{settings.name_prefix}-{writer.name}"
         stop = f"{docker} stop {service}\ntrap {shlex.quote(f'{docker} start {service}')} EXIT\n"

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 
 from components.render.backup import RESTIC_IMAGE, daily_or_hourly
-from components.spec import ServiceSpec, SpecModel, VolumePurpose, validate_image_reference
+from components.spec import DEFAULT_UID, ServiceSpec, SpecModel, VolumePurpose, validate_image_reference
 
 PROJECT = "mcp-suite"
 
@@ -144,6 +144,11 @@ class Settings(SpecModel):
             (mount.read_only, spec) for spec in self.services for mount in spec.volumes if mount.volume == purpose
         ]
         return min(mounting, key=lambda entry: entry[0])[1] if mounting else None
+
+    def volume_owner(self, purpose: VolumePurpose) -> int:
+        """UID that owns the volume's files: its writer's, else the default service UID."""
+        writer = self.writer_of(purpose)
+        return writer.run_as_user if writer is not None else DEFAULT_UID
 
 
 class ConfigKey(SpecModel):

@@ -10,6 +10,14 @@ import pulumi_docker as docker
 from components.docker.mcp_service import DockerVolume
 
 OWNERSHIP_MOUNT_ROOT = "/volumes"
+BACKUP_REPOSITORY = "backup-repository"
+"""Support volume holding the local restic repository (when no S3 repository is configured)."""
+BACKUP_STATUS = "backup-status"
+"""Support volume holding the backups' textfile success metrics."""
+
+
+def volume_name(name_prefix: str, purpose: str) -> str:
+    return f"{name_prefix}-{purpose}"
 
 
 @dataclass(frozen=True)
@@ -40,7 +48,7 @@ class StorageVolumes(pulumi.ComponentResource):
                 purpose=purpose,
                 volume=docker.Volume(
                     f"{name}-{purpose}",
-                    name=f"{args.name_prefix}-{purpose}",
+                    name=volume_name(args.name_prefix, purpose),
                     labels=[
                         {"label": "app.kubernetes.io/part-of", "value": "mcp-suite"},
                         {"label": "mcp-suite/stack", "value": args.stack},

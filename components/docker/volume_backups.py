@@ -11,6 +11,7 @@ import pulumi_docker as docker
 from components.docker.mcp_service import DockerVolume
 from components.render import backup as render
 from components.render.docker_container import LOG_OPTIONS, TMPFS_OPTIONS
+from components.spec import DEFAULT_UID
 
 SOURCE_ROOT = "/data"
 REPOSITORY_DIR = "/repository"
@@ -41,8 +42,12 @@ class VolumeBackupsArgs:
     """restic password (secret Output)."""
     s3_credentials: tuple[pulumi.Output[str], pulumi.Output[str]] | None = None
     """(access key id, secret access key) as secret Outputs, for an S3 repository."""
-    run_as_user: int = 10001
+    run_as_user: int = DEFAULT_UID
     """UID and GID of the backup process; the services' UID, so their files are readable."""
+
+
+def backup_container_name(name_prefix: str) -> str:
+    return f"{name_prefix}-backup"
 
 
 def volume_jobs(name_prefix: str, repository: str | None, purposes: Sequence[str]) -> list[render.VolumeBackup]:

@@ -9,6 +9,7 @@ import pulumi_kubernetes as k8s
 
 from components.render import backup as render
 from components.render import backup_kubernetes as render_k8s
+from components.spec import DEFAULT_UID
 
 SOURCE_DIR = "/data"
 
@@ -21,7 +22,7 @@ class BackedUpClaim:
     """Volume purpose."""
     claim_name: str
     """PersistentVolumeClaim name."""
-    run_as_user: int = 10001
+    run_as_user: int = DEFAULT_UID
     """UID of the service that writes the volume (its files are readable to it)."""
     colocate_with: dict[str, str] | None = None
     """Selector labels of the pod mounting a ReadWriteOnce claim; the backup pod joins it on its node."""

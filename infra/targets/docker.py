@@ -6,15 +6,11 @@ import pulumi
 import pulumi_docker as docker
 
 from components.docker.mcp_service import McpService, McpServiceArgs
-from components.docker.storage_volumes import StorageVolumes, StorageVolumesArgs
-from components.docker.volume_backups import VolumeBackups, VolumeBackupsArgs
-from components.spec import VOLUME_PURPOSES
+from components.docker.storage_volumes import BACKUP_REPOSITORY, BACKUP_STATUS, StorageVolumes, StorageVolumesArgs
+from components.docker.volume_backups import VolumeBackups, VolumeBackupsArgs, backup_container_name
+from components.spec import DEFAULT_UID, VOLUME_PURPOSES
 from infra.settings import Settings
 from infra.targets.secrets import backup_password, backup_s3_credentials, secret_env
-
-DEFAULT_OWNER = 10001
-BACKUP_STATUS = "backup-status"
-BACKUP_REPOSITORY = "backup-repository"
 
 
 def compose_docker(settings: Settings) -> None:
@@ -77,7 +73,7 @@ def compose_docker(settings: Settings) -> None:
         backups = VolumeBackups(
             "backups",
             VolumeBackupsArgs(
-                container_name=f"{prefix}-backup",
+                container_name=backup_container_name(prefix),
                 name_prefix=prefix,
                 stack=settings.stack,
                 image=backup_image.image_id,
@@ -96,12 +92,9 @@ def compose_docker(settings: Settings) -> None:
 
 def volume_owners(settings: Settings) -> dict[str, int]:
     """Every suite volume (all five purposes) and the backup support volumes, with the UID that writes each."""
-    owners: dict[str, int] = {}
-    for purpose in VOLUME_PURPOSES:
-        writer = settings.writer_of(purpose)
-        owners[purpose] = writer.run_as_user if writer is not None else DEFAULT_OWNER
+    owners: dict[str, int] = {purpose: settings.volume_owner(purpose) for purpose in VOLUME_PURPOSES}
     if settings.backup.enabled:
-        owners[BACKUP_STATUS] = DEFAULT_OWNER
+        owners[BACKUP_STATUS] = DEFAULT_UID
         if settings.backup.repository is None:
-            owners[BACKUP_REPOSITORY] = DEFAULT_OWNER
+            owners[BACKUP_REPOSITORY] = DEFAULT_UID
     return owners

@@ -86,8 +86,8 @@ def compose_backups(
             BackedUpClaim(
                 purpose=purpose,
                 claim_name=volume_claim_name(settings.name_prefix, purpose),
-                run_as_user=writer.run_as_user if writer is not None else 10001,
-                colocate_with=selector_labels(writer) if colocate and writer is not None else None,
+                run_as_user=settings.volume_owner(purpose),
+                colocate_with=selector_labels(writer) if writer is not None and colocate else None,
             )
         )
     return VolumeBackups(
