@@ -100,12 +100,13 @@ class VolumeBackups(pulumi.ComponentResource):
             ],
             user=f"{args.run_as_user}:{args.run_as_user}",
             read_only=True,
-            tmpfs={"/tmp": TMPFS_OPTIONS, render.CACHE_DIR: "rw,noexec,nosuid,nodev,size=1g"},
+            # tmpfs pages count against the memory limit: 512 MiB of cache leave restic 1 GiB.
+            tmpfs={"/tmp": TMPFS_OPTIONS, render.CACHE_DIR: "rw,noexec,nosuid,nodev,size=512m"},
             capabilities={"drops": ["ALL"]},
             security_opts=["no-new-privileges:true"],
             # A local repository needs no network at all; an S3 repository needs a route out.
             network_mode="none" if args.repository is None else "bridge",
-            memory=1024,
+            memory=1536,
             cpus="1",
             restart="unless-stopped",
             log_driver="json-file",
