@@ -1,4 +1,6 @@
-"""Command-line tools: `python -m infra render|backup-now|restore --stack <name> ...` (see README and docs/)."""
+"""Command-line tools: `python -m infra render --stack <name> --out <dir>`,
+`python -m infra diff --stack <name> --base <git ref> [--markdown]`, and the backup operations
+`python -m infra backup-now|restore --stack <name> ...` (docs/backup-restore.md)."""
 
 from __future__ import annotations
 
@@ -7,38 +9,61 @@ import shlex
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, NoReturn
 
 import pulumi
 
-from infra.settings import Settings, SettingsError, load_settings
-from infra.stack_files import StackFileError, available_stacks, read_stack_config
+from infra.stack_files import StackFileError, available_stacks
+
+# `diff` exit codes, for CI: nothing would change, something would, or the diff could not be computed.
+DIFF_NO_CHANGES, DIFF_ERROR, DIFF_CHANGES = 0, 1, 2
 
 
-def stack_settings(stack: str) -> Settings:
-    """A stack's validated settings from its files; secret values are not needed, so they stay placeholders."""
-    config = read_stack_config(stack)
-    return load_settings(stack, config.values, config.secret_keys, placeholder_secrets=True)
+class Parser(argparse.ArgumentParser):
+    """Usage errors exit with `usage_error_code`: for `diff`, argparse's usual 2 would read as "changes"."""
+
+    def __init__(self, *args: Any, usage_error_code: int = 2, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.usage_error_code = usage_error_code
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(self.usage_error_code, f"{self.prog}: error: {message}\n")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra", description="mcp-suite command-line tools")
-    commands = parser.add_subparsers(dest="command", required=True)
-    stacks = f"stack name ({', '.join(available_stacks())})"
+    parser = Parser(prog="python -m infra", description="mcp-suite command-line tools")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    stacks = ", ".join(available_stacks())
     render_parser = commands.add_parser(
         "render", help="evaluate a stack under Pulumi's mocks and write its resources and Kubernetes manifests"
     )
-    render_parser.add_argument("--stack", required=True, help=stacks)
+    render_parser.add_argument("--stack", required=True, help=f"stack name ({stacks})")
     render_parser.add_argument("--out", required=True, type=Path, help="output directory (replaced if it exists)")
+    diff_parser = commands.add_parser(
+        "diff",
+        usage_error_code=DIFF_ERROR,
+        help="what the working tree would change in a stack compared with a git ref, without credentials",
+        description=(
+            "Render the stack at the base ref and in the working tree and print the resources added, removed and "
+            "changed. Exit code 0: no changes; 2: changes; 1: the diff could not be computed."
+        ),
+    )
+    diff_parser.add_argument(
+        "--stack", required=True, action="append", help=f"stack name ({stacks}); repeat for several stacks"
+    )
+    diff_parser.add_argument("--base", required=True, help="git ref to compare with, e.g. origin/main")
+    diff_parser.add_argument("--markdown", action="store_true", help="print Markdown for a pull-request comment")
     backup_parser = commands.add_parser(
         "backup-now", help="back up a stack's volumes now (before an upgrade); prints the commands unless --run"
     )
-    backup_parser.add_argument("--stack", required=True, help=stacks)
+    backup_parser.add_argument("--stack", required=True, help=f"stack name ({stacks})")
     backup_parser.add_argument("--volume", help="one volume purpose (default: every backed-up volume)")
     backup_parser.add_argument("--run", action="store_true", help="run the commands and wait for the backups")
     restore_parser = commands.add_parser(
         "restore", help="print the commands (Docker) or manifests (Kubernetes) that restore a volume"
     )
-    restore_parser.add_argument("--stack", required=True, help=stacks)
+    restore_parser.add_argument("--stack", required=True, help=f"stack name ({stacks})")
     restore_parser.add_argument("--volume", required=True, help="volume purpose, e.g. memory-graph")
     restore_parser.add_argument("--snapshot", default="latest", help="restic snapshot id (default: latest)")
     restore_parser.add_argument("--into", help="restore into this claim / Docker volume (default: the volume's own)")
@@ -46,49 +71,76 @@ def main(argv: list[str] | None = None) -> int:
         "--replace", action="store_true", help="delete the target's current contents first (else it must be empty)"
     )
     args = parser.parse_args(argv)
+    if args.command == "diff":
+        return diff_command(args.stack, args.base, markdown=args.markdown)
+    if args.command in ("backup-now", "restore"):
+        return backup_operation_command(args)
+    return render_command(args.stack, args.out)
 
+
+def render_command(stack: str, out: Path) -> int:
+    from infra.render import render_stack, summary, write_render
+
+    try:
+        evaluation = render_stack(stack)
+    except (StackFileError, pulumi.RunError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    counts = write_render(evaluation, out)
+    print(summary(stack, counts, out))
+    return 0
+
+
+def diff_command(stacks: list[str], base_ref: str, *, markdown: bool) -> int:
+    from infra.diff import format_markdown, format_text
+    from infra.git_render import DiffError, diff_stacks
+    from infra.stack_files import PROJECT_DIR
+
+    try:
+        base, diffs = diff_stacks(PROJECT_DIR, list(dict.fromkeys(stacks)), base_ref)
+    except DiffError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return DIFF_ERROR
+    print((format_markdown if markdown else format_text)(diffs, base.label), end="")
+    return DIFF_CHANGES if any(diff.has_changes for diff in diffs) else DIFF_NO_CHANGES
+
+
+def backup_operation_command(args: argparse.Namespace) -> int:
     from infra.backup_operations import (
         OperationError,
         backup_now_commands,
         restore_docker,
         restore_kubernetes,
         run_backup_now,
+        stack_settings,
     )
+    from infra.settings import SettingsError
 
     try:
-        if args.command == "render":
-            from infra.render import render_stack, summary, write_render
-
-            evaluation = render_stack(args.stack)
-            counts = write_render(evaluation, args.out)
-            print(summary(args.stack, counts, args.out))
-            return 0
         settings = stack_settings(args.stack)
-        if args.command == "backup-now":
-            if not args.run:
-                for command in backup_now_commands(settings, args.volume, datetime.now(UTC)):
-                    print(shlex.join(command))
-                return 0
-            failed = run_backup_now(settings, args.volume)
-            if failed:
-                print(f"error: backup failed for: {', '.join(failed)}", file=sys.stderr)
-                return 1
-            print("backups complete")
+        if args.command == "restore":
+            if settings.target == "docker":
+                print(restore_docker(settings, args.volume, args.snapshot, args.into, args.replace), end="")
+            else:
+                now = datetime.now(UTC)
+                print(restore_kubernetes(settings, args.volume, args.snapshot, args.into, args.replace, now), end="")
             return 0
-        if settings.target == "docker":
-            print(restore_docker(settings, args.volume, args.snapshot, args.into, args.replace), end="")
-        else:
-            print(
-                restore_kubernetes(settings, args.volume, args.snapshot, args.into, args.replace, datetime.now(UTC)),
-                end="",
-            )
-        return 0
-    except (StackFileError, SettingsError, pulumi.RunError, OperationError) as error:
+        if not args.run:
+            for command in backup_now_commands(settings, args.volume, datetime.now(UTC)):
+                print(shlex.join(command))
+            return 0
+        failed = run_backup_now(settings, args.volume)
+    except (StackFileError, SettingsError, OperationError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except FileNotFoundError as error:
         print(f"error: {error.filename} is not installed or not on PATH", file=sys.stderr)
         return 2
+    if failed:
+        print(f"error: backup failed for: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    print("backups complete")
+    return 0
 
 
 if __name__ == "__main__":

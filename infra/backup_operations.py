@@ -22,7 +22,14 @@ from components.render import backup as render
 from components.render import backup_kubernetes as render_k8s
 from components.render.kubernetes_workload import PART_OF, volume_claim_name, volume_claim_spec
 from components.spec import VolumePurpose
-from infra.settings import Settings
+from infra.settings import BACKED_UP_TARGETS, Settings, load_settings
+from infra.stack_files import read_stack_config
+
+
+def stack_settings(stack: str) -> Settings:
+    """A stack's validated settings from its files; secret values are not needed here, so they stay placeholders."""
+    config = read_stack_config(stack)
+    return load_settings(stack, config.values, config.secret_keys, placeholder_secrets=True)
 
 
 class OperationError(Exception):
@@ -30,7 +37,9 @@ class OperationError(Exception):
 
 
 def selected_volumes(settings: Settings, volume: str | None) -> tuple[VolumePurpose, ...]:
-    if not settings.backup.enabled:
+    if settings.target not in BACKED_UP_TARGETS:
+        raise OperationError(f"stack '{settings.stack}' runs on {settings.target}, which keeps no volumes to back up")
+    if not settings.backs_up:
         raise OperationError(f"backups are disabled for stack '{settings.stack}' (backup.enabled is false)")
     if volume is None:
         return tuple(settings.backup.volumes)

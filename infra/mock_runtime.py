@@ -50,6 +50,10 @@ class Registration:
 # Provider outputs that the program reads and the engine would compute; everything else echoes inputs.
 COMPUTED_OUTPUTS: dict[str, Callable[[MockResourceArgs], dict[str, Any]]] = {
     "docker:index/remoteImage:RemoteImage": lambda args: {"imageId": f"sha256:{'0' * 64}", "repoDigest": ""},
+    # Koyeb assigns each App a host `<app>-<organisation>[-<hash>].koyeb.app`; the organisation is the token's.
+    "koyeb:index/app:App": lambda args: {
+        "domains": [{"name": f"{args.inputs['name']}-mock-org.koyeb.app", "type": "AUTOASSIGNED"}]
+    },
 }
 
 

@@ -31,6 +31,10 @@ def compose(settings: Settings) -> None:
         from infra.targets.docker import compose_docker
 
         compose_docker(settings)
+    elif settings.target == "koyeb":
+        from infra.targets.koyeb import compose_koyeb
+
+        compose_koyeb(settings)
     else:
         from infra.targets.kubernetes import compose_kubernetes
 

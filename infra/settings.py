@@ -14,10 +14,11 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 
 from components.render.backup import RESTIC_IMAGE, daily_or_hourly
 from components.spec import DEFAULT_UID, ServiceSpec, SpecModel, VolumePurpose, validate_image_reference
+from infra.koyeb_settings import KoyebSettings, external_store_problems, koyeb_target_problems
 
 PROJECT = "mcp-suite"
 
-Target = Literal["docker", "kubernetes"]
+Target = Literal["docker", "kubernetes", "koyeb"]
 KUBE_QUANTITY = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti)$"
 DNS_LABEL = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 SECRET_PLACEHOLDER = "<placeholder: secret not set in this render>"
@@ -71,6 +72,8 @@ class StorageSettings(SpecModel):
 
 
 CRON_FIELD = r"[0-9*,/-]+"
+BACKED_UP_TARGETS = ("docker", "kubernetes")
+"""Targets with volumes; Koyeb runs no stateful service of its own (docs/koyeb.md), so it has nothing to back up."""
 BACKED_UP_BY_DEFAULT: tuple[VolumePurpose, ...] = ("memory-graph", "filesystem", "snapshots", "task-queues")
 
 
@@ -121,6 +124,9 @@ class Settings(SpecModel):
     protect_stateful_data: bool
     """Protect and retain stateful storage on delete (prod)."""
     services: tuple[ServiceSpec, ...]
+    """The catalog with this stack's overrides, minus `disabled_services`, sorted by name."""
+    disabled_services: list[str]
+    """Catalog services this stack leaves out."""
     service_secrets: dict[str, dict[str, SecretStr]]
     """Secret environment values per service, from the `serviceSecrets` config secret."""
     docker: DockerSettings
@@ -128,12 +134,22 @@ class Settings(SpecModel):
     storage: StorageSettings
     backup: BackupSettings
     backup_secrets: BackupSecrets | None
-    """None only when backups are disabled."""
+    """None only when the stack backs nothing up (`backs_up` is false)."""
+    koyeb: KoyebSettings
 
     @property
     def name_prefix(self) -> str:
         """Prefix of names that must be unique on a shared Docker host or cluster."""
         return f"mcp-{self.stack}"
+
+    @property
+    def backs_up(self) -> bool:
+        """Backups are on and the target has volumes."""
+        return self.backup.enabled and self.target in BACKED_UP_TARGETS
+
+    @property
+    def koyeb_app_name(self) -> str:
+        return self.koyeb.app_name or self.name_prefix
 
     def secret_value(self, service: str, env_name: str) -> str:
         return self.service_secrets[service][env_name].get_secret_value()
@@ -155,7 +171,7 @@ class ConfigKey(SpecModel):
     """Declaration of one project config key; Pulumi.yaml holds the same list (a test keeps them equal)."""
 
     name: str
-    kind: Literal["string", "integer", "boolean", "object"]
+    kind: Literal["string", "integer", "boolean", "array", "object"]
 
 
 CONFIG_KEYS: tuple[ConfigKey, ...] = (
@@ -163,12 +179,14 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(name="protectStatefulData", kind="boolean"),
     ConfigKey(name="services", kind="object"),
     ConfigKey(name="serviceOverrides", kind="object"),
+    ConfigKey(name="disabledServices", kind="array"),
     ConfigKey(name="serviceSecrets", kind="object"),
     ConfigKey(name="docker", kind="object"),
     ConfigKey(name="kubernetes", kind="object"),
     ConfigKey(name="storage", kind="object"),
     ConfigKey(name="backup", kind="object"),
     ConfigKey(name="backupSecrets", kind="object"),
+    ConfigKey(name="koyeb", kind="object"),
 )
 
 
@@ -212,15 +230,16 @@ def load_settings(
     """
     problems: list[Problem] = []
     values = _decode_keys(raw, problems)
-    services, service_paths = _catalog(values, problems)
+    services, service_paths, disabled = _catalog(values, problems)
     secrets = _service_secrets(
-        values, services, f"{PROJECT}:serviceSecrets" in secret_keys, placeholder_secrets, problems
+        values, services, disabled, f"{PROJECT}:serviceSecrets" in secret_keys, placeholder_secrets, problems
     )
     document = {
         "stack": stack,
         "target": values.get("target"),
         "protectStatefulData": values.get("protectStatefulData"),
         "services": (),
+        "disabledServices": disabled,
         "serviceSecrets": secrets,
         "docker": values.get("docker", {}),
         "kubernetes": values.get("kubernetes", {}),
@@ -229,6 +248,7 @@ def load_settings(
         "backupSecrets": _backup_secrets(
             values, f"{PROJECT}:backupSecrets" in secret_keys, placeholder_secrets, problems
         ),
+        "koyeb": values.get("koyeb", {}),
     }
     specs: list[ServiceSpec] = []
     for name, body in services.items():
@@ -245,6 +265,10 @@ def load_settings(
         settings = None
     if settings is not None:
         problems += _backup_problems(settings)
+        found = external_store_problems(settings.koyeb, sorted(services), specs)
+        if settings.target == "koyeb":
+            found += koyeb_target_problems(settings.koyeb, settings.koyeb_app_name, specs)
+        problems += [Problem(path=path, message=message) for path, message in found]
     if problems:
         raise SettingsError(stack, _sorted_unique(problems))
     assert settings is not None
@@ -270,7 +294,7 @@ def _decode_keys(raw: Mapping[str, str], problems: list[Problem]) -> dict[str, A
         except json.JSONDecodeError:
             problems.append(Problem(path=key, message=f"expected {declaration.kind}, got {text!r}"))
             continue
-        expected = {"integer": int, "boolean": bool, "object": dict}[declaration.kind]
+        expected = {"integer": int, "boolean": bool, "array": list, "object": dict}[declaration.kind]
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             problems.append(Problem(path=key, message=f"expected {declaration.kind}, got {_show(value)}"))
             continue
@@ -285,8 +309,9 @@ def _decode_keys(raw: Mapping[str, str], problems: list[Problem]) -> dict[str, A
 
 def _catalog(
     values: dict[str, Any], problems: list[Problem]
-) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str, ...]]]:
-    """The catalog with per-stack overrides merged in; remembers where each service came from for messages."""
+) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str, ...]], list[str]]:
+    """The catalog with per-stack overrides merged in and disabled services left out; remembers where each
+    service came from for messages. Returns (services, their config paths, the disabled names)."""
     services: dict[str, dict[str, Any]] = {}
     paths: dict[str, tuple[str, ...]] = {}
     for name, body in values.get("services", {}).items():
@@ -314,14 +339,38 @@ def _catalog(
             continue
         services[name] = _deep_merge(services[name], patch)
         paths[name] = ("services", name)
-    if not services and "services" in values:
+    disabled = _disabled_services(values.get("disabledServices", []), services, problems)
+    if services and disabled and set(services) <= set(disabled):
+        problems.append(
+            Problem(path="disabledServices", message="disables every service; leave at least one service enabled")
+        )
+    for name in disabled:
+        services.pop(name, None)
+    if not services and "services" in values and not disabled:
         problems.append(Problem(path="services", message="the catalog is empty; declare at least one service"))
-    return services, paths
+    return services, paths, disabled
+
+
+def _disabled_services(given: list[Any], services: dict[str, dict[str, Any]], problems: list[Problem]) -> list[str]:
+    disabled: list[str] = []
+    for index, name in enumerate(given):
+        path = f"disabledServices.{index}"
+        if not isinstance(name, str):
+            problems.append(Problem(path=path, message=f"expected a service name, got {_show(name)}"))
+        elif name not in services:
+            known = ", ".join(sorted(services)) or "none"
+            problems.append(Problem(path=path, message=f"no service named '{name}'; known: {known}"))
+        elif name in disabled:
+            problems.append(Problem(path=path, message=f"'{name}' is listed twice"))
+        else:
+            disabled.append(name)
+    return disabled
 
 
 def _service_secrets(
     values: dict[str, Any],
     services: dict[str, dict[str, Any]],
+    disabled: list[str],
     is_secret: bool,
     placeholder_secrets: bool,
     problems: list[Problem],
@@ -337,6 +386,14 @@ def _service_secrets(
         )
     result: dict[str, dict[str, str]] = {}
     for name, entries in given.items():
+        if name in disabled:
+            problems.append(
+                Problem(
+                    path=f"serviceSecrets.{name}",
+                    message=f"'{name}' is in disabledServices; remove its secrets or enable it",
+                )
+            )
+            continue
         if name not in services:
             problems.append(Problem(path=f"serviceSecrets.{name}", message=f"no service named '{name}'"))
             continue
@@ -378,7 +435,7 @@ def _backup_secrets(
 ) -> dict[str, Any] | None:
     given: dict[str, Any] = values.get("backupSecrets", {})
     backup = values.get("backup", {})
-    if isinstance(backup, dict) and backup.get("enabled") is False:
+    if values.get("target") not in BACKED_UP_TARGETS or (isinstance(backup, dict) and backup.get("enabled") is False):
         return None
     if given and not is_secret:
         problems.append(
@@ -407,7 +464,7 @@ def _backup_secrets(
 def _backup_problems(settings: Settings) -> list[Problem]:
     """Rules that join backup settings with the target and storage settings."""
     backup = settings.backup
-    if not backup.enabled:
+    if not settings.backs_up:
         return []
     problems: list[Problem] = []
     if settings.target == "kubernetes" and backup.repository is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
@@ -22,11 +23,16 @@ from infra.stack_files import read_stack_config
 
 STACKS = ("dev", "staging", "prod")
 KUBERNETES_STACKS = ("staging", "prod")
+KOYEB_STACKS = ("koyeb",)
+"""Optional stacks: the same catalog on other targets (docs/koyeb.md); not part of STACKS' shared assertions."""
 
 
 def require_tool(name: str) -> str:
-    """Path of an external tool; in CI a missing tool fails the run, elsewhere the test is skipped."""
-    path = shutil.which(name)
+    """Path of an external tool; in CI a missing tool fails the run, elsewhere the test is skipped.
+
+    Tools pinned in requirements-dev.txt live beside the interpreter (.venv/bin), which need not be on PATH.
+    """
+    path = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
     if path is None:
         message = f"{name} is not installed (CI installs it in .ci/run)"
         if os.environ.get("CI") == "true":

@@ -15,27 +15,31 @@ from components.spec import ServiceSpec
 class McpServiceArgs:
     spec: ServiceSpec
     """The service's declaration."""
-    namespace: pulumi.Input[str]
+    namespace: str
     """Namespace the objects go in (the suite's namespace)."""
     name_prefix: str
     """Prefix of the suite's shared objects, such as volume claims (`mcp-<stack>`)."""
     secret_env: dict[str, pulumi.Output[str]] = field(default_factory=dict)
     """Secret environment values (already secret Outputs); keys match `spec.secret_env`."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
+    """Resources every object needs first, such as the namespace."""
+    workload_depends_on: list[pulumi.Resource] = field(default_factory=list)
     """Resources the workload needs first, such as its volume claims."""
 
 
 class McpService(pulumi.ComponentResource):
     """Workload, Service and scaling objects of one MCP server."""
 
-    endpoint: pulumi.Output[str]
+    endpoint: str
     """In-cluster URL of the MCP endpoint."""
-    workload_name: pulumi.Output[str]
+    workload_name: str
 
     def __init__(self, name: str, args: McpServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:kubernetes:McpService", name, None, opts)
         spec = args.spec
-        child = pulumi.ResourceOptions(parent=self)
+        # Names are explicit and known now, so objects reference each other by plain strings (no Outputs to
+        # await); ordering the engine cannot infer from them is stated with depends_on.
+        child = pulumi.ResourceOptions(parent=self, depends_on=args.depends_on)
         labels = render.labels(spec)
 
         def metadata(object_name: str) -> k8s.meta.v1.ObjectMetaArgsDict:
@@ -54,13 +58,12 @@ class McpService(pulumi.ComponentResource):
                 string_data={key: args.secret_env[key] for key in spec.secret_env},
                 opts=child,
             )
-        service = k8s.core.v1.Service(
-            f"{name}-service", metadata=metadata(spec.name), spec=render.service_spec(spec), opts=child
+        k8s.core.v1.Service(f"{name}-service", metadata=metadata(spec.name), spec=render.service_spec(spec), opts=child)
+        workload_opts = pulumi.ResourceOptions(
+            parent=self, depends_on=[*args.depends_on, config_map, *args.workload_depends_on]
         )
-        workload_opts = pulumi.ResourceOptions(parent=self, depends_on=[config_map, *args.depends_on])
-        workload: k8s.apps.v1.Deployment | k8s.apps.v1.StatefulSet
         if spec.stateful:
-            workload = k8s.apps.v1.StatefulSet(
+            k8s.apps.v1.StatefulSet(
                 f"{name}-workload",
                 metadata=metadata(spec.name),
                 spec=render.stateful_set_spec(
@@ -69,7 +72,7 @@ class McpService(pulumi.ComponentResource):
                 opts=workload_opts,
             )
         else:
-            workload = k8s.apps.v1.Deployment(
+            k8s.apps.v1.Deployment(
                 f"{name}-workload",
                 metadata=metadata(spec.name),
                 spec=render.deployment_spec(
@@ -89,14 +92,6 @@ class McpService(pulumi.ComponentResource):
                 spec=render.disruption_budget_spec(spec),
                 opts=child,
             )
-        self.workload_name = workload.metadata.apply(lambda meta: meta.name or spec.name)
-        self.endpoint = pulumi.Output.concat(
-            "http://",
-            service.metadata.apply(lambda meta: meta.name or spec.name),
-            ".",
-            args.namespace,
-            ".svc.cluster.local:",
-            str(spec.port),
-            spec.mcp_path,
-        )
+        self.workload_name = spec.name
+        self.endpoint = f"http://{spec.name}.{args.namespace}.svc.cluster.local:{spec.port}{spec.mcp_path}"
         self.register_outputs({"endpoint": self.endpoint, "workload_name": self.workload_name})

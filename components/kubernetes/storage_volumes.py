@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -13,7 +13,7 @@ from components.spec import VolumePurpose
 
 @dataclass(frozen=True)
 class StorageVolumesArgs:
-    namespace: pulumi.Input[str]
+    namespace: str
     """Namespace of the claims."""
     name_prefix: str
     """Prefix of the claim names (`mcp-<stack>`)."""
@@ -25,17 +25,21 @@ class StorageVolumesArgs:
     """StorageClass; None means the cluster default."""
     protect: bool
     """Protect the claims and keep them on delete, so no destroy or rename removes data."""
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+    """Resources the claims need first, such as the namespace."""
 
 
 class StorageVolumes(pulumi.ComponentResource):
     """One PersistentVolumeClaim per volume purpose."""
 
     claims: dict[str, k8s.core.v1.PersistentVolumeClaim]
-    claim_names: pulumi.Output[list[str]]
+    claim_names: list[str]
 
     def __init__(self, name: str, args: StorageVolumesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:kubernetes:StorageVolumes", name, None, opts)
-        data_opts = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect)
+        data_opts = pulumi.ResourceOptions(
+            parent=self, protect=args.protect, retain_on_delete=args.protect, depends_on=args.depends_on
+        )
         self.claims = {}
         for purpose, size in args.sizes.items():
             self.claims[purpose] = k8s.core.v1.PersistentVolumeClaim(
@@ -51,7 +55,5 @@ class StorageVolumes(pulumi.ComponentResource):
                 spec=volume_claim_spec(size, args.access_mode, args.storage_class),
                 opts=data_opts,
             )
-        self.claim_names = pulumi.Output.all(
-            *[claim.metadata.apply(lambda meta: meta.name or "") for claim in self.claims.values()]
-        )
+        self.claim_names = [volume_claim_name(args.name_prefix, purpose) for purpose in args.sizes]
         self.register_outputs({"claim_names": self.claim_names})

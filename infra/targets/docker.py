@@ -68,7 +68,7 @@ def compose_docker(settings: Settings) -> None:
     pulumi.export("network", internal.name)
     pulumi.export("endpoints", endpoints)
     pulumi.export("volumes", storage.names)
-    if settings.backup.enabled:
+    if settings.backs_up:
         by_purpose = {entry.purpose: entry for entry in storage.volumes}
         backups = VolumeBackups(
             "backups",
@@ -93,7 +93,7 @@ def compose_docker(settings: Settings) -> None:
 def volume_owners(settings: Settings) -> dict[str, int]:
     """Every suite volume (all five purposes) and the backup support volumes, with the UID that writes each."""
     owners: dict[str, int] = {purpose: settings.volume_owner(purpose) for purpose in VOLUME_PURPOSES}
-    if settings.backup.enabled:
+    if settings.backs_up:
         owners[BACKUP_STATUS] = DEFAULT_UID
         if settings.backup.repository is None:
             owners[BACKUP_REPOSITORY] = DEFAULT_UID

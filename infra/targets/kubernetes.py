@@ -37,7 +37,7 @@ def compose_kubernetes(settings: Settings) -> None:
         },
         opts=with_provider,
     )
-    namespace_name = namespace.metadata.apply(lambda meta: meta.name or settings.kubernetes.namespace)
+    namespace_name = settings.kubernetes.namespace
     storage = StorageVolumes(
         "storage",
         StorageVolumesArgs(
@@ -47,10 +47,11 @@ def compose_kubernetes(settings: Settings) -> None:
             access_mode=settings.storage.access_mode,
             storage_class=settings.storage.storage_class,
             protect=settings.protect_stateful_data,
+            depends_on=[namespace],
         ),
         opts=with_provider,
     )
-    endpoints: dict[str, pulumi.Output[str]] = {}
+    endpoints: dict[str, str] = {}
     for spec in settings.services:
         service = McpService(
             spec.name,
@@ -59,7 +60,8 @@ def compose_kubernetes(settings: Settings) -> None:
                 namespace=namespace_name,
                 name_prefix=prefix,
                 secret_env=secret_env(settings, spec),
-                depends_on=[storage.claims[mount.volume] for mount in spec.volumes],
+                depends_on=[namespace],
+                workload_depends_on=[storage.claims[mount.volume] for mount in spec.volumes],
             ),
             opts=with_provider,
         )
@@ -68,7 +70,7 @@ def compose_kubernetes(settings: Settings) -> None:
     pulumi.export("namespace", namespace_name)
     pulumi.export("endpoints", endpoints)
     pulumi.export("volumeClaims", storage.claim_names)
-    if settings.backup.enabled:
+    if settings.backs_up:
         backups = compose_backups(settings, namespace_name, storage, with_provider)
         pulumi.export("backupCronJobs", backups.cron_job_names)
 

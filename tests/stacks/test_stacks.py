@@ -6,10 +6,15 @@ from collections import Counter
 
 import pytest
 
-from tests.conftest import KUBERNETES_STACKS, STACKS, evaluate_stack
+from infra.stack_files import available_stacks
+from tests.conftest import KOYEB_STACKS, KUBERNETES_STACKS, STACKS, evaluate_stack
 
 CATALOG = {"everything", "filesystem", "memory", "sequential-thinking"}
 STATEFUL = {"filesystem", "memory"}
+
+
+def test_every_stack_file_is_covered_by_a_stack_test() -> None:
+    assert sorted(available_stacks()) == sorted(STACKS + KOYEB_STACKS)
 
 
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])

@@ -13,8 +13,8 @@ import yaml
 
 from components.kubernetes.volume_backups import volume_job
 from components.render.backup import restore_script
-from infra.__main__ import main, stack_settings
-from infra.backup_operations import OperationError, backup_now_commands, run_backup_now
+from infra.__main__ import main
+from infra.backup_operations import OperationError, backup_now_commands, run_backup_now, stack_settings
 from infra.stack_files import PROJECT_DIR
 
 NOW = datetime(2026, 11, 24, 1, 2, 3, tzinfo=UTC)
@@ -141,3 +141,8 @@ def test_docker_restore_stops_the_service_hands_over_the_volume_and_restores(
     assert "-e RESTIC_PASSWORD " in restore  # taken from the operator's environment, never printed
     assert "-v mcp-dev-backup-repository:/repository -v mcp-dev-memory-graph:/restore" in restore
     assert "restic restore latest --host mcp-dev-memory-graph --target /restore --verify" in restore
+
+
+def test_a_stack_without_volumes_has_nothing_to_back_up(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["backup-now", "--stack", "koyeb"]) == 2
+    assert capsys.readouterr().err == "error: stack 'koyeb' runs on koyeb, which keeps no volumes to back up\n"

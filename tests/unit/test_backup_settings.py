@@ -131,3 +131,9 @@ def test_bad_backup_config_is_reported_with_key_and_fix(
 ) -> None:
     overrides = {"backupSecrets": PASSWORD, **overrides}
     assert problems(stack, **overrides) == expected
+
+
+def test_koyeb_keeps_no_volumes_so_it_needs_no_backup_password() -> None:
+    settings = load_settings("koyeb", raw("koyeb"))
+    assert not settings.backs_up
+    assert settings.backup_secrets is None

@@ -31,14 +31,20 @@ def test_every_config_key_is_declared_with_type_description_and_default() -> Non
         assert "default" in declaration, name
 
 
-def test_the_three_stacks_exist_and_load() -> None:
-    assert available_stacks() == ["dev", "prod", "staging"]
+def test_the_stacks_exist_and_load() -> None:
+    # koyeb is optional (docs/koyeb.md); the other three are the suite's own environments.
+    assert available_stacks() == ["dev", "koyeb", "prod", "staging"]
     targets = {}
     for stack in available_stacks():
         config = read_stack_config(stack)
         settings = load_settings(stack, config.values, config.secret_keys, placeholder_secrets=True)
         targets[stack] = (settings.target, settings.protect_stateful_data)
-    assert targets == {"dev": ("docker", False), "staging": ("kubernetes", False), "prod": ("kubernetes", True)}
+    assert targets == {
+        "dev": ("docker", False),
+        "koyeb": ("koyeb", False),
+        "staging": ("kubernetes", False),
+        "prod": ("kubernetes", True),
+    }
 
 
 def test_stack_files_hold_no_plaintext_secrets_and_no_passphrase() -> None:

@@ -38,7 +38,9 @@ def test_render_writes_resources_and_one_manifest_per_object(tmp_path: Path) -> 
 def test_unknown_stack_is_a_clear_error(tmp_path: Path) -> None:
     result = render_cli("--stack", "qa", "--out", str(tmp_path))
     assert result.returncode == 2
-    assert result.stderr == "error: no stack file Pulumi.qa.yaml for stack 'qa'; known stacks: dev, prod, staging\n"
+    assert (
+        result.stderr == "error: no stack file Pulumi.qa.yaml for stack 'qa'; known stacks: dev, koyeb, prod, staging\n"
+    )
 
 
 def test_bad_config_exits_non_zero_with_the_problems_and_no_traceback(tmp_path: Path) -> None:

@@ -75,7 +75,8 @@ BAD_CONFIG = [
     pytest.param(
         {"colour": "blue"},
         [
-            "colour: unknown key; allowed keys: backup, backupSecrets, docker, kubernetes, protectStatefulData, "
+            "colour: unknown key; allowed keys: backup, backupSecrets, disabledServices, docker, koyeb, kubernetes, "
+            "protectStatefulData, "
             "serviceOverrides, serviceSecrets, services, storage, target"
         ],
         id="unknown-key",
@@ -90,7 +91,7 @@ BAD_CONFIG = [
     ),
     pytest.param(
         {"target": "swarm"},
-        ["target: Input should be 'docker' or 'kubernetes' (got 'swarm')"],
+        ["target: Input should be 'docker', 'kubernetes' or 'koyeb' (got 'swarm')"],
         id="unknown-target",
     ),
     pytest.param(
@@ -117,6 +118,59 @@ BAD_CONFIG = [
         {"docker": {"hostPortBase": 80}},
         ["docker.hostPortBase: Input should be greater than or equal to 1024 (got 80)"],
         id="privileged-host-port",
+    ),
+    pytest.param(
+        {"disabledServices": ["nope", "memory", "memory"]},
+        [
+            "disabledServices.0: no service named 'nope'; known: everything, filesystem, memory, sequential-thinking",
+            "disabledServices.2: 'memory' is listed twice",
+        ],
+        id="disabled-unknown-and-twice",
+    ),
+    pytest.param(
+        {"disabledServices": "memory"},
+        ["disabledServices: expected array, got 'memory'"],
+        id="disabled-not-a-list",
+    ),
+    pytest.param(
+        {"disabledServices": ["everything", "filesystem", "memory", "sequential-thinking"]},
+        ["disabledServices: disables every service; leave at least one service enabled"],
+        id="disabled-everything",
+    ),
+    pytest.param(
+        {"koyeb": {"regions": ["fra", "mars"]}},
+        [
+            "koyeb.regions.1: Input should be 'fra', 'was', 'sin', 'tyo', 'par' or 'aws-us-east-1' (got 'mars')",
+        ],
+        id="koyeb-unknown-region",
+    ),
+    pytest.param(
+        {"koyeb": {"regions": ["fra", "fra"]}},
+        ["koyeb.regions: lists fra more than once; list each region once"],
+        id="koyeb-region-twice",
+    ),
+    pytest.param(
+        {"koyeb": {"appName": "MCP"}},
+        ["koyeb.appName: String should match pattern '^[a-z0-9]([a-z0-9-]{1,21}[a-z0-9])$' (got 'MCP')"],
+        id="koyeb-bad-app-name",
+    ),
+    pytest.param(
+        {"koyeb": {"instanceTypes": {"huge": "small"}}},
+        ["koyeb.instanceTypes.huge.[key]: Input should be 'small', 'medium' or 'large' (got 'huge')"],
+        id="koyeb-instance-type-unknown-tier",
+    ),
+    pytest.param(
+        {"koyeb": {"externalStores": {"everything": {"description": "Postgres", "urlEnv": "DATABASE_URL"}}}},
+        ["koyeb.externalStores.everything: 'everything' is not stateful; remove this entry"],
+        id="external-store-for-stateless",
+    ),
+    pytest.param(
+        {"koyeb": {"externalStores": {"memory": {"description": "Postgres", "urlEnv": "DATABASE_URL"}}}},
+        [
+            "koyeb.externalStores.memory.urlEnv: 'DATABASE_URL' is not in services.memory.env or secretEnv, so the "
+            "server would never learn where its store is; declare it there (in secretEnv if it holds credentials)"
+        ],
+        id="external-store-env-not-declared",
     ),
     pytest.param(
         {"storage": {"sizes": {"filesystem": "lots"}}},
@@ -208,3 +262,65 @@ def test_render_fills_missing_secrets_with_a_marked_placeholder() -> None:
 def test_services_are_sorted_by_name_whatever_the_catalog_order() -> None:
     settings = load_settings("dev", BASE)
     assert [s.name for s in settings.services] == sorted(s.name for s in settings.services)
+
+
+def test_disabled_services_leave_the_stack_on_any_target() -> None:
+    settings = load_settings("dev", raw_with(disabledServices=["memory"]))
+    assert [s.name for s in settings.services] == ["everything", "filesystem", "sequential-thinking"]
+    assert settings.disabled_services == ["memory"]
+    assert settings.writer_of("memory-graph") is None
+    evaluation = evaluate_stack("dev", overrides={"disabledServices": ["memory"]})
+    assert {e.name for e in evaluation.of_type("mcp-suite:docker:McpService")} == {
+        "everything",
+        "filesystem",
+        "sequential-thinking",
+    }
+
+
+def test_secrets_of_a_disabled_service_are_refused_and_not_required() -> None:
+    services = services_with("memory", secretEnv=["API_TOKEN"])
+    settings = load_settings("dev", raw_with(services=services, disabledServices=["memory"]))
+    assert "memory" not in settings.service_secrets
+    given = raw_with(
+        services=services, disabledServices=["memory"], serviceSecrets={"memory": {"API_TOKEN": "hunter2"}}
+    )
+    with pytest.raises(SettingsError) as caught:
+        load_settings("dev", given, frozenset({"mcp-suite:serviceSecrets"}))
+    assert [f"{p.path}: {p.message}" for p in caught.value.problems] == [
+        "serviceSecrets.memory: 'memory' is in disabledServices; remove its secrets or enable it"
+    ]
+
+
+def test_koyeb_refuses_stateful_and_multi_instance_bridged_services_all_at_once() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings("koyeb", raw_with(target="koyeb"))
+    problems = {p.path: p.message for p in caught.value.problems}
+    assert sorted(problems) == [
+        "services.everything.replicas",
+        "services.filesystem",
+        "services.memory",
+        "services.sequential-thinking.replicas",
+    ]
+    assert problems["services.memory"].startswith("is stateful, and Koyeb offers no volume for its data here")
+    assert "no session affinity" in problems["services.everything.replicas"]
+
+
+def test_koyeb_refuses_a_port_env_that_would_contradict_the_spec_port() -> None:
+    services = services_with("everything", env={"PORT": "9999"}, replicas={"min": 1, "max": 1})
+    raw = raw_with(target="koyeb", services=services, disabledServices=["memory", "filesystem", "sequential-thinking"])
+    with pytest.raises(SettingsError) as caught:
+        load_settings("koyeb", raw)
+    assert [f"{p.path}: {p.message}" for p in caught.value.problems] == [
+        "services.everything.env.PORT: the Koyeb target sets PORT to the service's port (8000); remove it"
+    ]
+
+
+def test_koyeb_needs_an_app_name_when_the_default_is_too_long() -> None:
+    raw = raw_with(target="koyeb", disabledServices=["memory", "filesystem"])
+    raw["mcp-suite:serviceOverrides"] = json.dumps(
+        {name: {"replicas": {"min": 1, "max": 1}} for name in ("everything", "sequential-thinking")}
+    )
+    with pytest.raises(SettingsError) as caught:
+        load_settings("a-rather-long-stack-name", raw)
+    assert [p.path for p in caught.value.problems] == ["koyeb.appName"]
+    assert load_settings("koyeb", raw).koyeb_app_name == "mcp-koyeb"

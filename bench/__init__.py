@@ -1,0 +1,1 @@
+"""Benchmark: the program's cost per registered resource against Pulumi's own floor (`python -m bench`)."""

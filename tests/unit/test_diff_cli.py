@@ -1,0 +1,176 @@
+"""`python -m infra diff` on a throwaway git repository holding a copy of the project.
+
+Each test clones a repository whose one commit is the project as it is now, edits the clone's working tree the
+way a pull request would, and diffs against that commit: nothing depends on this repository's own history.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from infra.stack_files import PROJECT_DIR
+
+# A fixed identity, and no user or system git config (signing, hooks, default branch) to get in the way.
+GIT_IDENTITY = {
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "test",
+    "GIT_AUTHOR_EMAIL": "test@example.invalid",
+    "GIT_COMMITTER_NAME": "test",
+    "GIT_COMMITTER_EMAIL": "test@example.invalid",
+}
+WORKLOAD = "kubernetes:apps/v1:Deployment everything-workload"
+IMAGE_PATH = "inputs.spec.template.spec.containers[0].image"
+OLD_IMAGE = "docker.io/supercorp/supergateway:3.4.3"
+SERVICE = "sequential-thinking"
+# An earlier published release of the bridge image (seen pinned in public deployments).
+NEW_IMAGE = "docker.io/supercorp/supergateway:3.2.0"
+
+
+def git(repo: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", *args], cwd=repo, capture_output=True, text=True, check=True, env={**os.environ, **GIT_IDENTITY}
+    )
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def origin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A repository whose single commit on `main` is the project's current files."""
+    repo = tmp_path_factory.mktemp("origin")
+    files = git(PROJECT_DIR, "ls-files", "--cached", "--others", "--exclude-standard").splitlines()
+    for name in files:
+        source = PROJECT_DIR / name
+        if source.is_file():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, repo / name)
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "-m", "project as it is now")
+    return repo
+
+
+@pytest.fixture
+def checkout(origin: Path, tmp_path: Path) -> Path:
+    clone = tmp_path / "checkout"
+    git(tmp_path, "clone", "--quiet", str(origin), str(clone))
+    return clone
+
+
+def diff_cli(checkout: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "infra", "diff", *args], cwd=checkout, capture_output=True, text=True, timeout=300
+    )
+
+
+def edit_yaml(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    document = yaml.safe_load(path.read_text())
+    change(document)
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+def test_one_image_change_is_exactly_that_change(checkout: Path) -> None:
+    edit_yaml(
+        checkout / "Pulumi.staging.yaml",
+        lambda doc: doc["config"]["mcp-suite:serviceOverrides"]["everything"].update(image=NEW_IMAGE),
+    )
+
+    result = diff_cli(checkout, "--stack", "staging", "--base", "origin/main")
+
+    assert result.returncode == 2, result.stderr
+    commit = git(checkout, "rev-parse", "origin/main").strip()
+    assert result.stdout == (
+        f"Stack 'staging' (origin/main ({commit[:12]}) -> working tree): 0 to add, 0 to remove, 1 to change\n"
+        f"  ~ {WORKLOAD}\n"
+        f'      {IMAGE_PATH}: "{OLD_IMAGE}" -> "{NEW_IMAGE}"\n'
+    )
+
+
+def test_no_change_shows_none_and_exits_zero(checkout: Path) -> None:
+    result = diff_cli(checkout, "--stack", "staging", "--stack", "prod", "--base", "main")
+
+    assert result.returncode == 0, result.stderr
+    label = f"main ({git(checkout, 'rev-parse', 'main').strip()[:12]})"
+    assert result.stdout == (
+        f"Stack 'staging' ({label} -> working tree): no changes\nStack 'prod' ({label} -> working tree): no changes\n"
+    )
+
+
+def test_a_removed_service_shows_its_resources_removed_in_markdown(checkout: Path) -> None:
+    edit_yaml(checkout / "Pulumi.yaml", lambda doc: doc["config"]["services"]["default"].pop(SERVICE))
+    edit_yaml(checkout / "Pulumi.staging.yaml", lambda doc: doc["config"]["mcp-suite:serviceOverrides"].pop(SERVICE))
+    git(checkout, "commit", "--quiet", "--all", "-m", "retire sequential-thinking")
+
+    result = diff_cli(checkout, "--stack", "staging", "--base", "origin/main", "--markdown")
+
+    assert result.returncode == 2, result.stderr
+    assert "### Stack `staging`: 0 to add, 6 to remove, 0 to change" in result.stdout
+    removed = [line for line in result.stdout.splitlines() if line.startswith("- ")]
+    assert removed == [
+        "- kubernetes:apps/v1:Deployment sequential-thinking-workload",
+        "- kubernetes:autoscaling/v2:HorizontalPodAutoscaler sequential-thinking-autoscaler",
+        "- kubernetes:core/v1:ConfigMap sequential-thinking-env",
+        "- kubernetes:core/v1:Service sequential-thinking-service",
+        "- kubernetes:policy/v1:PodDisruptionBudget sequential-thinking-disruption-budget",
+        "- mcp-suite:kubernetes:McpService sequential-thinking",
+    ]
+    assert not [line for line in result.stdout.splitlines() if line.startswith(("+ ", "~ "))]
+
+
+def test_a_working_tree_that_does_not_render_is_an_error_naming_the_problem(checkout: Path) -> None:
+    edit_yaml(
+        checkout / "Pulumi.staging.yaml",
+        lambda doc: doc["config"]["mcp-suite:serviceOverrides"]["everything"].update(image="docker.io/x/y:latest"),
+    )
+
+    result = diff_cli(checkout, "--stack", "staging", "--base", "origin/main")
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: stack 'staging' does not render in the working tree:\n")
+    assert "mcp-suite:services.everything.image: 'docker.io/x/y:latest' uses the moving tag 'latest'" in result.stderr
+
+
+def test_a_base_without_the_render_command_is_an_error_saying_so(checkout: Path) -> None:
+    git(checkout, "checkout", "--quiet", "-b", "before-render")
+    (checkout / "infra" / "__main__.py").write_text("import sys\nsys.exit('usage: python -m infra (nothing yet)')\n")
+    git(checkout, "commit", "--quiet", "--all", "-m", "before the render command")
+    git(checkout, "checkout", "--quiet", "main")
+
+    result = diff_cli(checkout, "--stack", "staging", "--base", "before-render")
+
+    assert result.returncode == 1
+    assert "error: stack 'staging' does not render at before-render (" in result.stderr
+    assert "usage: python -m infra (nothing yet)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("--stack", "staging", "--base", "no-such-branch"),
+            "error: unknown git ref 'no-such-branch': not a branch, tag or commit here; fetch it first",
+        ),
+        (
+            ("--stack", "qa", "--base", "main"),
+            "known stacks: dev, koyeb, prod, staging",
+        ),
+        (("--stack", "staging"), "error: the following arguments are required: --base"),
+    ],
+)
+def test_bad_arguments_exit_one_with_a_clear_message(checkout: Path, args: tuple[str, ...], message: str) -> None:
+    result = diff_cli(checkout, *args)
+
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
