@@ -108,10 +108,12 @@ def diff_command(stacks: list[str], base_ref: str, *, markdown: bool) -> int:
 def backup_operation_command(args: argparse.Namespace) -> int:
     from infra.backup_operations import (
         OperationError,
+        backup_destination,
         backup_now_commands,
         restore_docker,
         restore_kubernetes,
         run_backup_now,
+        selected_volumes,
         stack_settings,
     )
     from infra.settings import SettingsError
@@ -130,6 +132,9 @@ def backup_operation_command(args: argparse.Namespace) -> int:
                 print(shlex.join(command))
             return 0
         failed = run_backup_now(settings, args.volume)
+        for purpose in selected_volumes(settings, args.volume):
+            outcome = "FAILED" if purpose in failed else "backed up"
+            print(f"{purpose}: {outcome}, repository {backup_destination(settings, purpose)}")
     except (StackFileError, SettingsError, OperationError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

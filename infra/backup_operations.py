@@ -84,6 +84,14 @@ def backup_now_commands(settings: Settings, volume: str | None, now: datetime) -
     ]
 
 
+def backup_destination(settings: Settings, purpose: str) -> str:
+    """The restic repository a volume's backups go to."""
+    if settings.target == "docker":
+        return volume_jobs(settings.name_prefix, settings.backup.repository, [purpose])[0].repository
+    assert settings.backup.repository is not None, "settings require a repository on Kubernetes"
+    return volume_job(settings.name_prefix, settings.backup.repository, purpose).repository
+
+
 def run_backup_now(
     settings: Settings,
     volume: str | None,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
@@ -14,7 +16,7 @@ import yaml
 from components.kubernetes.volume_backups import volume_job
 from components.render.backup import restore_script
 from infra.__main__ import main
-from infra.backup_operations import OperationError, backup_now_commands, run_backup_now, stack_settings
+from infra.backup_operations import OperationError, backup_now_commands, stack_settings
 from infra.stack_files import PROJECT_DIR
 
 NOW = datetime(2026, 11, 24, 1, 2, 3, tzinfo=UTC)
@@ -63,31 +65,6 @@ def test_backup_now_refuses_when_backups_are_disabled() -> None:
     )
     with pytest.raises(OperationError, match="backups are disabled for stack 'prod'"):
         backup_now_commands(settings, None, NOW)
-
-
-class FakeKubectl:
-    """Answers `kubectl create job` and then reports the given conditions per job."""
-
-    def __init__(self, outcome: dict[str, str]) -> None:
-        self.outcome = outcome
-        self.calls: list[list[str]] = []
-
-    def __call__(self, command: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
-        self.calls.append(command)
-        if "get" in command:
-            purpose = next(p for p in self.outcome if f"backup-{p}-manual" in command[command.index("job") + 1])
-            return subprocess.CompletedProcess(command, 0, stdout=self.outcome[purpose], stderr="")
-        return subprocess.CompletedProcess(command, 0, stdout="job created", stderr="")
-
-
-def test_run_backup_now_waits_for_the_jobs_and_reports_failures() -> None:
-    settings = stack_settings("staging")
-    kubectl = FakeKubectl(
-        {"memory-graph": "Complete", "filesystem": "Failed", "snapshots": "Complete", "task-queues": "Complete"}
-    )
-    failed = run_backup_now(settings, None, run=kubectl, poll_seconds=0)
-    assert failed == ["filesystem"]
-    assert sum("create" in call for call in kubectl.calls) == 4
 
 
 def restore_documents(*args: str) -> list[dict[str, Any]]:
@@ -146,3 +123,63 @@ def test_docker_restore_stops_the_service_hands_over_the_volume_and_restores(
 def test_a_stack_without_volumes_has_nothing_to_back_up(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["backup-now", "--stack", "koyeb"]) == 2
     assert capsys.readouterr().err == "error: stack 'koyeb' runs on koyeb, which keeps no volumes to back up\n"
+
+
+def fake_kubectl(directory: Path, failing: str | None) -> dict[str, str]:
+    """A kubectl that accepts `create job` and reports each job Complete, or Failed for the `failing` volume."""
+    directory.mkdir()
+    script = directory / "kubectl"
+    verdict = (
+        f'case "$*" in *"backup-{failing}-manual"*) echo Failed ;; *) echo Complete ;; esac'
+        if failing
+        else "echo Complete"
+    )
+    script.write_text(f'#!/bin/sh\necho "$*" >> {directory}/calls\ncase "$*" in *" get job "*) {verdict} ;; esac\n')
+    script.chmod(0o755)
+    return {**os.environ, "PATH": f"{directory}:{os.environ['PATH']}"}
+
+
+def test_scripts_backup_now_meets_the_deploy_contract(tmp_path: Path) -> None:
+    env = fake_kubectl(tmp_path / "ok", failing=None)
+    passed = subprocess.run(
+        [str(PROJECT_DIR / "scripts" / "backup-now"), "prod"],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert passed.returncode == 0, passed.stderr
+    repository = "s3:https://s3.placeholder.invalid/mcp-backups/mcp-prod/memory-graph"
+    assert f"memory-graph: backed up, repository {repository}" in passed.stdout
+    calls = (tmp_path / "ok" / "calls").read_text().splitlines()
+    assert sum(" create job --from=cronjob/mcp-prod-backup-" in call for call in calls) == 4
+
+
+def test_a_failed_backup_job_fails_backup_now(tmp_path: Path) -> None:
+    failed = subprocess.run(
+        [sys.executable, "-m", "infra", "backup-now", "--stack", "prod", "--run"],
+        cwd=PROJECT_DIR,
+        env=fake_kubectl(tmp_path / "bad", failing="filesystem"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert failed.returncode == 1
+    assert "filesystem: FAILED" in failed.stdout
+    assert failed.stderr.endswith("error: backup failed for: filesystem\n")
+
+
+def test_missing_kubectl_is_a_clean_error(tmp_path: Path) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "infra", "backup-now", "--stack", "prod", "--run"],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "PATH": str(empty)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr == "error: kubectl is not installed or not on PATH\n"
