@@ -165,7 +165,7 @@ def restore_script(
         lines.append(f"find {quoted_target} -mindepth 1 -maxdepth 1 ! -name lost+found -exec rm -rf {{}} +")
     else:
         lines.append(
-            f'if [ -n "$(ls -A {quoted_target} | grep -vx lost+found)" ]; then '
+            f"if find {quoted_target} -mindepth 1 -maxdepth 1 ! -name lost+found | grep -q .; then "
             f'echo "{target} is not empty; restore into a fresh volume, or replace its contents on purpose" >&2; '
             "exit 3; fi"
         )

@@ -17,10 +17,13 @@ from components.render.backup import (
     daily_or_hourly,
     forget_command,
     restic_host,
+    restore_script,
     scheduled_backups_script,
     volume_repository,
 )
 from components.render.backup_kubernetes import camel_case_keys
+from infra.stack_files import PROJECT_DIR
+from tests.conftest import require_tool
 
 JOB = VolumeBackup(
     purpose="memory-graph",
@@ -150,3 +153,23 @@ def test_camel_case_keeps_label_names_and_resource_names() -> None:
         "metadata": {"labels": {"mcp_suite/my_label": "a_b"}},
         "spec": {"runAsUser": 1, "resources": {"requests": {"ephemeral_storage_x": "1"}}},
     }
+
+
+def test_every_rendered_script_and_the_backup_now_script_pass_shellcheck(tmp_path: Path) -> None:
+    shellcheck = require_tool("shellcheck")
+    job = VolumeBackup("memory-graph", "/data/memory-graph", "/repository/memory-graph", "mcp-dev-memory-graph", "/st")
+    scripts = {
+        "backup": backup_script(job),
+        "backup-all": backup_all_script([job, JOB]),
+        "restore": restore_script(job),
+        "restore-replace": restore_script(job, "4f2a9c1d", "/restore", replace=True),
+        "schedule-loop": scheduled_backups_script("30 2 * * *", [job]),
+    }
+    for name, text in scripts.items():
+        # Warnings and errors; `info` notes flag the scripts nested as quoted data, which is on purpose.
+        result = subprocess.run(
+            [shellcheck, "-s", "sh", "-S", "warning", "-"], input=text, capture_output=True, text=True
+        )
+        assert result.returncode == 0, f"{name}:\n{result.stdout}"
+    result = subprocess.run([shellcheck, str(PROJECT_DIR / "scripts" / "backup-now")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
