@@ -229,3 +229,29 @@ def test_retention_keeps_7_daily_4_weekly_12_monthly(tmp_path: Path) -> None:
     assert kept == sorted(KEPT)
     check = subprocess.run(["restic", "check"], env=env, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_the_scripts_run_under_busybox_like_in_the_restic_image(tmp_path: Path) -> None:
+    # The image's shell and tools are busybox applets; nothing else is on PATH here but restic.
+    busybox, restic = require_tool("busybox"), shutil.which("restic")
+    assert restic is not None
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for applet in ("sh", "find", "grep", "date", "mv", "rm", "ls", "printf", "cat"):
+        (tools / applet).symlink_to(busybox)
+    (tools / "restic").symlink_to(restic)
+    env = {**environment(tmp_path), "PATH": str(tools)}
+    source, status = tmp_path / "volume", tmp_path / "status"
+    write_known_files(source)
+    status.mkdir()
+    job = VolumeBackup("filesystem", str(source), str(tmp_path / "repo"), "mcp-test-filesystem", str(status))
+
+    backup = sh(backup_all_script([job]), env)
+    assert backup.returncode == 0, backup.stdout + backup.stderr
+    assert f'{SUCCESS_METRIC}{{volume="filesystem"}}' in (status / "filesystem.prom").read_text()
+    fresh = tmp_path / "fresh"
+    (fresh / "lost+found").mkdir(parents=True)
+    restore = sh(restore_script(job, "latest", str(fresh)), env)
+    assert restore.returncode == 0, restore.stdout + restore.stderr
+    assert checksums(fresh) == checksums(source)
+    assert sh(restore_script(job, "latest", str(fresh)), env).returncode == 3  # now it holds data
