@@ -47,7 +47,9 @@ def stack_config(size: int) -> tuple[dict[str, str], frozenset[str]]:
     values[f"{PROJECT}:serviceOverrides"] = "{}"
     values[f"{PROJECT}:serviceSecrets"] = json.dumps(secrets(size))
     values[f"{PROJECT}:monitoringSecrets"] = json.dumps({"grafanaAdminPassword": "bench-only"})
-    return values, config.secret_keys | {f"{PROJECT}:serviceSecrets", f"{PROJECT}:monitoringSecrets"}
+    values[f"{PROJECT}:backupSecrets"] = json.dumps({"password": "bench-backup-password"})
+    secret = {f"{PROJECT}:serviceSecrets", f"{PROJECT}:monitoringSecrets", f"{PROJECT}:backupSecrets"}
+    return values, config.secret_keys | secret
 
 
 class RawRecordingMocks(mock_runtime.RecordingMocks):

@@ -80,6 +80,8 @@ TIER_RESOURCES: dict[Tier, Resources] = {
 Transport = Literal["streamable-http", "sse", "stdio"]
 VolumePurpose = Literal["memory-graph", "filesystem", "logs", "snapshots", "task-queues"]
 VOLUME_PURPOSES: tuple[VolumePurpose, ...] = ("memory-graph", "filesystem", "logs", "snapshots", "task-queues")
+DEFAULT_UID = 10001
+"""Non-root UID (and GID) of services, and owner of volumes no service mounts."""
 
 
 class Replicas(SpecModel):
@@ -192,7 +194,7 @@ class ServiceSpec(SpecModel):
     """Size tier: CPU and memory requests and limits."""
     stateful: bool = False
     """Stateful services keep data on volumes: one replica, a StatefulSet, protected storage in prod."""
-    run_as_user: Annotated[int, Field(ge=1, le=2**31 - 1)] = 10001
+    run_as_user: Annotated[int, Field(ge=1, le=2**31 - 1)] = DEFAULT_UID
     """Non-root UID (and GID) the container runs as."""
     args: list[str] | None = None
     """Arguments for the image's entrypoint (for example to select the HTTP transport); not for stdio servers."""

@@ -1,10 +1,13 @@
-"""Command-line tools: `python -m infra render --stack <name> --out <dir>` and
-`python -m infra diff --stack <name> --base <git ref> [--markdown]`."""
+"""Command-line tools: `python -m infra render --stack <name> --out <dir>`,
+`python -m infra diff --stack <name> --base <git ref> [--markdown]`, and the backup operations
+`python -m infra backup-now|restore --stack <name> ...` (docs/backup-restore.md)."""
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -51,9 +54,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     diff_parser.add_argument("--base", required=True, help="git ref to compare with, e.g. origin/main")
     diff_parser.add_argument("--markdown", action="store_true", help="print Markdown for a pull-request comment")
+    backup_parser = commands.add_parser(
+        "backup-now", help="back up a stack's volumes now (before an upgrade); prints the commands unless --run"
+    )
+    backup_parser.add_argument("--stack", required=True, help=f"stack name ({stacks})")
+    backup_parser.add_argument("--volume", help="one volume purpose (default: every backed-up volume)")
+    backup_parser.add_argument("--run", action="store_true", help="run the commands and wait for the backups")
+    restore_parser = commands.add_parser(
+        "restore", help="print the commands (Docker) or manifests (Kubernetes) that restore a volume"
+    )
+    restore_parser.add_argument("--stack", required=True, help=f"stack name ({stacks})")
+    restore_parser.add_argument("--volume", required=True, help="volume purpose, e.g. memory-graph")
+    restore_parser.add_argument("--snapshot", default="latest", help="restic snapshot id (default: latest)")
+    restore_parser.add_argument("--into", help="restore into this claim / Docker volume (default: the volume's own)")
+    restore_parser.add_argument(
+        "--replace", action="store_true", help="delete the target's current contents first (else it must be empty)"
+    )
     args = parser.parse_args(argv)
     if args.command == "diff":
         return diff_command(args.stack, args.base, markdown=args.markdown)
+    if args.command in ("backup-now", "restore"):
+        return backup_operation_command(args)
     return render_command(args.stack, args.out)
 
 
@@ -82,6 +103,49 @@ def diff_command(stacks: list[str], base_ref: str, *, markdown: bool) -> int:
         return DIFF_ERROR
     print((format_markdown if markdown else format_text)(diffs, base.label), end="")
     return DIFF_CHANGES if any(diff.has_changes for diff in diffs) else DIFF_NO_CHANGES
+
+
+def backup_operation_command(args: argparse.Namespace) -> int:
+    from infra.backup_operations import (
+        OperationError,
+        backup_destination,
+        backup_now_commands,
+        restore_docker,
+        restore_kubernetes,
+        run_backup_now,
+        selected_volumes,
+        stack_settings,
+    )
+    from infra.settings import SettingsError
+
+    try:
+        settings = stack_settings(args.stack)
+        if args.command == "restore":
+            if settings.target == "docker":
+                print(restore_docker(settings, args.volume, args.snapshot, args.into, args.replace), end="")
+            else:
+                now = datetime.now(UTC)
+                print(restore_kubernetes(settings, args.volume, args.snapshot, args.into, args.replace, now), end="")
+            return 0
+        if not args.run:
+            for command in backup_now_commands(settings, args.volume, datetime.now(UTC)):
+                print(shlex.join(command))
+            return 0
+        failed = run_backup_now(settings, args.volume)
+        for purpose in selected_volumes(settings, args.volume):
+            outcome = "FAILED" if purpose in failed else "backed up"
+            print(f"{purpose}: {outcome}, repository {backup_destination(settings, purpose)}")
+    except (StackFileError, SettingsError, OperationError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as error:
+        print(f"error: {error.filename} is not installed or not on PATH", file=sys.stderr)
+        return 2
+    if failed:
+        print(f"error: backup failed for: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    print("backups complete")
+    return 0
 
 
 if __name__ == "__main__":

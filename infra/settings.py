@@ -10,9 +10,17 @@ import json
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, SecretStr, ValidationError, model_validator
+from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator, model_validator
 
-from components.spec import VOLUME_PURPOSES, ServiceSpec, SpecModel, VolumePurpose, validate_host_name
+from components.render.backup import RESTIC_IMAGE, daily_or_hourly
+from components.spec import (
+    DEFAULT_UID,
+    ServiceSpec,
+    SpecModel,
+    VolumePurpose,
+    validate_host_name,
+    validate_image_reference,
+)
 from infra.koyeb_settings import KoyebSettings, external_store_problems, koyeb_target_problems
 
 PROJECT = "mcp-suite"
@@ -190,6 +198,51 @@ class MonitoringSettings(SpecModel):
     """Alert receivers by route; a route without a receiver keeps its alerts in Alertmanager only."""
 
 
+CRON_FIELD = r"[0-9*,/-]+"
+BACKED_UP_TARGETS = ("docker", "kubernetes")
+"""Targets with volumes; Koyeb runs no stateful service of its own (docs/koyeb.md), so it has nothing to back up."""
+BACKED_UP_BY_DEFAULT: tuple[VolumePurpose, ...] = ("memory-graph", "filesystem", "snapshots", "task-queues")
+
+
+class BackupSettings(SpecModel):
+    """Scheduled restic backups of the suite's volumes (see docs/backup-restore.md)."""
+
+    enabled: bool = True
+    """Back up the volumes in `volumes` on `schedule`."""
+    schedule: Annotated[str, Field(pattern=rf"^{CRON_FIELD}( {CRON_FIELD}){{4}}$")] = "30 2 * * *"
+    """Cron schedule in UTC. Docker runs daily (`M H * * *`) or hourly (`M * * * *`) schedules only."""
+    repository: Annotated[str, Field(pattern=r"^s3:\S+$")] | None = None
+    """Base restic repository, `s3:https://<endpoint>/<bucket>/<prefix>`; each volume gets `<base>/<purpose>`.
+    Required on Kubernetes; unset on Docker means a local named volume (`mcp-<stack>-backup-repository`)."""
+    volumes: list[VolumePurpose] = Field(default_factory=lambda: list(BACKED_UP_BY_DEFAULT))
+    """Volumes to back up; `logs` is left out by default (logs are shipped, and rotate)."""
+    image: str = RESTIC_IMAGE
+    """restic image, pinned by tag or digest."""
+
+    @field_validator("image")
+    @classmethod
+    def _pinned_image(cls, value: str) -> str:
+        return validate_image_reference(value)
+
+    @field_validator("volumes")
+    @classmethod
+    def _unique(cls, value: list[VolumePurpose]) -> list[VolumePurpose]:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a volume twice")
+        return value
+
+
+class BackupSecrets(SpecModel):
+    """Secrets of the backup repository, from the `backupSecrets` config secret."""
+
+    password: SecretStr
+    """restic repository password; every snapshot is encrypted with it. Lose it and the backups are unreadable."""
+    s3_access_key_id: SecretStr | None = None
+    """S3 access key (AWS_ACCESS_KEY_ID); unset when the cluster grants bucket access another way."""
+    s3_secret_access_key: SecretStr | None = None
+    """S3 secret key (AWS_SECRET_ACCESS_KEY); set together with the access key."""
+
+
 class Settings(SpecModel):
     """Everything one stack needs, validated."""
 
@@ -206,6 +259,9 @@ class Settings(SpecModel):
     docker: DockerSettings
     kubernetes: KubernetesSettings
     storage: StorageSettings
+    backup: BackupSettings
+    backup_secrets: BackupSecrets | None
+    """None only when the stack backs nothing up (`backs_up` is false)."""
     koyeb: KoyebSettings
     network: NetworkSettings
     monitoring: MonitoringSettings
@@ -216,6 +272,11 @@ class Settings(SpecModel):
     def name_prefix(self) -> str:
         """Prefix of names that must be unique on a shared Docker host or cluster."""
         return f"mcp-{self.stack}"
+
+    @property
+    def backs_up(self) -> bool:
+        """Backups are on and the target has volumes."""
+        return self.backup.enabled and self.target in BACKED_UP_TARGETS
 
     @property
     def koyeb_app_name(self) -> str:
@@ -232,10 +293,17 @@ class Settings(SpecModel):
     def secret_value(self, service: str, env_name: str) -> str:
         return self.service_secrets[service][env_name].get_secret_value()
 
-    @property
-    def volume_purposes_in_use(self) -> tuple[VolumePurpose, ...]:
-        used = {mount.volume for spec in self.services for mount in spec.volumes}
-        return tuple(purpose for purpose in VOLUME_PURPOSES if purpose in used)
+    def writer_of(self, purpose: VolumePurpose) -> ServiceSpec | None:
+        """The service that mounts the volume writable (else any that mounts it), or None if none does."""
+        mounting = [
+            (mount.read_only, spec) for spec in self.services for mount in spec.volumes if mount.volume == purpose
+        ]
+        return min(mounting, key=lambda entry: entry[0])[1] if mounting else None
+
+    def volume_owner(self, purpose: VolumePurpose) -> int:
+        """UID that owns the volume's files: its writer's, else the default service UID."""
+        writer = self.writer_of(purpose)
+        return writer.run_as_user if writer is not None else DEFAULT_UID
 
 
 class ConfigKey(SpecModel):
@@ -255,6 +323,8 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(name="docker", kind="object"),
     ConfigKey(name="kubernetes", kind="object"),
     ConfigKey(name="storage", kind="object"),
+    ConfigKey(name="backup", kind="object"),
+    ConfigKey(name="backupSecrets", kind="object"),
     ConfigKey(name="koyeb", kind="object"),
     ConfigKey(name="network", kind="object"),
     ConfigKey(name="monitoring", kind="object"),
@@ -316,6 +386,10 @@ def load_settings(
         "docker": values.get("docker", {}),
         "kubernetes": values.get("kubernetes", {}),
         "storage": values.get("storage", {}),
+        "backup": values.get("backup", {}),
+        "backupSecrets": _backup_secrets(
+            values, f"{PROJECT}:backupSecrets" in secret_keys, placeholder_secrets, problems
+        ),
         "koyeb": values.get("koyeb", {}),
         "network": values.get("network", {}),
         "monitoring": values.get("monitoring", {}),
@@ -337,6 +411,7 @@ def load_settings(
         problems += [problem for problem in _problems(error, ()) if problem.path.split(".")[0] not in undecodable]
         settings = None
     if settings is not None:
+        problems += _backup_problems(settings)
         found = external_store_problems(settings.koyeb, sorted(services), specs)
         if settings.target == "koyeb":
             found += koyeb_target_problems(settings.koyeb, settings.koyeb_app_name, specs)
@@ -600,6 +675,78 @@ def _monitoring_secrets(
                 )
             )
     return result
+
+
+def _backup_secrets(
+    values: dict[str, Any], is_secret: bool, placeholder_secrets: bool, problems: list[Problem]
+) -> dict[str, Any] | None:
+    given: dict[str, Any] = values.get("backupSecrets", {})
+    backup = values.get("backup", {})
+    if values.get("target") not in BACKED_UP_TARGETS or (isinstance(backup, dict) and backup.get("enabled") is False):
+        return None
+    if given and not is_secret:
+        problems.append(
+            Problem(
+                path="backupSecrets",
+                message="holds plain-text values; set each one with "
+                "`pulumi config set --secret --path backupSecrets.<name> <value>`",
+            )
+        )
+        return None
+    if "password" not in given:
+        if placeholder_secrets:
+            return {**given, "password": SECRET_PLACEHOLDER}
+        problems.append(
+            Problem(
+                path="backupSecrets.password",
+                message="missing; set a long random restic password with `pulumi config set --secret --path "
+                "backupSecrets.password <value>` and keep a copy outside the stack (without it no backup can be "
+                "read), or turn backups off with `backup.enabled: false`",
+            )
+        )
+        return None
+    return given
+
+
+def _backup_problems(settings: Settings) -> list[Problem]:
+    """Rules that join backup settings with the target and storage settings."""
+    backup = settings.backup
+    if not settings.backs_up:
+        return []
+    problems: list[Problem] = []
+    if settings.target == "kubernetes" and backup.repository is None:
+        problems.append(
+            Problem(
+                path="backup.repository",
+                message="required on Kubernetes stacks: set an S3 repository, e.g. `pulumi config set --path "
+                f"backup.repository s3:https://<endpoint>/<bucket>/{settings.name_prefix}`",
+            )
+        )
+    if settings.target == "kubernetes" and settings.storage.access_mode == "ReadWriteOncePod":
+        problems.append(
+            Problem(
+                path="storage.accessMode",
+                message="ReadWriteOncePod lets no backup pod mount a claim beside its service; use ReadWriteOnce "
+                "or ReadWriteMany, or turn backups off with `backup.enabled: false`",
+            )
+        )
+    if settings.target == "docker" and daily_or_hourly(backup.schedule) is None:
+        problems.append(
+            Problem(
+                path="backup.schedule",
+                message=f"{backup.schedule!r}: the Docker backup container runs daily (`M H * * *`) or hourly "
+                "(`M * * * *`) schedules, in UTC",
+            )
+        )
+    secrets = settings.backup_secrets
+    if secrets is not None and (secrets.s3_access_key_id is None) != (secrets.s3_secret_access_key is None):
+        problems.append(
+            Problem(
+                path="backupSecrets",
+                message="set both s3AccessKeyId and s3SecretAccessKey, or neither",
+            )
+        )
+    return problems
 
 
 def _deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The suite's named Docker volumes, one per purpose that some service mounts."""
+"""The suite's named Docker volumes, one per purpose, owned by the non-root user that writes them."""
 
 from __future__ import annotations
 
@@ -8,45 +8,87 @@ import pulumi
 import pulumi_docker as docker
 
 from components.docker.mcp_service import DockerVolume
-from components.spec import VolumePurpose
+
+OWNERSHIP_MOUNT_ROOT = "/volumes"
+BACKUP_REPOSITORY = "backup-repository"
+"""Support volume holding the local restic repository (when no S3 repository is configured)."""
+BACKUP_STATUS = "backup-status"
+"""Support volume holding the backups' textfile success metrics."""
+
+
+def volume_name(name_prefix: str, purpose: str) -> str:
+    return f"{name_prefix}-{purpose}"
 
 
 @dataclass(frozen=True)
 class StorageVolumesArgs:
     name_prefix: str
     """Prefix of the Docker volume names (`mcp-<stack>`)."""
-    purposes: tuple[VolumePurpose, ...]
-    """Purposes to create a volume for."""
+    owners: dict[str, int]
+    """Volume purpose (memory-graph, ..., or a support volume such as backup-repository) -> UID and GID that
+    owns the volume's root directory. One volume per entry, named `<prefix>-<purpose>`."""
     protect: bool
     """Protect the volumes and keep them on delete, so no destroy or rename removes data."""
     stack: str
     """Stack name, recorded as a label."""
+    ownership_image: pulumi.Input[str]
+    """Image with busybox `chown`, run once to hand each new volume's root to its owner."""
 
 
 class StorageVolumes(pulumi.ComponentResource):
-    """Labelled named volumes: memory-graph, filesystem, logs, snapshots, task-queues."""
+    """Labelled named volumes: memory-graph, filesystem, logs, snapshots, task-queues (and backup support)."""
 
     volumes: list[DockerVolume]
     names: pulumi.Output[list[str]]
 
     def __init__(self, name: str, args: StorageVolumesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:docker:StorageVolumes", name, None, opts)
-        data_opts = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect)
         self.volumes = [
             DockerVolume(
                 purpose=purpose,
                 volume=docker.Volume(
                     f"{name}-{purpose}",
-                    name=f"{args.name_prefix}-{purpose}",
+                    name=volume_name(args.name_prefix, purpose),
                     labels=[
                         {"label": "app.kubernetes.io/part-of", "value": "mcp-suite"},
                         {"label": "mcp-suite/stack", "value": args.stack},
                         {"label": "mcp-suite/volume-purpose", "value": purpose},
                     ],
-                    opts=data_opts,
+                    opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
                 ),
             )
-            for purpose in args.purposes
+            for purpose in args.owners
         ]
+        # Docker creates a volume's root as root:root 0755, so a non-root service could not write to it.
+        # A one-off container with only CAP_CHOWN hands each root directory (not its contents) to its owner.
+        chown = " && ".join(
+            f"chown {uid}:{uid} {OWNERSHIP_MOUNT_ROOT}/{purpose}" for purpose, uid in args.owners.items()
+        )
+        ids = [entry.volume.id for entry in self.volumes]
+        docker.Container(
+            f"{name}-ownership",
+            name=f"{args.name_prefix}-volume-ownership",
+            image=args.ownership_image,
+            entrypoints=["/bin/sh", "-c"],
+            command=[chown],
+            user="0:0",
+            read_only=True,
+            capabilities={"drops": ["ALL"], "adds": ["CHOWN"]},
+            security_opts=["no-new-privileges:true"],
+            network_mode="none",
+            must_run=False,
+            attach=True,
+            labels=[
+                {"label": "mcp-suite/stack", "value": args.stack},
+                # A volume re-created (deleted outside Pulumi, then `pulumi up`) changes its id, so this
+                # container is replaced and the new volume is handed over too.
+                {"label": "mcp-suite/volume-ids", "value": pulumi.Output.all(*ids).apply(",".join)},
+            ],
+            volumes=[
+                {"volume_name": entry.volume.name, "container_path": f"{OWNERSHIP_MOUNT_ROOT}/{entry.purpose}"}
+                for entry in self.volumes
+            ],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.names = pulumi.Output.all(*[entry.volume.name for entry in self.volumes])
         self.register_outputs({"names": self.names})

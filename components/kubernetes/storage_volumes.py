@@ -1,4 +1,4 @@
-"""The suite's PersistentVolumeClaims, one per purpose that some service mounts."""
+"""The suite's PersistentVolumeClaims, one per volume purpose."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.render.kubernetes_workload import PART_OF, volume_claim_name
+from components.render.kubernetes_workload import PART_OF, volume_claim_name, volume_claim_spec
 from components.spec import VolumePurpose
 
 
@@ -42,12 +42,6 @@ class StorageVolumes(pulumi.ComponentResource):
         )
         self.claims = {}
         for purpose, size in args.sizes.items():
-            spec: k8s.core.v1.PersistentVolumeClaimSpecArgsDict = {
-                "access_modes": [args.access_mode],
-                "resources": {"requests": {"storage": size}},
-            }
-            if args.storage_class is not None:
-                spec["storage_class_name"] = args.storage_class
             self.claims[purpose] = k8s.core.v1.PersistentVolumeClaim(
                 f"{name}-{purpose}",
                 metadata={
@@ -58,7 +52,7 @@ class StorageVolumes(pulumi.ComponentResource):
                     # and the pod waits for the claim: awaiting "Bound" here would deadlock the update.
                     "annotations": {"pulumi.com/skipAwait": "true"},
                 },
-                spec=spec,
+                spec=volume_claim_spec(size, args.access_mode, args.storage_class),
                 opts=data_opts,
             )
         self.claim_names = [volume_claim_name(args.name_prefix, purpose) for purpose in args.sizes]

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         ContainerArgsDict,
         ContainerPortArgsDict,
         EnvFromSourceArgsDict,
+        PersistentVolumeClaimSpecArgsDict,
         PodTemplateSpecArgsDict,
         ProbeArgsDict,
         ServicePortArgsDict,
@@ -81,6 +82,16 @@ def _probe(spec: ServiceSpec, period: int, failures: int) -> ProbeArgsDict:
 
 def volume_claim_name(prefix: str, purpose: str) -> str:
     return f"{prefix}-{purpose}"
+
+
+def volume_claim_spec(size: str, access_mode: str, storage_class: str | None) -> PersistentVolumeClaimSpecArgsDict:
+    spec: PersistentVolumeClaimSpecArgsDict = {
+        "access_modes": [access_mode],
+        "resources": {"requests": {"storage": size}},
+    }
+    if storage_class is not None:
+        spec["storage_class_name"] = storage_class
+    return spec
 
 
 def container(spec: ServiceSpec, config_map_name: str, secret_name: str | None) -> ContainerArgsDict:

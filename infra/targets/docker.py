@@ -11,11 +11,13 @@ import pulumi_docker as docker
 from components.docker.gateway import Gateway, GatewayArgs, ProvidedCertificate
 from components.docker.mcp_service import McpService, McpServiceArgs
 from components.docker.monitoring_stack import MonitoringStack, MonitoringStackArgs
-from components.docker.storage_volumes import StorageVolumes, StorageVolumesArgs
+from components.docker.storage_volumes import BACKUP_REPOSITORY, BACKUP_STATUS, StorageVolumes, StorageVolumesArgs
+from components.docker.volume_backups import VolumeBackups, VolumeBackupsArgs, backup_container_name
 from components.render.monitoring.docker_stack import docker_files
+from components.spec import DEFAULT_UID, VOLUME_PURPOSES
 from infra.settings import GatewaySettings, Settings
 from infra.targets import monitoring
-from infra.targets.secrets import secret_env
+from infra.targets.secrets import backup_password, backup_s3_credentials, secret_env
 
 
 def compose_docker(settings: Settings) -> None:
@@ -40,13 +42,15 @@ def compose_docker(settings: Settings) -> None:
     egress = None
     if any(spec.egress for spec in settings.services):
         egress = docker.Network("egress-network", name=f"{prefix}-egress", labels=stack_label, opts=with_provider)
+    backup_image = docker.RemoteImage("backup-image", name=settings.backup.image, keep_locally=True, opts=with_provider)
     storage = StorageVolumes(
         "storage",
         StorageVolumesArgs(
             name_prefix=prefix,
-            purposes=settings.volume_purposes_in_use,
+            owners=volume_owners(settings),
             protect=settings.protect_stateful_data,
             stack=settings.stack,
+            ownership_image=backup_image.image_id,
         ),
         opts=with_provider,
     )
@@ -63,7 +67,8 @@ def compose_docker(settings: Settings) -> None:
                 volumes=storage.volumes,
                 secret_env=secret_env(settings, spec),
             ),
-            opts=with_provider,
+            # Waits for the volumes and for their hand-over to the non-root owner.
+            opts=pulumi.ResourceOptions(provider=provider, depends_on=[storage]),
         )
         endpoints[spec.name] = service.endpoint
     options = settings.network.gateway
@@ -110,6 +115,26 @@ def compose_docker(settings: Settings) -> None:
             opts=with_provider,
         )
         pulumi.export("monitoring", stack.urls)
+    if settings.backs_up:
+        by_purpose = {entry.purpose: entry for entry in storage.volumes}
+        backups = VolumeBackups(
+            "backups",
+            VolumeBackupsArgs(
+                container_name=backup_container_name(prefix),
+                name_prefix=prefix,
+                stack=settings.stack,
+                image=backup_image.image_id,
+                schedule=settings.backup.schedule,
+                sources=[by_purpose[purpose] for purpose in settings.backup.volumes],
+                status_volume=by_purpose[BACKUP_STATUS],
+                repository_volume=by_purpose.get(BACKUP_REPOSITORY),
+                repository=settings.backup.repository,
+                password=backup_password(settings),
+                s3_credentials=backup_s3_credentials(settings),
+            ),
+            opts=pulumi.ResourceOptions(provider=provider, depends_on=[storage]),
+        )
+        pulumi.export("backupContainer", backups.container_name)
     pulumi.export("target", "docker")
     pulumi.export("network", internal.name)
     pulumi.export("endpoints", endpoints)
@@ -118,6 +143,16 @@ def compose_docker(settings: Settings) -> None:
     )
     pulumi.export("gatewayCertificate", gateway.certificate_pem)
     pulumi.export("volumes", storage.names)
+
+
+def volume_owners(settings: Settings) -> dict[str, int]:
+    """Every suite volume (all five purposes) and the backup support volumes, with the UID that writes each."""
+    owners: dict[str, int] = {purpose: settings.volume_owner(purpose) for purpose in VOLUME_PURPOSES}
+    if settings.backs_up:
+        owners[BACKUP_STATUS] = DEFAULT_UID
+        if settings.backup.repository is None:
+            owners[BACKUP_REPOSITORY] = DEFAULT_UID
+    return owners
 
 
 def provided_certificate(options: GatewaySettings) -> ProvidedCertificate | None:

@@ -10,12 +10,13 @@ from components.kubernetes.mcp_service import McpService, McpServiceArgs
 from components.kubernetes.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from components.kubernetes.network_policies import NetworkPolicies, NetworkPoliciesArgs
 from components.kubernetes.storage_volumes import StorageVolumes, StorageVolumesArgs
+from components.kubernetes.volume_backups import BackedUpClaim, VolumeBackups, VolumeBackupsArgs
 from components.render.ingress import IngressOptions
-from components.render.kubernetes_workload import PART_OF
+from components.render.kubernetes_workload import PART_OF, selector_labels, volume_claim_name
 from components.render.network_policy import ClusterPeer, PolicyPeers
 from infra.settings import PodSelection, Settings
 from infra.targets import monitoring
-from infra.targets.secrets import secret_env
+from infra.targets.secrets import backup_password, backup_s3_credentials, secret_env
 
 
 def compose_kubernetes(settings: Settings) -> None:
@@ -48,7 +49,7 @@ def compose_kubernetes(settings: Settings) -> None:
         StorageVolumesArgs(
             namespace=namespace_name,
             name_prefix=prefix,
-            sizes={purpose: settings.storage.sizes[purpose] for purpose in settings.volume_purposes_in_use},
+            sizes=dict(settings.storage.sizes),
             access_mode=settings.storage.access_mode,
             storage_class=settings.storage.storage_class,
             protect=settings.protect_stateful_data,
@@ -121,11 +122,48 @@ def compose_kubernetes(settings: Settings) -> None:
             opts=with_provider,
         )
         pulumi.export("monitoring", {"grafana": stack.grafana_service, "prometheus": stack.prometheus_service})
+    if settings.backs_up:
+        backups = compose_backups(settings, namespace_name, storage, with_provider)
+        pulumi.export("backupCronJobs", backups.cron_job_names)
     pulumi.export("target", "kubernetes")
     pulumi.export("namespace", namespace_name)
     pulumi.export("endpoints", endpoints)
     pulumi.export("urls", gateway.urls)
     pulumi.export("volumeClaims", storage.claim_names)
+
+
+def compose_backups(
+    settings: Settings, namespace: pulumi.Input[str], storage: StorageVolumes, opts: pulumi.ResourceOptions
+) -> VolumeBackups:
+    assert settings.backup.repository is not None, "settings require a repository on Kubernetes"
+    claims = []
+    for purpose in settings.backup.volumes:
+        writer = settings.writer_of(purpose)
+        # A ReadWriteOnce claim attaches to one node at a time: the backup pod must join the service's pod.
+        colocate = writer is not None and settings.storage.access_mode == "ReadWriteOnce"
+        claims.append(
+            BackedUpClaim(
+                purpose=purpose,
+                claim_name=volume_claim_name(settings.name_prefix, purpose),
+                run_as_user=settings.volume_owner(purpose),
+                colocate_with=selector_labels(writer) if writer is not None and colocate else None,
+            )
+        )
+    return VolumeBackups(
+        "backups",
+        VolumeBackupsArgs(
+            namespace=namespace,
+            name_prefix=settings.name_prefix,
+            schedule=settings.backup.schedule,
+            image=settings.backup.image,
+            repository=settings.backup.repository,
+            claims=claims,
+            password=backup_password(settings),
+            s3_credentials=backup_s3_credentials(settings),
+            depends_on=[storage.claims[purpose] for purpose in settings.backup.volumes],
+        ),
+        opts=opts,
+    )
 
 
 def _peer(selection: PodSelection) -> ClusterPeer:

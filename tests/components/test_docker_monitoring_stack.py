@@ -74,6 +74,7 @@ def test_grafana_password_and_receiver_credentials_stay_secret() -> None:
         overrides={
             "monitoring": {"receivers": {"page": {"kind": "pagerduty"}}},
             "monitoringSecrets": {"grafanaAdminPassword": "admin-pw-987", "page": "pd-key-654"},
+            "backup": {"enabled": False},
         },
         secret_keys=frozenset({"mcp-suite:monitoringSecrets"}),
         placeholder_secrets=False,

@@ -122,6 +122,7 @@ def test_grafana_password_and_receivers_are_kubernetes_secrets() -> None:
         overrides={
             "monitoring": {"receivers": {"ticket": {"kind": "slack", "channel": "#mcp"}}},
             "monitoringSecrets": {"grafanaAdminPassword": "pw-321", "ticket": "https://hooks.example/abc"},
+            "backup": {"enabled": False},
         },
         secret_keys=frozenset({"mcp-suite:monitoringSecrets"}),
         placeholder_secrets=False,

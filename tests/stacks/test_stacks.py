@@ -114,12 +114,17 @@ def test_prod_runs_more_replicas_than_staging() -> None:
     assert all(prod[name] > staging[name] >= 2 for name in staging)
 
 
+VOLUMES = {f"storage-{purpose}" for purpose in ("memory-graph", "filesystem", "logs", "snapshots", "task-queues")}
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_stateful_storage_is_protected_and_retained_only_in_prod(stack: str) -> None:
     evaluation = evaluate_stack(stack)
     storage_types = ("kubernetes:core/v1:PersistentVolumeClaim", "docker:index/volume:Volume")
     volumes = [e for e in evaluation.registrations if e.type in storage_types and e.parent == "storage"]
-    assert {e.name for e in volumes} == {"storage-memory-graph", "storage-filesystem"}
+    # All five purposes exist on every target; dev also keeps its backup repository and status on volumes.
+    support = {"storage-backup-repository", "storage-backup-status"} if stack == "dev" else set()
+    assert {e.name for e in volumes} == VOLUMES | support
     for volume in volumes:
         assert volume.parent == "storage"
         expected = stack == "prod"
@@ -131,3 +136,51 @@ def test_workloads_wait_for_their_claims(stack: str) -> None:
     evaluation = evaluate_stack(stack)
     memory = evaluation.named("memory-workload")
     assert "storage-memory-graph" in memory.options["dependsOn"]
+
+
+BACKED_UP = {"memory-graph", "filesystem", "snapshots", "task-queues"}
+
+
+def test_prod_render_protects_every_claim_and_backs_up_every_stateful_volume() -> None:
+    evaluation = evaluate_stack("prod")
+    claims = evaluation.of_type("kubernetes:core/v1:PersistentVolumeClaim")
+    assert len(claims) == 5
+    assert all(claim.options["protect"] and claim.options["retainOnDelete"] for claim in claims)
+    cron_jobs = {e.inputs["metadata"]["name"]: e.inputs for e in evaluation.of_type("kubernetes:batch/v1:CronJob")}
+    assert set(cron_jobs) == {f"mcp-prod-backup-{purpose}" for purpose in BACKED_UP}
+    for name, job in cron_jobs.items():
+        pod = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        claim = next(v["persistentVolumeClaim"] for v in pod["volumes"] if "persistentVolumeClaim" in v)
+        assert claim == {"claimName": name.replace("-backup", ""), "readOnly": True}
+        assert "s3:https://s3.placeholder.invalid/mcp-backups/mcp-prod/" in pod["containers"][0]["command"][2]
+    # The services' ReadWriteOnce claims are backed up from the service's node; unmounted ones anywhere.
+    memory_pod = cron_jobs["mcp-prod-backup-memory-graph"]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    selector = memory_pod["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]
+    assert selector["labelSelector"]["matchLabels"]["app.kubernetes.io/name"] == "memory"
+    snapshots_pod = cron_jobs["mcp-prod-backup-snapshots"]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert "affinity" not in snapshots_pod
+
+
+def test_backup_jobs_wait_for_their_claims_and_credentials() -> None:
+    evaluation = evaluate_stack("staging")
+    job = evaluation.named("backups-memory-graph")
+    assert {"backups-credentials", "storage-memory-graph"} <= set(job.options["dependsOn"])
+
+
+def test_dev_backs_up_into_a_local_volume_and_reports_a_textfile_metric() -> None:
+    evaluation = evaluate_stack("dev")
+    backup = evaluation.named("backups-container").inputs
+    assert backup["name"] == "mcp-dev-backup"
+    mounts = {m["containerPath"]: (m["volumeName"], m.get("readOnly")) for m in backup["volumes"]}
+    assert mounts["/repository"] == ("mcp-dev-backup-repository", None)
+    assert mounts["/status"] == ("mcp-dev-backup-status", None)
+    assert {path for path, (_, read_only) in mounts.items() if read_only} == {f"/data/{p}" for p in BACKED_UP}
+    assert "mcp_backup_last_success_timestamp_seconds" in backup["command"][0]
+    # Services start once their volumes exist and belong to their non-root user.
+    assert "storage" in evaluation.named("memory").options["dependsOn"]
+
+
+def test_disabled_backups_deploy_no_backup_objects() -> None:
+    evaluation = evaluate_stack("prod", overrides={"backup": {"enabled": False}})
+    assert evaluation.of_type("kubernetes:batch/v1:CronJob") == []
+    assert len(evaluation.of_type("kubernetes:core/v1:PersistentVolumeClaim")) == 5

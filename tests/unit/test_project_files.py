@@ -51,7 +51,8 @@ def test_stack_files_hold_no_plaintext_secrets_and_no_passphrase() -> None:
     for path in Path(PROJECT_DIR).glob("Pulumi.*.yaml"):
         text = path.read_text().lower()
         assert "passphrase" not in text, path.name
-        assert "servicesecrets" not in text or "secure:" in text, path.name
+        for key in ("servicesecrets", "backupsecrets"):
+            assert key not in text or "secure:" in text, path.name
 
 
 def test_state_and_passphrase_files_are_ignored() -> None:

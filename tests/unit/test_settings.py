@@ -12,8 +12,13 @@ from infra.settings import SECRET_PLACEHOLDER, SettingsError, load_settings
 from infra.stack_files import read_stack_config
 from tests.conftest import evaluate_stack
 
-# Monitoring off in the base config: its secret (Grafana's password) is covered by its own tests below.
-BASE = {**read_stack_config("dev").values, "mcp-suite:monitoring": json.dumps({"enabled": False})}
+# Monitoring and backups off in the base config: their secrets (Grafana's password, the restic password) are covered
+# by their own tests.
+BASE = {
+    **read_stack_config("dev").values,
+    "mcp-suite:monitoring": json.dumps({"enabled": False}),
+    "mcp-suite:backup": json.dumps({"enabled": False}),
+}
 
 
 def services_with(name: str, **fields: Any) -> dict[str, Any]:
@@ -75,9 +80,9 @@ BAD_CONFIG = [
     pytest.param(
         {"colour": "blue"},
         [
-            "colour: unknown key; allowed keys: disabledServices, docker, koyeb, kubernetes, monitoring, "
-            "monitoringSecrets, network, "
-            "protectStatefulData, serviceOverrides, serviceSecrets, services, storage, target"
+            "colour: unknown key; allowed keys: backup, backupSecrets, disabledServices, docker, koyeb, kubernetes, "
+            "monitoring, monitoringSecrets, network, protectStatefulData, serviceOverrides, serviceSecrets, services, "
+            "storage, target"
         ],
         id="unknown-key",
     ),
@@ -336,7 +341,7 @@ def test_disabled_services_leave_the_stack_on_any_target() -> None:
     settings = load_settings("dev", raw_with(disabledServices=["memory"]))
     assert [s.name for s in settings.services] == ["everything", "filesystem", "sequential-thinking"]
     assert settings.disabled_services == ["memory"]
-    assert "memory-graph" not in settings.volume_purposes_in_use
+    assert settings.writer_of("memory-graph") is None
     evaluation = evaluate_stack("dev", overrides={"disabledServices": ["memory"]})
     assert {e.name for e in evaluation.of_type("mcp-suite:docker:McpService")} == {
         "everything",

@@ -1,0 +1,183 @@
+"""Pure renderers of the Kubernetes objects that run restic: the backup CronJob per volume and the restore Job.
+
+Both run the scripts of `components.render.backup` in a pod that meets the restricted Pod Security level:
+non-root, read-only root filesystem, no capabilities, restic's cache on an emptyDir.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from components.render.backup import CACHE_DIR
+from components.render.kubernetes_workload import PART_OF
+
+if TYPE_CHECKING:
+    from pulumi_kubernetes.batch.v1 import CronJobSpecArgsDict, JobSpecArgsDict
+    from pulumi_kubernetes.core.v1 import PodSpecArgsDict
+
+CONTAINER_NAME = "restic"
+TIME_ZONE = "Etc/UTC"
+CACHE_SIZE = "1Gi"
+HOSTNAME_TOPOLOGY = "kubernetes.io/hostname"
+
+
+@dataclass(frozen=True)
+class ResticPod:
+    """A pod that runs one restic script against one volume claim."""
+
+    purpose: str
+    """Volume purpose, recorded as a label."""
+    claim_name: str
+    """The PersistentVolumeClaim to back up from or restore into."""
+    mount_path: str
+    """Where the claim is mounted in the pod."""
+    read_only: bool
+    """Backups mount the claim read-only; restores need it writable."""
+    script: str
+    """POSIX sh script run by busybox sh in the restic image."""
+    secret_name: str
+    """Secret holding RESTIC_PASSWORD (and S3 credentials), loaded with envFrom."""
+    image: str
+    """restic image, pinned."""
+    run_as_user: int
+    """UID, GID and fsGroup; the services' UID, so their files are readable."""
+    colocate_with: dict[str, str] | None = None
+    """Selector labels of the pod that already mounts a ReadWriteOnce claim: the backup pod must run on its
+    node, since such a claim attaches to one node at a time. None when nothing else mounts the claim."""
+
+
+def labels(component: str, purpose: str | None = None) -> dict[str, str]:
+    """Labels of backup (`component` backup) and restore objects, with the volume they serve."""
+    result = {
+        "app.kubernetes.io/name": f"mcp-{component}",
+        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/part-of": PART_OF,
+        "app.kubernetes.io/managed-by": "pulumi",
+    }
+    if purpose is not None:
+        result["mcp-suite/volume-purpose"] = purpose
+    return result
+
+
+def pod_spec(pod: ResticPod) -> PodSpecArgsDict:
+    spec: PodSpecArgsDict = {
+        "restart_policy": "Never",
+        "automount_service_account_token": False,
+        "enable_service_links": False,
+        "security_context": {
+            "run_as_non_root": True,
+            "run_as_user": pod.run_as_user,
+            "run_as_group": pod.run_as_user,
+            "fs_group": pod.run_as_user,
+            # The claim is already owned by this group (the service's fsGroup): skip a recursive chown.
+            "fs_group_change_policy": "OnRootMismatch",
+            "seccomp_profile": {"type": "RuntimeDefault"},
+        },
+        "containers": [
+            {
+                "name": CONTAINER_NAME,
+                "image": pod.image,
+                "image_pull_policy": "Always",
+                "command": ["/bin/sh", "-c", pod.script],
+                "env": [
+                    {"name": "RESTIC_CACHE_DIR", "value": CACHE_DIR},
+                    {"name": "HOME", "value": "/tmp"},
+                ],
+                "env_from": [{"secret_ref": {"name": pod.secret_name}}],
+                "resources": {
+                    "requests": {"cpu": "100m", "memory": "256Mi"},
+                    "limits": {"cpu": "1000m", "memory": "1024Mi"},
+                },
+                "security_context": {
+                    "allow_privilege_escalation": False,
+                    "privileged": False,
+                    "read_only_root_filesystem": True,
+                    "run_as_non_root": True,
+                    "run_as_user": pod.run_as_user,
+                    "run_as_group": pod.run_as_user,
+                    "capabilities": {"drop": ["ALL"]},
+                    "seccomp_profile": {"type": "RuntimeDefault"},
+                },
+                "volume_mounts": [
+                    {"name": "data", "mount_path": pod.mount_path, "read_only": pod.read_only},
+                    {"name": "cache", "mount_path": CACHE_DIR},
+                    {"name": "tmp", "mount_path": "/tmp"},
+                ],
+            }
+        ],
+        "volumes": [
+            {"name": "data", "persistent_volume_claim": {"claim_name": pod.claim_name, "read_only": pod.read_only}},
+            {"name": "cache", "empty_dir": {"size_limit": CACHE_SIZE}},
+            {"name": "tmp", "empty_dir": {"size_limit": "64Mi"}},
+        ],
+    }
+    if pod.colocate_with is not None:
+        spec["affinity"] = {
+            "pod_affinity": {
+                "required_during_scheduling_ignored_during_execution": [
+                    {"label_selector": {"match_labels": pod.colocate_with}, "topology_key": HOSTNAME_TOPOLOGY}
+                ]
+            }
+        }
+    return spec
+
+
+def job_spec(pod: ResticPod, *, backoff_limit: int, deadline_seconds: int) -> JobSpecArgsDict:
+    return {
+        "backoff_limit": backoff_limit,
+        "active_deadline_seconds": deadline_seconds,
+        "template": {"metadata": {"labels": labels("backup", pod.purpose)}, "spec": pod_spec(pod)},
+    }
+
+
+def cron_job_spec(schedule: str, pod: ResticPod) -> CronJobSpecArgsDict:
+    return {
+        "schedule": schedule,
+        "time_zone": TIME_ZONE,
+        # A run still going when the next is due must finish first: restic would only wait on its lock.
+        "concurrency_policy": "Forbid",
+        # Missed by more than an hour (cluster down), the run waits for the next slot instead of piling up.
+        "starting_deadline_seconds": 3600,
+        "successful_jobs_history_limit": 3,
+        "failed_jobs_history_limit": 3,
+        "job_template": {
+            "metadata": {"labels": labels("backup", pod.purpose)},
+            "spec": job_spec(pod, backoff_limit=2, deadline_seconds=6 * 3600),
+        },
+    }
+
+
+def restore_job_manifest(name: str, namespace: str, pod: ResticPod) -> dict[str, Any]:
+    """A one-off restore Job as a plain manifest for `kubectl apply -f -` (camelCase, like the API)."""
+    spec = job_spec(pod, backoff_limit=0, deadline_seconds=6 * 3600)
+    job = {
+        "api_version": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels("restore", pod.purpose)},
+        "spec": {
+            **spec,
+            "ttl_seconds_after_finished": 86400,
+            "template": {"metadata": {"labels": labels("restore", pod.purpose)}, "spec": pod_spec(pod)},
+        },
+    }
+    converted: dict[str, Any] = camel_case_keys(job)
+    return converted
+
+
+# Maps whose keys are data (label names, resource names), not field names.
+_DATA_MAPS = {"labels", "annotations", "match_labels", "requests", "limits", "node_selector"}
+_SNAKE = re.compile(r"_([a-z])")
+
+
+def camel_case_keys(value: Any) -> Any:
+    """The providers' snake_case input dicts as the API's camelCase manifest."""
+    if isinstance(value, dict):
+        return {
+            _SNAKE.sub(lambda m: m.group(1).upper(), key): item if key in _DATA_MAPS else camel_case_keys(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [camel_case_keys(item) for item in value]
+    return value
