@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 
-from components.spec import VOLUME_PURPOSES, ServiceSpec, SpecModel, VolumePurpose
+from components.spec import VOLUME_PURPOSES, ServiceSpec, SpecModel, VolumePurpose, split_image_reference
 
 PROJECT = "mcp-suite"
 
@@ -76,6 +76,8 @@ class Settings(SpecModel):
     target: Target
     protect_stateful_data: bool
     """Protect and retain stateful storage on delete (prod)."""
+    require_image_digests: bool = False
+    """Every service image must carry an @sha256 digest; the policy pack enforces the same on the stack."""
     services: tuple[ServiceSpec, ...]
     service_secrets: dict[str, dict[str, SecretStr]]
     """Secret environment values per service, from the `serviceSecrets` config secret."""
@@ -107,6 +109,7 @@ class ConfigKey(SpecModel):
 CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(name="target", kind="string"),
     ConfigKey(name="protectStatefulData", kind="boolean"),
+    ConfigKey(name="requireImageDigests", kind="boolean"),
     ConfigKey(name="services", kind="object"),
     ConfigKey(name="serviceOverrides", kind="object"),
     ConfigKey(name="serviceSecrets", kind="object"),
@@ -164,6 +167,7 @@ def load_settings(
         "stack": stack,
         "target": values.get("target"),
         "protectStatefulData": values.get("protectStatefulData"),
+        "requireImageDigests": values.get("requireImageDigests", False),
         "services": (),
         "serviceSecrets": secrets,
         "docker": values.get("docker", {}),
@@ -176,6 +180,8 @@ def load_settings(
             specs.append(ServiceSpec.model_validate({**body, "name": name}))
         except ValidationError as error:
             problems += _problems(error, service_paths[name])
+    if values.get("requireImageDigests") is True:
+        problems += _undigested_images(specs)
     try:
         settings = Settings.model_validate(document)
     except ValidationError as error:
@@ -309,6 +315,18 @@ def _service_secrets(
                         )
                     )
     return result
+
+
+def _undigested_images(specs: list[ServiceSpec]) -> list[Problem]:
+    return [
+        Problem(
+            path=f"services.{spec.name}.image",
+            message=f"'{spec.image}' has no @sha256 digest and requireImageDigests is on; pin the digest "
+            "published for this tag (Renovate's digest pinning does) or turn requireImageDigests off",
+        )
+        for spec in specs
+        if split_image_reference(spec.image)[2] is None
+    ]
 
 
 def _deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
