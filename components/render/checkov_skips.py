@@ -11,9 +11,11 @@ from components.spec import ServiceSpec, split_image_reference
 ANNOTATION_PREFIX = "checkov.io/skip"
 IMAGE_DIGEST = "CKV_K8S_43"
 NETWORK_POLICY = "CKV2_K8S_6"
+SECRETS_AS_ENV = "CKV_K8S_35"
 REASONS = {
     IMAGE_DIGEST: "tag-pinned until Renovate pins the published digest; requireImageDigests then enforces it",
     NETWORK_POLICY: "no NetworkPolicy selects these pods until the network isolation change lands",
+    SECRETS_AS_ENV: "the server reads its secretEnv as environment variables; they come from a Secret via envFrom",
 }
 
 
@@ -22,6 +24,8 @@ def workload_skips(spec: ServiceSpec) -> dict[str, str]:
     skips = {NETWORK_POLICY: REASONS[NETWORK_POLICY]}
     if split_image_reference(spec.image)[2] is None:
         skips[IMAGE_DIGEST] = REASONS[IMAGE_DIGEST]
+    if spec.secret_env:
+        skips[SECRETS_AS_ENV] = REASONS[SECRETS_AS_ENV]
     return skips
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -205,3 +206,31 @@ def test_running_pack_checks_the_stack_as_a_whole(pack: analyzer_pb2_grpc.Analyz
 def test_pack_source_never_builds_the_pack_on_import() -> None:
     assert "PolicyPack(" not in "".join(path.read_text() for path in (POLICY_DIR / "mcp_policies").glob("*.py"))
     assert "PolicyPack(" in (POLICY_DIR / "__main__.py").read_text()
+
+
+PULUMI_RUN = re.compile(r"\bpulumi\s+(preview|up)\b")
+
+
+def test_every_preview_and_update_in_scripts_and_workflows_runs_the_pack() -> None:
+    """Scripts and CI workflows never run a preview or update without the pack (CI/CD adds the workflows)."""
+    unguarded = []
+    for path in sorted((PROJECT_DIR / "scripts").iterdir()):
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            code = line.split("#", 1)[0]
+            if PULUMI_RUN.search(code) and "echo" not in code and "--policy-pack policy" not in code:
+                unguarded.append(f"scripts/{path.name}:{number}")
+    for path in sorted((PROJECT_DIR / ".github" / "workflows").glob("*.y*ml")):
+        for job in (yaml.safe_load(path.read_text()) or {}).get("jobs", {}).values():
+            for step in job.get("steps", []):
+                inputs = step.get("with") or {}
+                action_runs = str(step.get("uses", "")).startswith("pulumi/actions") and inputs.get("command") in (
+                    "preview",
+                    "up",
+                )
+                if action_runs and "policy" not in str(inputs.get("policyPacks", "")):
+                    unguarded.append(f"{path.name}: step {step.get('name', step.get('uses'))}")
+                run = str(step.get("run", ""))
+                if PULUMI_RUN.search(run) and "--policy-pack policy" not in run:
+                    unguarded.append(f"{path.name}: step {step.get('name', run[:40])}")
+    assert unguarded == []
+    assert any(PULUMI_RUN.search(path.read_text()) for path in (PROJECT_DIR / "scripts").iterdir())
