@@ -12,6 +12,7 @@ from typing import Any
 from pulumi_policy import (
     Policy,
     PolicyConfigSchema,
+    PolicyResourceOptions,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -140,18 +141,24 @@ def resource_violations(rule: ResourceRule, resource: Resource, context: RuleCon
     return [message for check in rule.checks for message in check(resource, context)]
 
 
+def _resource(
+    resource_type: str, name: str, props: Mapping[str, Any], opts: PolicyResourceOptions, urn: str
+) -> Resource:
+    return Resource(
+        type=resource_type,
+        name=name,
+        props=props,
+        protect=bool(opts.protect),
+        additional_secret_outputs=tuple(opts.additional_secret_outputs or ()),
+        urn=urn,
+    )
+
+
 def _resource_validator(
     rule: ResourceRule, facts: StackFacts
 ) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        resource = Resource(
-            type=args.resource_type,
-            name=args.name,
-            props=args.props,
-            protect=bool(args.opts.protect),
-            additional_secret_outputs=tuple(args.opts.additional_secret_outputs or ()),
-            urn=args.urn,
-        )
+        resource = _resource(args.resource_type, args.name, args.props, args.opts, args.urn)
         for message in resource_violations(rule, resource, rule_context(facts, args.get_config())):
             report_violation(message, None)
 
@@ -161,15 +168,7 @@ def _resource_validator(
 def _stack_validator(rule: StackRule, facts: StackFacts) -> Callable[[StackValidationArgs, ReportViolation], None]:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         resources = [
-            Resource(
-                type=entry.resource_type,
-                name=entry.name,
-                props=entry.props,
-                protect=bool(entry.opts.protect),
-                additional_secret_outputs=tuple(entry.opts.additional_secret_outputs or ()),
-                urn=entry.urn,
-            )
-            for entry in args.resources
+            _resource(entry.resource_type, entry.name, entry.props, entry.opts, entry.urn) for entry in args.resources
         ]
         for message, urn in rule.check(resources, rule_context(facts, args.get_config())):
             report_violation(message, urn or None)
