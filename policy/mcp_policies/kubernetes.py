@@ -121,8 +121,8 @@ def no_privilege_escalation(resource: Resource, context: RuleContext) -> list[st
 
 def seccomp_runtime_default(resource: Resource, context: RuleContext) -> list[str]:
     return [
-        f"{label} has seccomp profile {profile!r}; set securityContext.seccompProfile.type: RuntimeDefault "
-        "(on the pod or the container)"
+        f"{label} runs {'without a seccomp profile' if profile is None else f'seccomp profile {profile!r}'}; "
+        "set securityContext.seccompProfile.type: RuntimeDefault (on the pod or the container)"
         for label, container, pod in _each_container(resource)
         if (profile := _effective(container, pod, "seccompProfile", "type")) != "RuntimeDefault"
     ]

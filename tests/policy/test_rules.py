@@ -127,13 +127,13 @@ BAD = [
         "seccomp-runtime-default",
         DEPLOYMENT,
         [(f"{CONTAINER}.securityContext.seccompProfile", None), (f"{POD}.securityContext.seccompProfile", None)],
-        "seccomp profile None",
+        "runs without a seccomp profile",
     ),
     (
         "seccomp-runtime-default",
         DEPLOYMENT,
         [(f"{CONTAINER}.securityContext.seccompProfile.type", "Unconfined")],
-        "seccomp profile 'Unconfined'",
+        "runs seccomp profile 'Unconfined'",
     ),
     (
         "seccomp-runtime-default",
