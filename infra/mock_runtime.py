@@ -36,6 +36,8 @@ class Registration:
     inputs: dict[str, Any]
     parent: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    policy_inputs: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Inputs as the engine hands them to a policy pack: secrets decrypted. Never written to a render."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -67,7 +69,13 @@ class RecordingMocks(Mocks):
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         self.registrations.append(
-            Registration(type=args.typ, name=args.name, custom=bool(args.custom), inputs=clean(args.inputs))
+            Registration(
+                type=args.typ,
+                name=args.name,
+                custom=bool(args.custom),
+                inputs=clean(args.inputs),
+                policy_inputs=clean(args.inputs, reveal_secrets=True),
+            )
         )
         state = dict(args.inputs)
         computed = COMPUTED_OUTPUTS.get(args.typ)
@@ -127,6 +135,7 @@ def evaluate(
                 "dependsOn": sorted(dep.pulumi_resource_name for dep in depends if isinstance(dep, pulumi.Resource)),
                 "aliases": [alias if isinstance(alias, str) else _alias_text(alias) for alias in opts.aliases or []],
                 "deleteBeforeReplace": bool(opts.delete_before_replace),
+                "additionalSecretOutputs": sorted(opts.additional_secret_outputs or []),
                 "ignoreChanges": sorted(opts.ignore_changes or []),
             },
         )
@@ -151,14 +160,14 @@ def _alias_text(alias: Any) -> str:
     return f"alias(name={name})" if name is not None else "alias"
 
 
-def clean(value: Any) -> Any:
-    """Wire value -> plain JSON: secrets redacted, integral floats as ints, resource references by URN."""
+def clean(value: Any, *, reveal_secrets: bool = False) -> Any:
+    """Wire value -> plain JSON: secrets redacted (or revealed), integral floats as ints, resources by name."""
     if isinstance(value, dict):
         if value.get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270":
-            return REDACTED
-        return {key: clean(item) for key, item in value.items()}
+            return clean(value.get("value"), reveal_secrets=True) if reveal_secrets else REDACTED
+        return {key: clean(item, reveal_secrets=reveal_secrets) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [clean(item) for item in value]
+        return [clean(item, reveal_secrets=reveal_secrets) for item in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, pulumi.Resource):

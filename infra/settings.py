@@ -18,6 +18,7 @@ from components.spec import (
     ServiceSpec,
     SpecModel,
     VolumePurpose,
+    split_image_reference,
     validate_host_name,
     validate_image_reference,
 )
@@ -250,6 +251,8 @@ class Settings(SpecModel):
     target: Target
     protect_stateful_data: bool
     """Protect and retain stateful storage on delete (prod)."""
+    require_image_digests: bool = False
+    """Every service image must carry an @sha256 digest; the policy pack enforces the same on the stack."""
     services: tuple[ServiceSpec, ...]
     """The catalog with this stack's overrides, minus `disabled_services`, sorted by name."""
     disabled_services: list[str]
@@ -316,6 +319,7 @@ class ConfigKey(SpecModel):
 CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(name="target", kind="string"),
     ConfigKey(name="protectStatefulData", kind="boolean"),
+    ConfigKey(name="requireImageDigests", kind="boolean"),
     ConfigKey(name="services", kind="object"),
     ConfigKey(name="serviceOverrides", kind="object"),
     ConfigKey(name="disabledServices", kind="array"),
@@ -380,6 +384,7 @@ def load_settings(
         "stack": stack,
         "target": values.get("target"),
         "protectStatefulData": values.get("protectStatefulData"),
+        "requireImageDigests": values.get("requireImageDigests", False),
         "services": (),
         "disabledServices": disabled,
         "serviceSecrets": secrets,
@@ -403,6 +408,8 @@ def load_settings(
             specs.append(ServiceSpec.model_validate({**body, "name": name}))
         except ValidationError as error:
             problems += _problems(error, service_paths[name])
+    if values.get("requireImageDigests") is True:
+        problems += _undigested_images(specs)
     try:
         settings = Settings.model_validate(document)
     except ValidationError as error:
@@ -747,6 +754,18 @@ def _backup_problems(settings: Settings) -> list[Problem]:
             )
         )
     return problems
+
+
+def _undigested_images(specs: list[ServiceSpec]) -> list[Problem]:
+    return [
+        Problem(
+            path=f"services.{spec.name}.image",
+            message=f"'{spec.image}' has no @sha256 digest and requireImageDigests is on; pin the digest "
+            "published for this tag (Renovate's digest pinning does) or turn requireImageDigests off",
+        )
+        for spec in specs
+        if split_image_reference(spec.image)[2] is None
+    ]
 
 
 def _deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

@@ -41,6 +41,17 @@ def require_tool(name: str) -> str:
     return path
 
 
+def require_venv_tool(name: str) -> str:
+    """Path of a tool that scripts/tools installs in its own venv (.tools/<name>); fails in CI, skips elsewhere."""
+    path = Path(__file__).resolve().parent.parent / ".tools" / name / "bin" / name
+    if not path.exists():
+        message = f"{name} is not installed; run scripts/tools (scripts/test does)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return str(path)
+
+
 def evaluate_stack(
     stack: str,
     *,

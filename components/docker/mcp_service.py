@@ -90,7 +90,8 @@ class McpService(pulumi.ComponentResource):
             ],
             wait=True,
             wait_timeout=180,
-            opts=pulumi.ResourceOptions(parent=self),
+            # The env then holds secret values: keep it encrypted in state whatever the provider reports back.
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["envs"] if spec.secret_env else None),
         )
         self.container_name = container.name
         self.endpoint = pulumi.Output.from_input(f"http://{spec.name}:{spec.port}{spec.mcp_path}")

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.render import kubernetes_workload as render
+from components.render.checkov_skips import skip_annotations, workload_skips
 from components.spec import ServiceSpec
 
 
@@ -62,10 +63,15 @@ class McpService(pulumi.ComponentResource):
         workload_opts = pulumi.ResourceOptions(
             parent=self, depends_on=[*args.depends_on, config_map, *args.workload_depends_on]
         )
+        # On the workload, not the pod template: changing a skip must not roll the pods.
+        workload_metadata: k8s.meta.v1.ObjectMetaArgsDict = {
+            **metadata(spec.name),
+            "annotations": skip_annotations(workload_skips(spec)),
+        }
         if spec.stateful:
             k8s.apps.v1.StatefulSet(
                 f"{name}-workload",
-                metadata=metadata(spec.name),
+                metadata=workload_metadata,
                 spec=render.stateful_set_spec(
                     spec, args.name_prefix, spec.name, config_map_name=f"{spec.name}-env", secret_name=secret_name
                 ),
@@ -74,7 +80,7 @@ class McpService(pulumi.ComponentResource):
         else:
             k8s.apps.v1.Deployment(
                 f"{name}-workload",
-                metadata=metadata(spec.name),
+                metadata=workload_metadata,
                 spec=render.deployment_spec(
                     spec, args.name_prefix, config_map_name=f"{spec.name}-env", secret_name=secret_name
                 ),

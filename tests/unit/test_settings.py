@@ -81,8 +81,8 @@ BAD_CONFIG = [
         {"colour": "blue"},
         [
             "colour: unknown key; allowed keys: backup, backupSecrets, disabledServices, docker, koyeb, kubernetes, "
-            "monitoring, monitoringSecrets, network, protectStatefulData, serviceOverrides, serviceSecrets, services, "
-            "storage, target"
+            "monitoring, monitoringSecrets, network, protectStatefulData, requireImageDigests, serviceOverrides, "
+            "serviceSecrets, services, storage, target"
         ],
         id="unknown-key",
     ),
@@ -465,3 +465,31 @@ def test_monitoring_needs_its_own_kubernetes_namespace() -> None:
         "monitoring.namespace: is the services' namespace 'mcp', which enforces the restricted Pod Security level "
         "that node-exporter cannot meet; pick another namespace"
     ]
+
+
+# Synthetic digest for a synthetic repository: test data, not a pin of any published image.
+SYNTHETIC_IMAGE = "example.invalid/mcp/server:1.0.0@sha256:" + "0123456789abcdef" * 4
+
+
+def test_required_digests_reject_every_tag_pinned_image() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings("prod", raw_with(requireImageDigests=True))
+    problems = {p.path: p.message for p in caught.value.problems}
+    assert sorted(problems) == [f"services.{name}.image" for name in sorted(json.loads(BASE["mcp-suite:services"]))]
+    assert problems["services.everything.image"] == (
+        "'docker.io/supercorp/supergateway:3.4.3' has no @sha256 digest and "
+        "requireImageDigests is on; pin the digest published for this tag (Renovate's digest pinning does) "
+        "or turn requireImageDigests off"
+    )
+
+
+def test_required_digests_accept_digest_pinned_images() -> None:
+    catalog = json.loads(BASE["mcp-suite:services"])
+    for body in catalog.values():
+        body["image"] = SYNTHETIC_IMAGE
+    settings = load_settings("prod", raw_with(requireImageDigests=True, services=catalog))
+    assert settings.require_image_digests is True
+
+
+def test_digests_are_not_required_by_default() -> None:
+    assert load_settings("dev", raw_with(requireImageDigests=None)).require_image_digests is False

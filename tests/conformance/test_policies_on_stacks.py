@@ -1,0 +1,100 @@
+"""Every policy of the pack over every resource of each rendered stack: no violation, and the gate really bites."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from infra.mock_runtime import Evaluation
+from infra.stack_files import read_stack_config
+from policy.mcp_policies import RESOURCE_RULES, STACK_RULES, Resource, StackFacts, resource_violations, rule_context
+from tests.conftest import STACKS, evaluate_stack, rendered
+
+
+def policy_resources(evaluation: Evaluation) -> list[Resource]:
+    """Registrations as the engine hands them to a policy pack: wire inputs with secrets decrypted, and options."""
+    return [
+        Resource(
+            type=entry.type,
+            name=entry.name,
+            props=entry.policy_inputs,
+            protect=bool(entry.options.get("protect")),
+            additional_secret_outputs=tuple(entry.options.get("additionalSecretOutputs", ())),
+            urn=f"urn:pulumi:{evaluation.stack}::mcp-suite::{entry.type}::{entry.name}",
+        )
+        for entry in evaluation.registrations
+    ]
+
+
+def all_violations(evaluation: Evaluation, facts: StackFacts | None = None) -> list[str]:
+    facts = facts or StackFacts(name=evaluation.stack)
+    resources = policy_resources(evaluation)
+    found = [
+        f"{rule.name} {resource.name}: {message}"
+        for rule in RESOURCE_RULES
+        for resource in resources
+        for message in resource_violations(rule, resource, rule_context(facts, {}))
+    ]
+    found += [
+        f"{rule.name} {urn.rsplit('::', 1)[-1]}: {message}"
+        for rule in STACK_RULES
+        for message, urn in rule.check(resources, rule_context(facts, {}))
+    ]
+    return found
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_stack_meets_every_policy(stack: str) -> None:
+    evaluation = rendered(stack)
+    assert all_violations(evaluation) == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_policies_have_workloads_to_judge(stack: str) -> None:
+    types = {entry.type for entry in rendered(stack).registrations}
+    judged = {"docker:index/container:Container"} if stack == "dev" else {"kubernetes:apps/v1:Deployment"}
+    assert judged <= types
+
+
+def test_prod_with_unprotected_storage_is_refused() -> None:
+    evaluation = evaluate_stack("prod", overrides={"protectStatefulData": False})
+    assert sorted(all_violations(evaluation)) == [
+        f"stateful-storage-protected storage-{purpose}: stateful storage is not protected; "
+        "register it with protect (and retain_on_delete)"
+        for purpose in ("filesystem", "memory-graph")
+    ]
+
+
+def test_a_stack_the_cli_did_not_name_is_judged_as_production() -> None:
+    # Staging keeps its storage unprotected, which production forbids.
+    violations = all_violations(rendered("staging"), StackFacts(name=None))
+    assert {message.split(" ")[0] for message in violations} == {"stateful-storage-protected"}
+
+
+def test_requiring_digests_flags_every_tag_pinned_image() -> None:
+    violations = all_violations(rendered("prod"), StackFacts(name="prod", require_image_digests=True))
+    assert len(violations) == 4
+    assert all(message.startswith("images-pinned ") and "has no @sha256 digest" in message for message in violations)
+
+
+def test_docker_secret_env_reaches_the_policy_decrypted_and_is_kept_secret() -> None:
+    catalog: dict[str, Any] = json.loads(read_stack_config("dev").values["mcp-suite:services"])
+    catalog["everything"]["secretEnv"] = ["UPSTREAM_API_KEY"]
+    evaluation = evaluate_stack(
+        "dev",
+        overrides={"services": catalog, "serviceSecrets": {"everything": {"UPSTREAM_API_KEY": "not-a-real-key"}}},
+        secret_keys=frozenset({"mcp-suite:serviceSecrets"}),
+        placeholder_secrets=False,
+    )
+    container = evaluation.named("everything-container")
+    assert "UPSTREAM_API_KEY=not-a-real-key" in container.policy_inputs["envs"]
+    assert "not-a-real-key" not in json.dumps(container.inputs)
+    assert all_violations(evaluation) == []
+    container.options["additionalSecretOutputs"] = []
+    assert all_violations(evaluation) == [
+        "no-plaintext-secret-env everything-container: env ['UPSTREAM_API_KEY'] carry secrets but `envs` is not a "
+        "secret output, so state keeps them in plain text; register the container with "
+        "additional_secret_outputs=['envs']"
+    ]
