@@ -36,6 +36,8 @@ class Registration:
     inputs: dict[str, Any]
     parent: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    wire_inputs: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Inputs as the engine received them, secrets still wrapped (never written out); for tests of secrecy."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -61,7 +63,13 @@ class RecordingMocks(Mocks):
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         self.registrations.append(
-            Registration(type=args.typ, name=args.name, custom=bool(args.custom), inputs=clean(args.inputs))
+            Registration(
+                type=args.typ,
+                name=args.name,
+                custom=bool(args.custom),
+                inputs=clean(args.inputs),
+                wire_inputs=dict(args.inputs),
+            )
         )
         state = dict(args.inputs)
         computed = COMPUTED_OUTPUTS.get(args.typ)

@@ -74,8 +74,8 @@ BAD_CONFIG = [
     pytest.param(
         {"colour": "blue"},
         [
-            "colour: unknown key; allowed keys: docker, kubernetes, protectStatefulData, serviceOverrides, "
-            "serviceSecrets, services, storage, target"
+            "colour: unknown key; allowed keys: docker, edge, edgeSecrets, kubernetes, protectStatefulData, "
+            "serviceOverrides, serviceSecrets, services, storage, target"
         ],
         id="unknown-key",
     ),
