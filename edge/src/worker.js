@@ -30,7 +30,7 @@ const MAX_TOKEN_LENGTH = 4096;
 // MCP session ids are visible ASCII (spec 2025-11-25); event ids and versions are kept as strict.
 const SESSION_ID = /^[\x21-\x7e]{1,256}$/;
 const PROTOCOL_VERSION = /^\d{4}-\d{2}-\d{2}$/;
-const LAST_EVENT_ID = /^[\x21-\x7e]{1,256}$/;
+const LAST_EVENT_ID = /^[\x20-\x7e]{1,256}$/;
 const FORWARDED_MCP_HEADERS = ["mcp-session-id", "mcp-protocol-version", "last-event-id"];
 const FORWARDED_REQUEST_HEADERS = ["accept", "accept-encoding", "accept-language", "content-type", "user-agent"];
 const HOP_BY_HOP = [
@@ -241,7 +241,7 @@ async function authenticate(header, config, env) {
   // client (if any) nearly matched.
   let found = null;
   for (const client of config.clients) {
-    if (timingSafeEqual(digest, client.digest) && found === null) {
+    if (crypto.subtle.timingSafeEqual(digest, client.digest) && found === null) {
       found = client.name;
     }
   }
@@ -258,20 +258,6 @@ async function authenticate(header, config, env) {
   return { name: found };
 }
 
-function timingSafeEqual(left, right) {
-  if (left.byteLength !== right.byteLength) {
-    return false;
-  }
-  if (crypto.subtle.timingSafeEqual) {
-    return crypto.subtle.timingSafeEqual(left, right);
-  }
-  let difference = 0;
-  for (let index = 0; index < left.byteLength; index += 1) {
-    difference |= left[index] ^ right[index];
-  }
-  return difference === 0;
-}
-
 function routeService(pathname, services) {
   const match = /^\/([^/]+)\/mcp$/.exec(pathname);
   if (match === null || !SERVICE_NAME.test(match[1]) || !services.has(match[1])) {
@@ -284,7 +270,7 @@ function checkMcpHeaders(headers) {
   const rules = [
     ["mcp-session-id", SESSION_ID, "Mcp-Session-Id must be 1 to 256 visible ASCII characters."],
     ["mcp-protocol-version", PROTOCOL_VERSION, "MCP-Protocol-Version must be a date like 2025-11-25."],
-    ["last-event-id", LAST_EVENT_ID, "Last-Event-ID must be 1 to 256 visible ASCII characters."],
+    ["last-event-id", LAST_EVENT_ID, "Last-Event-ID must be 1 to 256 printable ASCII characters."],
   ];
   for (const [name, pattern, message] of rules) {
     const value = headers.get(name);
