@@ -1,25 +1,16 @@
 // Authentication: every request but /health and CORS preflights needs a bearer token whose SHA-256 is configured.
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { TOKENS, bearer, edgeBindings, sha256Hex, startEdge, startOrigin, url } from "./harness.js";
+import { describe, it } from "node:test";
+import { TOKENS, bearer, edgeBindings, sha256Hex, url, usingEdge, withEdge, withOrigin } from "./harness.js";
 
 const INITIALIZE = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: {} });
 
 describe("bearer token authentication", () => {
-  let origin;
-  let edge;
-  before(async () => {
-    origin = await startOrigin();
-    edge = startEdge(edgeBindings(origin));
-  });
-  after(async () => {
-    await edge.dispose();
-    await origin.close();
-  });
+  const ctx = withEdge();
 
   async function post(headers) {
-    return edge.dispatchFetch(url("/memory/mcp"), {
+    return ctx.edge.dispatchFetch(url("/memory/mcp"), {
       method: "POST",
       headers: { "content-type": "application/json", ...headers },
       body: INITIALIZE,
@@ -36,9 +27,9 @@ describe("bearer token authentication", () => {
   }
 
   it("refuses a request without Authorization and never reaches the origin", async () => {
-    const before = origin.requests.length;
+    const forwarded = ctx.origin.requests.length;
     await assertRefused(await post({}), 'Bearer realm="mcp-suite"');
-    assert.equal(origin.requests.length, before);
+    assert.equal(ctx.origin.requests.length, forwarded);
   });
 
   for (const [label, value] of [
@@ -56,9 +47,9 @@ describe("bearer token authentication", () => {
   }
 
   it("refuses a wrong token", async () => {
-    const before = origin.requests.length;
+    const forwarded = ctx.origin.requests.length;
     await assertRefused(await post(bearer("not-a-client-token")), 'Bearer realm="mcp-suite", error="invalid_token"');
-    assert.equal(origin.requests.length, before);
+    assert.equal(ctx.origin.requests.length, forwarded);
   });
 
   it("refuses the hash itself used as the token", async () => {
@@ -76,7 +67,7 @@ describe("bearer token authentication", () => {
       const response = await post(bearer(token));
       assert.equal(response.status, 200, client);
       assert.deepEqual(await response.json(), { jsonrpc: "2.0", id: 1, result: {} });
-      const seen = origin.requests.at(-1);
+      const seen = ctx.origin.requests.at(-1);
       assert.equal(seen.headers["x-mcp-client"], client);
       assert.equal(seen.headers.authorization, undefined, "the edge token must not reach the origin");
     }
@@ -84,13 +75,7 @@ describe("bearer token authentication", () => {
 });
 
 describe("authentication cannot be turned off", () => {
-  let origin;
-  before(async () => {
-    origin = await startOrigin();
-  });
-  after(async () => {
-    await origin.close();
-  });
+  const ctx = withOrigin();
 
   for (const [label, value] of [
     ["missing", undefined],
@@ -100,8 +85,7 @@ describe("authentication cannot be turned off", () => {
     ["a hash that is not hex", JSON.stringify({ alice: "z".repeat(64) })],
   ]) {
     it(`answers 500 without reaching the origin when TOKEN_HASHES is ${label}`, async () => {
-      const edge = startEdge(edgeBindings(origin, { TOKEN_HASHES: value }));
-      try {
+      await usingEdge(edgeBindings(ctx.origin, { TOKEN_HASHES: value }), async (edge) => {
         const response = await edge.dispatchFetch(url("/memory/mcp"), {
           method: "POST",
           headers: bearer(),
@@ -112,48 +96,34 @@ describe("authentication cannot be turned off", () => {
         assert.equal(body.error, "edge_misconfigured");
         assert.doesNotMatch(JSON.stringify(body), /TOKEN_HASHES/, "configuration details stay in the logs");
         assert.ok(edge.logs.some((line) => /bad_configuration.*TOKEN_HASHES/.test(line.message)), edge.logs);
-        assert.equal(origin.requests.length, 0);
-      } finally {
-        await edge.dispose();
-      }
+        assert.equal(ctx.origin.requests.length, 0);
+      });
     });
   }
 
   it("refuses every token when no client is configured", async () => {
-    const edge = startEdge(edgeBindings(origin, { TOKEN_HASHES: "{}" }));
-    try {
+    await usingEdge(edgeBindings(ctx.origin, { TOKEN_HASHES: "{}" }), async (edge) => {
       const response = await edge.dispatchFetch(url("/memory/mcp"), { method: "POST", headers: bearer(), body: "{}" });
       assert.equal(response.status, 401);
-      assert.equal(origin.requests.length, 0);
-    } finally {
-      await edge.dispose();
-    }
+      assert.equal(ctx.origin.requests.length, 0);
+    });
   });
 });
 
 describe("client tokens in the optional KV namespace", () => {
-  let origin;
-  let edge;
-  before(async () => {
-    origin = await startOrigin();
-    edge = startEdge(edgeBindings(origin, { TOKEN_HASHES: "{}" }), { kvNamespaces: ["TOKENS_KV"] });
-    const kv = await edge.getKVNamespace("TOKENS_KV");
-    await kv.put(`sha256:${sha256Hex("kv-client-token")}`, "kv-client");
-  });
-  after(async () => {
-    await edge.dispose();
-    await origin.close();
-  });
+  const ctx = withEdge({ TOKEN_HASHES: "{}" }, { kvNamespaces: ["TOKENS_KV"] });
+  const key = `sha256:${sha256Hex("kv-client-token")}`;
 
   it("accepts a token whose hash is a key in the namespace, and refuses it once the key is deleted", async () => {
+    const kv = await ctx.edge.getKVNamespace("TOKENS_KV");
+    await kv.put(key, "kv-client");
     const request = () =>
-      edge.dispatchFetch(url("/memory/mcp"), { method: "POST", headers: bearer("kv-client-token"), body: "{}" });
+      ctx.edge.dispatchFetch(url("/memory/mcp"), { method: "POST", headers: bearer("kv-client-token"), body: "{}" });
     const accepted = await request();
     assert.equal(accepted.status, 200);
     await accepted.arrayBuffer();
-    assert.equal(origin.requests.at(-1).headers["x-mcp-client"], "kv-client");
-    const kv = await edge.getKVNamespace("TOKENS_KV");
-    await kv.delete(`sha256:${sha256Hex("kv-client-token")}`);
+    assert.equal(ctx.origin.requests.at(-1).headers["x-mcp-client"], "kv-client");
+    await kv.delete(key);
     const refused = await request();
     assert.equal(refused.status, 401);
   });

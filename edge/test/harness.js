@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { after, before } from "node:test";
 import { Miniflare } from "miniflare";
 
 const here = new URL("..", import.meta.url);
@@ -78,6 +79,36 @@ export function startEdge(bindings, options = {}) {
   });
   edge.logs = logs;
   return edge;
+}
+
+// For a describe block: an origin, started before its tests and closed after them, as `ctx.origin`.
+export function withOrigin() {
+  const ctx = {};
+  before(async () => {
+    ctx.origin = await startOrigin();
+  });
+  after(() => ctx.origin.close());
+  return ctx;
+}
+
+// For a describe block: an origin and the edge in front of it, as `ctx.origin` and `ctx.edge`.
+export function withEdge(overrides = {}, options = {}) {
+  const ctx = withOrigin();
+  before(() => {
+    ctx.edge = startEdge(edgeBindings(ctx.origin, overrides), options);
+  });
+  after(() => ctx.edge.dispose());
+  return ctx;
+}
+
+// An edge for one test, disposed when `use(edge)` is done.
+export async function usingEdge(bindings, use) {
+  const edge = startEdge(bindings);
+  try {
+    return await use(edge);
+  } finally {
+    await edge.dispose();
+  }
 }
 
 export function url(path) {

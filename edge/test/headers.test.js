@@ -1,25 +1,16 @@
 // What crosses the edge: MCP headers forwarded, identity and hop-by-hop headers replaced, CORS, no origin internals.
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { PUBLIC_HOSTNAME, TOKENS, bearer, edgeBindings, rawRequest, startEdge, startOrigin, url } from "./harness.js";
+import { before, describe, it } from "node:test";
+import { PUBLIC_HOSTNAME, TOKENS, bearer, edgeBindings, rawRequest, url, usingEdge, withEdge } from "./harness.js";
 
 const ALLOWED_ORIGIN = "https://console.example.test";
 
 describe("request headers", () => {
-  let origin;
-  let edge;
-  before(async () => {
-    origin = await startOrigin();
-    edge = startEdge(edgeBindings(origin));
-  });
-  after(async () => {
-    await edge.dispose();
-    await origin.close();
-  });
+  const ctx = withEdge();
 
   it("forwards the MCP session, protocol version and Last-Event-ID headers unchanged", async () => {
-    const response = await edge.dispatchFetch(url("/memory/mcp"), {
+    const response = await ctx.edge.dispatchFetch(url("/memory/mcp"), {
       method: "GET",
       headers: {
         ...bearer(),
@@ -30,7 +21,7 @@ describe("request headers", () => {
       },
     });
     await response.arrayBuffer();
-    const seen = origin.requests.at(-1).headers;
+    const seen = ctx.origin.requests.at(-1).headers;
     assert.equal(seen["mcp-session-id"], "1868a90c-c0a2-4b8e-9e8a-2f6f0a0f0c3d");
     assert.equal(seen["mcp-protocol-version"], "2025-11-25");
     assert.equal(seen["last-event-id"], "stream-1:42");
@@ -38,7 +29,7 @@ describe("request headers", () => {
   });
 
   it("replaces client-supplied identity and forwarding headers with its own, and drops hop-by-hop headers", async () => {
-    const response = await edge.dispatchFetch(url("/memory/mcp"), {
+    const response = await ctx.edge.dispatchFetch(url("/memory/mcp"), {
       method: "POST",
       headers: {
         ...bearer(),
@@ -64,7 +55,7 @@ describe("request headers", () => {
     });
     assert.equal(response.status, 200);
     await response.arrayBuffer();
-    const seen = origin.requests.at(-1).headers;
+    const seen = ctx.origin.requests.at(-1).headers;
     assert.equal(seen["x-forwarded-for"], "203.0.113.7");
     assert.equal(seen["x-forwarded-host"], PUBLIC_HOSTNAME);
     assert.equal(seen["x-forwarded-proto"], "https");
@@ -90,8 +81,8 @@ describe("request headers", () => {
   });
 
   it("gives every request its own id, in the response and in error bodies", async () => {
-    const first = await edge.dispatchFetch(url("/memory/mcp"), { method: "POST", body: "{}" });
-    const second = await edge.dispatchFetch(url("/memory/mcp"), { method: "POST", body: "{}" });
+    const first = await ctx.edge.dispatchFetch(url("/memory/mcp"), { method: "POST", body: "{}" });
+    const second = await ctx.edge.dispatchFetch(url("/memory/mcp"), { method: "POST", body: "{}" });
     const body = await first.json();
     await second.arrayBuffer();
     assert.equal(body.requestId, first.headers.get("x-request-id"));
@@ -106,8 +97,8 @@ describe("request headers", () => {
     ["Last-Event-ID", "é", /Last-Event-ID/],
   ]) {
     it(`answers 400 for a malformed ${name}: ${JSON.stringify(value.slice(0, 20))}`, async () => {
-      const before = origin.requests.length;
-      const response = await edge.dispatchFetch(url("/memory/mcp"), {
+      const forwarded = ctx.origin.requests.length;
+      const response = await ctx.edge.dispatchFetch(url("/memory/mcp"), {
         method: "POST",
         headers: { ...bearer(), [name]: value },
         body: "{}",
@@ -116,13 +107,13 @@ describe("request headers", () => {
       const body = await response.json();
       assert.equal(body.error, "bad_header");
       assert.match(body.message, message);
-      assert.equal(origin.requests.length, before);
+      assert.equal(ctx.origin.requests.length, forwarded);
     });
   }
 
   it("answers 400 for a session id with a control character (sent as raw bytes)", async () => {
     const response = await rawRequest(
-      edge,
+      ctx.edge,
       `POST /memory/mcp HTTP/1.1\r\nHost: ${PUBLIC_HOSTNAME}\r\nAuthorization: Bearer ${TOKENS.alice}\r\n` +
         "Mcp-Session-Id: a\x01b\r\nContent-Length: 2\r\n\r\n{}",
     );
@@ -132,20 +123,20 @@ describe("request headers", () => {
 
   it("refuses a token with a trailing control character (sent as raw bytes)", async () => {
     const response = await rawRequest(
-      edge,
+      ctx.edge,
       `GET /memory/mcp HTTP/1.1\r\nHost: ${PUBLIC_HOSTNAME}\r\nAuthorization: Bearer ${TOKENS.alice}\x7f\r\n\r\n`,
     );
     assert.equal(response.status, 401);
   });
 
   it("answers a raw TRACE with 405", async () => {
-    const response = await rawRequest(edge, `TRACE /memory/mcp HTTP/1.1\r\nHost: ${PUBLIC_HOSTNAME}\r\n\r\n`);
+    const response = await rawRequest(ctx.edge, `TRACE /memory/mcp HTTP/1.1\r\nHost: ${PUBLIC_HOSTNAME}\r\n\r\n`);
     assert.equal(response.status, 405);
   });
 
   it("answers a percent sign that starts no escape with 404 after authentication", async () => {
     const response = await rawRequest(
-      edge,
+      ctx.edge,
       `GET /%zz/mcp HTTP/1.1\r\nHost: ${PUBLIC_HOSTNAME}\r\nAuthorization: Bearer ${TOKENS.alice}\r\n\r\n`,
     );
     assert.equal(response.status, 404);
@@ -159,33 +150,26 @@ describe("request headers", () => {
     ["an invalid port in Host", "GET /memory/mcp HTTP/1.1\r\nHost: mcp.example.test:99999"],
   ]) {
     it(`never forwards a request with ${label}`, async () => {
-      const before = origin.requests.length;
+      const forwarded = ctx.origin.requests.length;
       const head = text.includes("Host:") ? text : `${text}\r\nHost: ${PUBLIC_HOSTNAME}`;
-      const response = await rawRequest(edge, `${head}\r\nAuthorization: Bearer ${TOKENS.alice}\r\n\r\n{}`);
+      const response = await rawRequest(ctx.edge, `${head}\r\nAuthorization: Bearer ${TOKENS.alice}\r\n\r\n{}`);
       assert.ok(response.status >= 400, `status ${response.status}`);
-      assert.equal(origin.requests.length, before);
+      assert.equal(ctx.origin.requests.length, forwarded);
     });
   }
 });
 
 describe("CORS", () => {
-  let origin;
-  let edge;
-  before(async () => {
-    origin = await startOrigin();
-    origin.handler = (request, response) => {
+  const ctx = withEdge();
+  before(() => {
+    ctx.origin.handler = (request, response) => {
       response.writeHead(200, { "content-type": "application/json", "mcp-session-id": "s-1" });
       response.end("{}");
     };
-    edge = startEdge(edgeBindings(origin));
-  });
-  after(async () => {
-    await edge.dispose();
-    await origin.close();
   });
 
   it("answers a preflight from an allowed origin without a token", async () => {
-    const response = await edge.dispatchFetch(url("/memory/mcp"), {
+    const response = await ctx.edge.dispatchFetch(url("/memory/mcp"), {
       method: "OPTIONS",
       headers: {
         origin: ALLOWED_ORIGIN,
@@ -199,12 +183,12 @@ describe("CORS", () => {
     assert.match(response.headers.get("access-control-allow-headers"), /Mcp-Session-Id/);
     assert.match(response.headers.get("access-control-allow-headers"), /Authorization/);
     assert.match(response.headers.get("vary"), /Origin/);
-    assert.equal(origin.requests.length, 0);
+    assert.equal(ctx.origin.requests.length, 0);
   });
 
   it("refuses a preflight and a request from any other origin with 403 and no CORS headers", async () => {
     for (const method of ["OPTIONS", "POST"]) {
-      const response = await edge.dispatchFetch(url("/memory/mcp"), {
+      const response = await ctx.edge.dispatchFetch(url("/memory/mcp"), {
         method,
         headers: { ...bearer(), origin: "https://evil.example" },
         body: method === "POST" ? "{}" : undefined,
@@ -213,11 +197,11 @@ describe("CORS", () => {
       assert.equal(response.headers.get("access-control-allow-origin"), null);
       assert.equal((await response.json()).error, "origin_not_allowed");
     }
-    assert.equal(origin.requests.length, 0);
+    assert.equal(ctx.origin.requests.length, 0);
   });
 
   it("lets a browser on an allowed origin read the session id", async () => {
-    const response = await edge.dispatchFetch(url("/memory/mcp"), {
+    const response = await ctx.edge.dispatchFetch(url("/memory/mcp"), {
       method: "POST",
       headers: { ...bearer(), origin: ALLOWED_ORIGIN },
       body: "{}",
@@ -230,30 +214,21 @@ describe("CORS", () => {
   });
 
   it("adds no CORS headers for clients that send no Origin", async () => {
-    const response = await edge.dispatchFetch(url("/memory/mcp"), { method: "POST", headers: bearer(), body: "{}" });
+    const response = await ctx.edge.dispatchFetch(url("/memory/mcp"), { method: "POST", headers: bearer(), body: "{}" });
     assert.equal(response.headers.get("access-control-allow-origin"), null);
     await response.arrayBuffer();
   });
 });
 
 describe("origin responses", () => {
-  let origin;
-  let edge;
-  before(async () => {
-    origin = await startOrigin();
-    edge = startEdge(edgeBindings(origin));
-  });
-  after(async () => {
-    await edge.dispose();
-    await origin.close();
-  });
+  const ctx = withEdge();
 
   async function post() {
-    return edge.dispatchFetch(url("/memory/mcp"), { method: "POST", headers: bearer(), body: "{}" });
+    return ctx.edge.dispatchFetch(url("/memory/mcp"), { method: "POST", headers: bearer(), body: "{}" });
   }
 
   it("passes MCP headers and statuses back and drops the origin's software headers", async () => {
-    origin.handler = (request, response) => {
+    ctx.origin.handler = (request, response) => {
       response.writeHead(404, {
         "content-type": "application/json",
         "mcp-session-id": "s-2",
@@ -274,7 +249,7 @@ describe("origin responses", () => {
   });
 
   it("replaces a 5xx body with a JSON error that names no internals", async () => {
-    origin.handler = (request, response) => {
+    ctx.origin.handler = (request, response) => {
       response.writeHead(500, { "content-type": "text/html", server: "nginx" });
       response.end("<h1>Traceback at /srv/app/server.py line 12 in pod mcp-memory-0 (10.42.0.17)</h1>");
     };
@@ -284,11 +259,11 @@ describe("origin responses", () => {
     const text = await response.text();
     assert.deepEqual(Object.keys(JSON.parse(text)).sort(), ["error", "message", "requestId"]);
     assert.doesNotMatch(text, /Traceback|10\.42|mcp-memory-0|nginx/);
-    assert.ok(edge.logs.some((line) => /origin_error/.test(line.message) && /"status":500/.test(line.message)));
+    assert.ok(ctx.edge.logs.some((line) => /origin_error/.test(line.message) && /"status":500/.test(line.message)));
   });
 
   it("keeps a gateway timeout a 504", async () => {
-    origin.handler = (request, response) => {
+    ctx.origin.handler = (request, response) => {
       response.writeHead(504);
       response.end("upstream timed out (110: Connection timed out) while reading from 10.42.0.17:8000");
     };
@@ -298,7 +273,7 @@ describe("origin responses", () => {
   });
 
   it("does not follow or reveal an origin redirect", async () => {
-    origin.handler = (request, response) => {
+    ctx.origin.handler = (request, response) => {
       response.writeHead(302, { location: "http://mcp-memory.mcp-prod.svc.cluster.local:8000/mcp" });
       response.end();
     };
@@ -309,15 +284,12 @@ describe("origin responses", () => {
   });
 
   it("answers 502 without the origin's address when the origin is down", async () => {
-    const down = startEdge(edgeBindings({ host: "127.0.0.1:1" }));
-    try {
+    await usingEdge(edgeBindings({ host: "127.0.0.1:1" }), async (down) => {
       const response = await down.dispatchFetch(url("/memory/mcp"), { method: "POST", headers: bearer(), body: "{}" });
       assert.equal(response.status, 502);
       const text = await response.text();
       assert.equal(JSON.parse(text).error, "origin_unreachable");
       assert.doesNotMatch(text, /127\.0\.0\.1/);
-    } finally {
-      await down.dispose();
-    }
+    });
   });
 });

@@ -1,8 +1,8 @@
 // SSE and other streamed responses pass through unbuffered; quiet SSE streams get keep-alive comments.
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { bearer, edgeBindings, readUntil, startEdge, startOrigin, url } from "./harness.js";
+import { describe, it } from "node:test";
+import { bearer, edgeBindings, readUntil, url, usingEdge, withEdge, withOrigin } from "./harness.js";
 
 function sseHeaders(response) {
   response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
@@ -10,23 +10,14 @@ function sseHeaders(response) {
 }
 
 describe("streamed responses", () => {
-  let origin;
-  let edge;
-  before(async () => {
-    origin = await startOrigin();
-    edge = startEdge(edgeBindings(origin, { KEEPALIVE_SECONDS: "30" }));
-  });
-  after(async () => {
-    await edge.dispose();
-    await origin.close();
-  });
+  const ctx = withEdge({ KEEPALIVE_SECONDS: "30" });
 
   it("delivers the first SSE event while the origin is still holding the stream open", async () => {
     let finishOrigin;
     const originFinished = new Promise((resolve) => {
       finishOrigin = resolve;
     });
-    origin.handler = (request, response) => {
+    ctx.origin.handler = (request, response) => {
       sseHeaders(response);
       response.write('id: 1\nevent: message\ndata: {"jsonrpc":"2.0","id":1,"result":{}}\n\n');
       // The second event and the end of the stream wait for the test to have read the first one.
@@ -34,7 +25,7 @@ describe("streamed responses", () => {
         response.end('id: 2\ndata: {"jsonrpc":"2.0","method":"notifications/progress"}\n\n');
       });
     };
-    const response = await edge.dispatchFetch(url("/everything/mcp"), {
+    const response = await ctx.edge.dispatchFetch(url("/everything/mcp"), {
       method: "POST",
       headers: { ...bearer(), accept: "application/json, text/event-stream" },
       body: '{"jsonrpc":"2.0","id":1,"method":"tools/call"}',
@@ -55,12 +46,12 @@ describe("streamed responses", () => {
     const originFinished = new Promise((resolve) => {
       finishOrigin = resolve;
     });
-    origin.handler = (request, response) => {
+    ctx.origin.handler = (request, response) => {
       response.writeHead(200, { "content-type": "application/x-ndjson" });
       response.write('{"part":1}\n');
       originFinished.then(() => response.end('{"part":2}\n'));
     };
-    const response = await edge.dispatchFetch(url("/everything/mcp"), { method: "POST", headers: bearer(), body: "{}" });
+    const response = await ctx.edge.dispatchFetch(url("/everything/mcp"), { method: "POST", headers: bearer(), body: "{}" });
     const reader = response.body.getReader();
     assert.equal(await readUntil(reader, (text) => text.includes("\n"), 3000), '{"part":1}\n');
     finishOrigin();
@@ -70,26 +61,17 @@ describe("streamed responses", () => {
 });
 
 describe("keep-alive on quiet SSE streams", () => {
-  let origin;
-  let edge;
-  before(async () => {
-    origin = await startOrigin();
-    edge = startEdge(edgeBindings(origin, { KEEPALIVE_SECONDS: "0.3" }));
-  });
-  after(async () => {
-    await edge.dispose();
-    await origin.close();
-  });
+  const ctx = withEdge({ KEEPALIVE_SECONDS: "0.3" });
 
   it("writes a comment when the stream has been quiet for the interval, and passes events unchanged", async () => {
     let send;
-    origin.handler = (request, response) => {
+    ctx.origin.handler = (request, response) => {
       sseHeaders(response);
       send = (text) => response.write(text);
       response.write("id: 1\ndata: first\n\n");
     };
     const started = Date.now();
-    const response = await edge.dispatchFetch(url("/memory/mcp"), {
+    const response = await ctx.edge.dispatchFetch(url("/memory/mcp"), {
       method: "GET",
       headers: { ...bearer(), accept: "text/event-stream" },
     });
@@ -105,12 +87,12 @@ describe("keep-alive on quiet SSE streams", () => {
 
   it("never splits an event: a half-sent event gets no comment until it is complete", async () => {
     let send;
-    origin.handler = (request, response) => {
+    ctx.origin.handler = (request, response) => {
       sseHeaders(response);
       send = (text) => response.write(text);
       response.write("id: 1\ndata: part one\n");
     };
-    const response = await edge.dispatchFetch(url("/memory/mcp"), { method: "GET", headers: bearer() });
+    const response = await ctx.edge.dispatchFetch(url("/memory/mcp"), { method: "GET", headers: bearer() });
     const reader = response.body.getReader();
     await readUntil(reader, (t) => t.includes("part one\n"), 3000);
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -122,14 +104,14 @@ describe("keep-alive on quiet SSE streams", () => {
 
   it("releases the origin stream within a keep-alive interval after the client goes away", async () => {
     let originClosedAt = null;
-    origin.handler = (request, response) => {
+    ctx.origin.handler = (request, response) => {
       sseHeaders(response);
       response.write("data: hello\n\n");
       response.on("close", () => {
         originClosedAt = Date.now();
       });
     };
-    const response = await edge.dispatchFetch(url("/everything/mcp"), { method: "GET", headers: bearer() });
+    const response = await ctx.edge.dispatchFetch(url("/everything/mcp"), { method: "GET", headers: bearer() });
     const reader = response.body.getReader();
     await readUntil(reader, (text) => text.includes("hello"), 3000);
     const cancelledAt = Date.now();
@@ -140,30 +122,27 @@ describe("keep-alive on quiet SSE streams", () => {
   });
 
   it("adds nothing to a JSON response that takes longer than the interval", async () => {
-    origin.handler = (request, response) => {
+    ctx.origin.handler = (request, response) => {
       response.writeHead(200, { "content-type": "application/json" });
       response.write('{"jsonrpc":"2.0",');
       setTimeout(() => response.end('"id":1,"result":{}}'), 800);
     };
-    const response = await edge.dispatchFetch(url("/memory/mcp"), { method: "POST", headers: bearer(), body: "{}" });
+    const response = await ctx.edge.dispatchFetch(url("/memory/mcp"), { method: "POST", headers: bearer(), body: "{}" });
     assert.equal(await response.text(), '{"jsonrpc":"2.0","id":1,"result":{}}');
   });
 });
 
 describe("keep-alive interval", () => {
+  const ctx = withOrigin();
+
   for (const value of ["100", "150", "0", "-5", "soon"]) {
     it(`refuses KEEPALIVE_SECONDS=${value}: a quiet stream would hit Cloudflare's 100 s timeout`, async () => {
-      const origin = await startOrigin();
-      const edge = startEdge(edgeBindings(origin, { KEEPALIVE_SECONDS: value }));
-      try {
+      await usingEdge(edgeBindings(ctx.origin, { KEEPALIVE_SECONDS: value }), async (edge) => {
         const response = await edge.dispatchFetch(url("/memory/mcp"), { method: "GET", headers: bearer() });
         assert.equal(response.status, 500);
         assert.equal((await response.json()).error, "edge_misconfigured");
         assert.ok(edge.logs.some((line) => /KEEPALIVE_SECONDS/.test(line.message)));
-      } finally {
-        await edge.dispose();
-        await origin.close();
-      }
+      });
     });
   }
 });
