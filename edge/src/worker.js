@@ -354,7 +354,9 @@ function relay(upstream, config, ctx, requestId, service) {
     return jsonError(upstream.status === 504 ? 504 : 502, "origin_error", "The MCP service failed.", requestId);
   }
   const headers = new Headers(upstream.headers);
-  for (const name of [...HOP_BY_HOP, ...ORIGIN_INTERNAL_HEADERS]) {
+  // RFC 9110: headers named in Connection are hop-by-hop too.
+  const named = (headers.get("connection") ?? "").split(",").map((name) => name.trim().toLowerCase());
+  for (const name of [...HOP_BY_HOP, ...ORIGIN_INTERNAL_HEADERS, ...named.filter(Boolean)]) {
     headers.delete(name);
   }
   let body = upstream.body;

@@ -236,13 +236,15 @@ describe("origin responses", () => {
         "x-powered-by": "Express",
         via: "1.1 ingress-nginx",
         "keep-alive": "timeout=5",
+        connection: "keep-alive, x-ingress-hop",
+        "x-ingress-hop": "pod mcp-memory-0",
       });
       response.end('{"jsonrpc":"2.0","id":null,"error":{"code":-32001,"message":"Session not found"}}');
     };
     const response = await post();
     assert.equal(response.status, 404);
     assert.equal(response.headers.get("mcp-session-id"), "s-2");
-    for (const name of ["server", "x-powered-by", "via", "keep-alive"]) {
+    for (const name of ["server", "x-powered-by", "via", "keep-alive", "connection", "x-ingress-hop"]) {
       assert.equal(response.headers.get(name), null, name);
     }
     assert.equal((await response.json()).error.message, "Session not found");
