@@ -15,6 +15,7 @@ const required = (name) => {
 };
 
 const token = required("EDGE_TOKEN");
+const scheme = process.env.ORIGIN_SCHEME ?? "http";
 const port = Number(process.env.PORT ?? "8787");
 const packageJson = JSON.parse(readFileSync(new URL("package.json", import.meta.url), "utf8"));
 const edge = new Miniflare({
@@ -27,7 +28,7 @@ const edge = new Miniflare({
   bindings: {
     ORIGIN_HOST: required("ORIGIN_HOST"),
     // Local origins (a port-forwarded ingress) usually speak plain HTTP; deployed workers always use https.
-    ORIGIN_SCHEME: process.env.ORIGIN_SCHEME ?? "http",
+    ORIGIN_SCHEME: scheme,
     PUBLIC_HOSTNAME: "127.0.0.1",
     SERVICES: JSON.stringify(required("SERVICES").split(",")),
     TOKEN_HASHES: JSON.stringify({ local: createHash("sha256").update(token).digest("hex") }),
@@ -36,7 +37,7 @@ const edge = new Miniflare({
   },
 });
 const url = await edge.ready;
-console.log(`edge worker on ${url.href}<service>/mcp -> ${process.env.ORIGIN_SCHEME ?? "http"}://${process.env.ORIGIN_HOST}`);
+console.log(`edge worker on ${url.href}<service>/mcp -> ${scheme}://${process.env.ORIGIN_HOST}/<service>/mcp`);
 const stop = async () => {
   await edge.dispose();
   process.exit(0);

@@ -58,19 +58,20 @@ export default {
       config = readConfig(env);
     } catch (error) {
       console.error(JSON.stringify({ requestId, event: "bad_configuration", message: String(error.message) }));
-      return jsonError(500, "edge_misconfigured", "The edge is misconfigured; the operators have been told.", requestId);
+      return jsonError(500, "edge_misconfigured", "The edge is misconfigured; its logs name the problem.", requestId);
     }
     try {
-      const response = await handle(request, config, env, ctx, requestId);
+      const response = await handle(request, config, ctx, requestId);
       return finish(response, request, config, requestId);
     } catch (error) {
       console.error(JSON.stringify({ requestId, event: "unhandled", message: String(error && error.message) }));
-      return finish(jsonError(500, "internal_error", "The edge failed to handle the request.", requestId), request, config, requestId);
+      const failure = jsonError(500, "internal_error", "The edge failed to handle the request.", requestId);
+      return finish(failure, request, config, requestId);
     }
   },
 };
 
-async function handle(request, config, env, ctx, requestId) {
+async function handle(request, config, ctx, requestId) {
   const url = new URL(request.url);
   if (config.publicHostname && url.hostname !== config.publicHostname) {
     return jsonError(404, "not_found", "No such endpoint.", requestId);
@@ -96,7 +97,7 @@ async function handle(request, config, env, ctx, requestId) {
     // Preflights carry no credentials, so they are answered the same for every path.
     return new Response(null, { status: 204, headers: { allow: MCP_METHODS.join(", ") } });
   }
-  const client = await authenticate(request.headers.get("authorization"), config, env);
+  const client = await authenticate(request.headers.get("authorization"), config);
   if (client.name === undefined) {
     return unauthorized(client.error, client.description, requestId);
   }
@@ -228,7 +229,7 @@ function bytesToHex(bytes) {
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-async function authenticate(header, config, env) {
+async function authenticate(header, config) {
   if (header === null) {
     return { error: null, description: "Send Authorization: Bearer <token>." };
   }

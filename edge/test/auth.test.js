@@ -2,14 +2,14 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { TOKENS, bearer, edgeBindings, sha256Hex, url, usingEdge, withEdge, withOrigin } from "./harness.js";
+import { TOKENS, bearer, edgeBindings, post, sha256Hex, url, usingEdge, withEdge, withOrigin } from "./harness.js";
 
 const INITIALIZE = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: {} });
 
 describe("bearer token authentication", () => {
   const ctx = withEdge();
 
-  async function post(headers) {
+  async function initialize(headers) {
     return ctx.edge.dispatchFetch(url("/memory/mcp"), {
       method: "POST",
       headers: { "content-type": "application/json", ...headers },
@@ -28,7 +28,7 @@ describe("bearer token authentication", () => {
 
   it("refuses a request without Authorization and never reaches the origin", async () => {
     const forwarded = ctx.origin.requests.length;
-    await assertRefused(await post({}), 'Bearer realm="mcp-suite"');
+    await assertRefused(await initialize({}), 'Bearer realm="mcp-suite"');
     assert.equal(ctx.origin.requests.length, forwarded);
   });
 
@@ -42,29 +42,31 @@ describe("bearer token authentication", () => {
     ["an oversized token", `Bearer ${"a".repeat(5000)}`],
   ]) {
     it(`refuses a malformed header: ${label}`, async () => {
-      await assertRefused(await post({ authorization: value }), 'Bearer realm="mcp-suite", error="invalid_request"');
+      const response = await initialize({ authorization: value });
+      await assertRefused(response, 'Bearer realm="mcp-suite", error="invalid_request"');
     });
   }
 
   it("refuses a wrong token", async () => {
     const forwarded = ctx.origin.requests.length;
-    await assertRefused(await post(bearer("not-a-client-token")), 'Bearer realm="mcp-suite", error="invalid_token"');
+    const response = await initialize(bearer("not-a-client-token"));
+    await assertRefused(response, 'Bearer realm="mcp-suite", error="invalid_token"');
     assert.equal(ctx.origin.requests.length, forwarded);
   });
 
   it("refuses the hash itself used as the token", async () => {
-    const response = await post(bearer(sha256Hex(TOKENS.alice)));
+    const response = await initialize(bearer(sha256Hex(TOKENS.alice)));
     await assertRefused(response, 'Bearer realm="mcp-suite", error="invalid_token"');
   });
 
   it("refuses a token that differs from a valid one in its last character", async () => {
-    const response = await post(bearer(TOKENS.alice.slice(0, -1) + "g"));
+    const response = await initialize(bearer(TOKENS.alice.slice(0, -1) + "g"));
     await assertRefused(response, 'Bearer realm="mcp-suite", error="invalid_token"');
   });
 
   it("accepts each configured client's token and names the client to the origin", async () => {
     for (const [client, token] of Object.entries(TOKENS)) {
-      const response = await post(bearer(token));
+      const response = await initialize(bearer(token));
       assert.equal(response.status, 200, client);
       assert.deepEqual(await response.json(), { jsonrpc: "2.0", id: 1, result: {} });
       const seen = ctx.origin.requests.at(-1);
@@ -103,7 +105,7 @@ describe("authentication cannot be turned off", () => {
 
   it("refuses every token when no client is configured", async () => {
     await usingEdge(edgeBindings(ctx.origin, { TOKEN_HASHES: "{}" }), async (edge) => {
-      const response = await edge.dispatchFetch(url("/memory/mcp"), { method: "POST", headers: bearer(), body: "{}" });
+      const response = await post(edge);
       assert.equal(response.status, 401);
       assert.equal(ctx.origin.requests.length, 0);
     });

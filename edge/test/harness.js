@@ -119,6 +119,11 @@ export function bearer(token = TOKENS.alice) {
   return { authorization: `Bearer ${token}` };
 }
 
+// The most common request of these tests: a small JSON-RPC body, POSTed with a valid token.
+export function post(edge, path = "/memory/mcp") {
+  return edge.dispatchFetch(url(path), { method: "POST", headers: bearer(), body: "{}" });
+}
+
 // Reads a streamed body until `predicate(text so far)` holds; fails if that takes longer than `ms`.
 export async function readUntil(reader, predicate, ms = 5000) {
   const decoder = new TextDecoder();

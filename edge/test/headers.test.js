@@ -2,7 +2,17 @@
 
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { PUBLIC_HOSTNAME, TOKENS, bearer, edgeBindings, rawRequest, url, usingEdge, withEdge } from "./harness.js";
+import {
+  PUBLIC_HOSTNAME,
+  TOKENS,
+  bearer,
+  edgeBindings,
+  post,
+  rawRequest,
+  url,
+  usingEdge,
+  withEdge,
+} from "./harness.js";
 
 const ALLOWED_ORIGIN = "https://console.example.test";
 
@@ -28,7 +38,7 @@ describe("request headers", () => {
     assert.equal(seen.accept, "text/event-stream");
   });
 
-  it("replaces client-supplied identity and forwarding headers with its own, and drops hop-by-hop headers", async () => {
+  it("replaces client-supplied identity and forwarding headers with its own, drops hop-by-hop ones", async () => {
     const response = await ctx.edge.dispatchFetch(url("/memory/mcp"), {
       method: "POST",
       headers: {
@@ -214,7 +224,7 @@ describe("CORS", () => {
   });
 
   it("adds no CORS headers for clients that send no Origin", async () => {
-    const response = await ctx.edge.dispatchFetch(url("/memory/mcp"), { method: "POST", headers: bearer(), body: "{}" });
+    const response = await post(ctx.edge);
     assert.equal(response.headers.get("access-control-allow-origin"), null);
     await response.arrayBuffer();
   });
@@ -222,10 +232,6 @@ describe("CORS", () => {
 
 describe("origin responses", () => {
   const ctx = withEdge();
-
-  async function post() {
-    return ctx.edge.dispatchFetch(url("/memory/mcp"), { method: "POST", headers: bearer(), body: "{}" });
-  }
 
   it("passes MCP headers and statuses back and drops the origin's software headers", async () => {
     ctx.origin.handler = (request, response) => {
@@ -241,7 +247,7 @@ describe("origin responses", () => {
       });
       response.end('{"jsonrpc":"2.0","id":null,"error":{"code":-32001,"message":"Session not found"}}');
     };
-    const response = await post();
+    const response = await post(ctx.edge);
     assert.equal(response.status, 404);
     assert.equal(response.headers.get("mcp-session-id"), "s-2");
     for (const name of ["server", "x-powered-by", "via", "keep-alive", "connection", "x-ingress-hop"]) {
@@ -255,7 +261,7 @@ describe("origin responses", () => {
       response.writeHead(500, { "content-type": "text/html", server: "nginx" });
       response.end("<h1>Traceback at /srv/app/server.py line 12 in pod mcp-memory-0 (10.42.0.17)</h1>");
     };
-    const response = await post();
+    const response = await post(ctx.edge);
     assert.equal(response.status, 502);
     assert.equal(response.headers.get("content-type"), "application/json");
     const text = await response.text();
@@ -269,7 +275,7 @@ describe("origin responses", () => {
       response.writeHead(504);
       response.end("upstream timed out (110: Connection timed out) while reading from 10.42.0.17:8000");
     };
-    const response = await post();
+    const response = await post(ctx.edge);
     assert.equal(response.status, 504);
     assert.doesNotMatch(await response.text(), /10\.42/);
   });
@@ -279,7 +285,7 @@ describe("origin responses", () => {
       response.writeHead(302, { location: "http://mcp-memory.mcp-prod.svc.cluster.local:8000/mcp" });
       response.end();
     };
-    const response = await post();
+    const response = await post(ctx.edge);
     assert.equal(response.status, 502);
     assert.equal(response.headers.get("location"), null);
     assert.doesNotMatch(await response.text(), /cluster\.local/);
@@ -287,7 +293,7 @@ describe("origin responses", () => {
 
   it("answers 502 without the origin's address when the origin is down", async () => {
     await usingEdge(edgeBindings({ host: "127.0.0.1:1" }), async (down) => {
-      const response = await down.dispatchFetch(url("/memory/mcp"), { method: "POST", headers: bearer(), body: "{}" });
+      const response = await post(down);
       assert.equal(response.status, 502);
       const text = await response.text();
       assert.equal(JSON.parse(text).error, "origin_unreachable");

@@ -19,7 +19,8 @@ try {
     });
     await response.arrayBuffer();
     const seen = origin.requests.at(-1);
-    results.services[service] = { status: response.status, originPath: seen?.url, client: seen?.headers["x-mcp-client"] };
+    const client = seen?.headers["x-mcp-client"];
+    results.services[service] = { status: response.status, originPath: seen?.url, client };
   }
   results.unknownService = (await edge.dispatchFetch(`${base}/not-in-catalog/mcp`, {
     method: "POST",

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { SERVICES, bearer, url, withEdge } from "./harness.js";
+import { SERVICES, bearer, post, url, withEdge } from "./harness.js";
 
 describe("routing", () => {
   const ctx = withEdge();
@@ -54,7 +54,7 @@ describe("routing", () => {
   ]) {
     it(`answers 404 for ${path.slice(0, 40)} after authentication`, async () => {
       const forwarded = ctx.origin.requests.length;
-      const response = await ctx.edge.dispatchFetch(url(path), { method: "POST", headers: bearer(), body: "{}" });
+      const response = await post(ctx.edge, path);
       assert.equal(response.status, 404);
       const body = await response.json();
       assert.equal(body.error, "not_found");

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { bearer, edgeBindings, readUntil, url, usingEdge, withEdge, withOrigin } from "./harness.js";
+import { bearer, edgeBindings, post, readUntil, url, usingEdge, withEdge, withOrigin } from "./harness.js";
 
 function sseHeaders(response) {
   response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
@@ -51,7 +51,7 @@ describe("streamed responses", () => {
       response.write('{"part":1}\n');
       originFinished.then(() => response.end('{"part":2}\n'));
     };
-    const response = await ctx.edge.dispatchFetch(url("/everything/mcp"), { method: "POST", headers: bearer(), body: "{}" });
+    const response = await post(ctx.edge, "/everything/mcp");
     const reader = response.body.getReader();
     assert.equal(await readUntil(reader, (text) => text.includes("\n"), 3000), '{"part":1}\n');
     finishOrigin();
@@ -127,7 +127,7 @@ describe("keep-alive on quiet SSE streams", () => {
       response.write('{"jsonrpc":"2.0",');
       setTimeout(() => response.end('"id":1,"result":{}}'), 800);
     };
-    const response = await ctx.edge.dispatchFetch(url("/memory/mcp"), { method: "POST", headers: bearer(), body: "{}" });
+    const response = await post(ctx.edge);
     assert.equal(await response.text(), '{"jsonrpc":"2.0","id":1,"result":{}}');
   });
 });
