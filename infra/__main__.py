@@ -1,6 +1,7 @@
 """Command-line tools: `python -m infra render --stack <name> --out <dir>`,
-`python -m infra diff --stack <name> --base <git ref> [--markdown]`, and the backup operations
-`python -m infra backup-now|restore --stack <name> ...` (docs/backup-restore.md)."""
+`python -m infra diff --stack <name> --base <git ref> [--markdown]`, the backup operations
+`python -m infra backup-now|restore --stack <name> ...` (docs/backup-restore.md) and
+`python -m infra edge-token ...` (docs/edge.md)."""
 
 from __future__ import annotations
 
@@ -70,11 +71,22 @@ def main(argv: list[str] | None = None) -> int:
     restore_parser.add_argument(
         "--replace", action="store_true", help="delete the target's current contents first (else it must be empty)"
     )
+    token_parser = commands.add_parser(
+        "edge-token",
+        help="create a client token for the edge and print it with the command that stores its hash",
+    )
+    token_parser.add_argument("--client", help="client name, the key under edgeSecrets.clientTokenHashes")
+    token_parser.add_argument("--stack", help="stack the printed commands target (default: the selected stack)")
+    token_parser.add_argument(
+        "--hash-stdin", action="store_true", help="print the SHA-256 of an existing token read from stdin instead"
+    )
     args = parser.parse_args(argv)
     if args.command == "diff":
         return diff_command(args.stack, args.base, markdown=args.markdown)
     if args.command in ("backup-now", "restore"):
         return backup_operation_command(args)
+    if args.command == "edge-token":
+        return edge_token(args.client, args.stack, args.hash_stdin)
     return render_command(args.stack, args.out)
 
 
@@ -145,6 +157,29 @@ def backup_operation_command(args: argparse.Namespace) -> int:
         print(f"error: backup failed for: {', '.join(failed)}", file=sys.stderr)
         return 1
     print("backups complete")
+    return 0
+
+
+def edge_token(client: str | None, stack: str | None, hash_stdin: bool) -> int:
+    from infra.edge_tokens import check_client_name, instructions, new_token, token_hash
+
+    if hash_stdin:
+        token = sys.stdin.read().strip()
+        if not token:
+            print('error: no token on stdin; pipe one in, e.g. `printf %s "$TOKEN" | ...`', file=sys.stderr)
+            return 2
+        print(token_hash(token))
+        return 0
+    if client is None:
+        print(
+            "error: name the client with --client <name> (or hash an existing token with --hash-stdin)", file=sys.stderr
+        )
+        return 2
+    problem = check_client_name(client)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    print(instructions(client, stack, new_token()))
     return 0
 
 

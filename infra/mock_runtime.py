@@ -38,6 +38,8 @@ class Registration:
     options: dict[str, Any] = field(default_factory=dict)
     policy_inputs: dict[str, Any] = field(default_factory=dict, repr=False)
     """Inputs as the engine hands them to a policy pack: secrets decrypted. Never written to a render."""
+    wire_inputs: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Inputs as the engine received them, secrets still wrapped (never written out); for tests of secrecy."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -75,6 +77,7 @@ class RecordingMocks(Mocks):
                 custom=bool(args.custom),
                 inputs=clean(args.inputs),
                 policy_inputs=clean(args.inputs, reveal_secrets=True),
+                wire_inputs=dict(args.inputs),
             )
         )
         state = dict(args.inputs)

@@ -39,3 +39,8 @@ def compose(settings: Settings) -> None:
         from infra.targets.kubernetes import compose_kubernetes
 
         compose_kubernetes(settings)
+    # pulumi_cloudflare takes seconds to import: only stacks with the edge pay for it.
+    if settings.edge.enabled:
+        from infra.targets.cloudflare import compose_edge
+
+        compose_edge(settings)

@@ -6,6 +6,7 @@ and returns `Settings` or raises `SettingsError` listing every problem at once.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
@@ -244,6 +245,94 @@ class BackupSecrets(SpecModel):
     """S3 secret key (AWS_SECRET_ACCESS_KEY); set together with the access key."""
 
 
+CLOUDFLARE_ID = r"^[0-9a-f]{32}$"
+HOSTNAME = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+BROWSER_ORIGIN = r"^https://([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(:[0-9]{1,5})?$"
+SHA256_HEX = r"^[0-9a-f]{64}$"
+CLIENT_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+# Cloudflare's rate limiting accepts these periods and mitigation timeouts (the Free plan only 10 s).
+RATE_LIMIT_PERIODS = (10, 60, 120, 300, 600, 3600)
+MITIGATION_TIMEOUTS = (0, 10, 60, 120, 300, 600, 3600, 86400)
+# The Workers runtime release the worker's tests run on (edge/package.json); newer dates are untested.
+DEFAULT_COMPATIBILITY_DATE = "2026-04-26"
+
+
+class RateLimitSettings(SpecModel):
+    """Cloudflare rate limiting rule in front of the worker, counted per client IP and Cloudflare data center."""
+
+    requests_per_period: Annotated[int, Field(ge=1, le=1_000_000)] = 600
+    """Requests one client IP may make per period before it is blocked."""
+    period_seconds: Literal[10, 60, 120, 300, 600, 3600] = 60
+    """Counting period; the Free plan allows only 10."""
+    mitigation_seconds: Literal[0, 10, 60, 120, 300, 600, 3600, 86400] = 60
+    """How long a client IP over the limit stays blocked; the Free plan allows only 10."""
+
+
+class EdgeSettings(SpecModel):
+    """Cloudflare Worker in front of the suite (staging, prod): TLS, one hostname, auth, rate limiting."""
+
+    enabled: bool = False
+    """Deploy the edge; needs the `kubernetes` target, whose public ingress is the origin."""
+    account_id: Annotated[str, Field(pattern=CLOUDFLARE_ID)] | None = None
+    """Cloudflare account id (32 hex digits, on the dashboard's account home)."""
+    zone_id: Annotated[str, Field(pattern=CLOUDFLARE_ID)] | None = None
+    """Id of the Cloudflare zone that holds `hostname`."""
+    hostname: Annotated[str, Field(pattern=HOSTNAME, max_length=253)] | None = None
+    """Public hostname clients use: `https://<hostname>/<service>/mcp`."""
+    origin_host: Annotated[str, Field(pattern=HOSTNAME, max_length=253)] | None = None
+    """Public hostname of the cluster's ingress, reached over HTTPS at `/<service>/mcp`."""
+    allowed_origins: list[Annotated[str, Field(pattern=BROWSER_ORIGIN)]] = Field(default_factory=list)
+    """Browser origins (`https://host[:port]`) allowed by CORS; requests from any other origin get 403."""
+    max_body_bytes: Annotated[int, Field(ge=1024, le=100 * 1024 * 1024)] = 1024 * 1024
+    """Largest request body forwarded; bigger ones get 413."""
+    keepalive_seconds: Annotated[int, Field(ge=5, le=90)] = 25
+    """Idle seconds before a keep-alive comment on an SSE stream; below Cloudflare's 100 s read timeout."""
+    rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    """Rate limiting rule of the zone."""
+    compatibility_date: Annotated[str, Field(pattern=r"^20[0-9]{2}-[01][0-9]-[0-3][0-9]$")] = DEFAULT_COMPATIBILITY_DATE
+    """Workers runtime compatibility date of the script."""
+    token_store: bool = False
+    """Also accept client tokens whose hashes are keys of a Workers KV namespace, managed outside Pulumi."""
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> EdgeSettings:
+        if self.enabled:
+            missing = [
+                alias
+                for alias, value in (
+                    ("accountId", self.account_id),
+                    ("zoneId", self.zone_id),
+                    ("hostname", self.hostname),
+                    ("originHost", self.origin_host),
+                )
+                if value is None
+            ]
+            if missing:
+                raise ValueError(f"the edge is enabled, so set {', '.join(missing)}")
+            if self.hostname == self.origin_host:
+                raise ValueError("hostname and originHost must differ: the worker would forward to itself")
+        return self
+
+
+class EdgeSecrets(SpecModel):
+    """Secrets of the edge, from the `edgeSecrets` config secret."""
+
+    cloudflare_api_token: SecretStr | None = None
+    """API token the Cloudflare provider deploys with."""
+    client_token_hashes: dict[Annotated[str, Field(pattern=CLIENT_NAME)], Annotated[str, Field(pattern=SHA256_HEX)]] = (
+        Field(default_factory=dict)
+    )
+    """Client name -> SHA-256 (lowercase hex) of the client's bearer token."""
+
+    @field_validator("client_token_hashes")
+    @classmethod
+    def _one_token_per_client(cls, value: dict[str, str]) -> dict[str, str]:
+        shared = sorted(name for name, digest in value.items() if list(value.values()).count(digest) > 1)
+        if shared:
+            raise ValueError(f"{', '.join(shared)} share one token; give every client its own")
+        return value
+
+
 class Settings(SpecModel):
     """Everything one stack needs, validated."""
 
@@ -270,6 +359,8 @@ class Settings(SpecModel):
     monitoring: MonitoringSettings
     monitoring_secrets: dict[str, SecretStr]
     """Grafana's admin password and receiver credentials, from the `monitoringSecrets` config secret."""
+    edge: EdgeSettings
+    edge_secrets: EdgeSecrets
 
     @property
     def name_prefix(self) -> str:
@@ -333,6 +424,8 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(name="network", kind="object"),
     ConfigKey(name="monitoring", kind="object"),
     ConfigKey(name="monitoringSecrets", kind="object"),
+    ConfigKey(name="edge", kind="object"),
+    ConfigKey(name="edgeSecrets", kind="object"),
 )
 
 
@@ -380,6 +473,7 @@ def load_settings(
     secrets = _service_secrets(
         values, services, disabled, f"{PROJECT}:serviceSecrets" in secret_keys, placeholder_secrets, problems
     )
+    edge_secrets = _edge_secrets(values, f"{PROJECT}:edgeSecrets" in secret_keys, placeholder_secrets, problems)
     document = {
         "stack": stack,
         "target": values.get("target"),
@@ -401,6 +495,8 @@ def load_settings(
         "monitoringSecrets": _monitoring_secrets(
             values, f"{PROJECT}:monitoringSecrets" in secret_keys, placeholder_secrets, problems
         ),
+        "edge": values.get("edge", {}),
+        "edgeSecrets": edge_secrets,
     }
     specs: list[ServiceSpec] = []
     for name, body in services.items():
@@ -766,6 +862,60 @@ def _undigested_images(specs: list[ServiceSpec]) -> list[Problem]:
         for spec in specs
         if split_image_reference(spec.image)[2] is None
     ]
+
+
+def _edge_secrets(
+    values: dict[str, Any], is_secret: bool, placeholder_secrets: bool, problems: list[Problem]
+) -> dict[str, Any]:
+    """`edgeSecrets` as given, checked to be a secret and complete when the edge is enabled (on kubernetes)."""
+    given: dict[str, Any] = dict(values.get("edgeSecrets", {}))
+    if given and not is_secret:
+        problems.append(
+            Problem(
+                path="edgeSecrets",
+                message="holds plain-text values; set each one with "
+                "`pulumi config set --secret --path edgeSecrets.<key> <value>`",
+            )
+        )
+    edge = values.get("edge", {})
+    if not (isinstance(edge, dict) and edge.get("enabled") is True):
+        return given
+    if values.get("target") != "kubernetes":
+        problems.append(
+            Problem(
+                path="edge.enabled",
+                message="needs target 'kubernetes': the edge forwards to the cluster's public ingress",
+            )
+        )
+    if "cloudflareApiToken" not in given:
+        if placeholder_secrets:
+            given["cloudflareApiToken"] = SECRET_PLACEHOLDER
+        else:
+            problems.append(
+                Problem(
+                    path="edgeSecrets.cloudflareApiToken",
+                    message="missing; the edge is enabled, so set it with "
+                    "`pulumi config set --secret --path edgeSecrets.cloudflareApiToken <token>`",
+                )
+            )
+    hashes = given.get("clientTokenHashes")
+    if placeholder_secrets and isinstance(hashes, dict):
+        # Values the CLI would decrypt are placeholders here; a stand-in digest keeps the render going.
+        given["clientTokenHashes"] = {
+            name: hashlib.sha256(value.encode()).hexdigest()
+            if isinstance(value, str) and value.startswith("<placeholder:")
+            else value
+            for name, value in hashes.items()
+        }
+    if not hashes and not placeholder_secrets and not edge.get("tokenStore"):
+        problems.append(
+            Problem(
+                path="edgeSecrets.clientTokenHashes",
+                message="no client can authenticate; create a token and store its hash with "
+                "`python -m infra edge-token --client <name>`",
+            )
+        )
+    return given
 
 
 def _deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,12 @@ def test_stack_evaluates_in_preview_and_update(stack: str, preview: bool) -> Non
     components = {e.name for e in evaluation.registrations if e.type.endswith(":McpService")}
     assert components == CATALOG
     providers = [e.type for e in evaluation.registrations if e.type.startswith("pulumi:providers:")]
-    assert providers == (["pulumi:providers:docker"] if stack == "dev" else ["pulumi:providers:kubernetes"])
+    expected = {
+        "dev": ["pulumi:providers:docker"],
+        "staging": ["pulumi:providers:kubernetes", "pulumi:providers:cloudflare"],
+        "prod": ["pulumi:providers:kubernetes", "pulumi:providers:cloudflare"],
+    }
+    assert providers == expected[stack]
 
 
 def test_dev_is_local_docker_only() -> None:

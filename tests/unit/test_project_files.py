@@ -48,11 +48,26 @@ def test_the_stacks_exist_and_load() -> None:
 
 
 def test_stack_files_hold_no_plaintext_secrets_and_no_passphrase() -> None:
+    def plain_leaves(value: object) -> list[object]:
+        if isinstance(value, dict):
+            if set(value) == {"secure"}:
+                return []
+            return [leaf for item in value.values() for leaf in plain_leaves(item)]
+        if isinstance(value, list):
+            return [leaf for item in value for leaf in plain_leaves(item)]
+        return [value]
+
     for path in Path(PROJECT_DIR).glob("Pulumi.*.yaml"):
-        text = path.read_text().lower()
-        assert "passphrase" not in text, path.name
-        for key in ("servicesecrets", "backupsecrets"):
-            assert key not in text or "secure:" in text, path.name
+        text = path.read_text()
+        assert "passphrase" not in text.lower(), path.name
+        config = (yaml.safe_load(text) or {}).get("config") or {}
+        for key in (
+            "mcp-suite:serviceSecrets",
+            "mcp-suite:edgeSecrets",
+            "mcp-suite:backupSecrets",
+            "mcp-suite:monitoringSecrets",
+        ):
+            assert plain_leaves(config.get(key, {})) == [], f"{path.name}: {key} holds plain text"
 
 
 def test_state_and_passphrase_files_are_ignored() -> None:

@@ -80,9 +80,9 @@ BAD_CONFIG = [
     pytest.param(
         {"colour": "blue"},
         [
-            "colour: unknown key; allowed keys: backup, backupSecrets, disabledServices, docker, koyeb, kubernetes, "
-            "monitoring, monitoringSecrets, network, protectStatefulData, requireImageDigests, serviceOverrides, "
-            "serviceSecrets, services, storage, target"
+            "colour: unknown key; allowed keys: backup, backupSecrets, disabledServices, docker, edge, edgeSecrets, "
+            "koyeb, kubernetes, monitoring, monitoringSecrets, network, protectStatefulData, requireImageDigests, "
+            "serviceOverrides, serviceSecrets, services, storage, target"
         ],
         id="unknown-key",
     ),

@@ -1,0 +1,124 @@
+"""The edge: a Cloudflare Worker on the suite's public hostname, rate limited, in front of the cluster's ingress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_cloudflare as cloudflare
+
+from components.render import edge_worker as render
+
+
+@dataclass(frozen=True)
+class EdgeWorkerArgs:
+    account_id: str
+    """Cloudflare account that holds the script (and the KV namespace)."""
+    zone_id: str
+    """Zone of `hostname`; gets the custom domain and the rate limiting ruleset."""
+    hostname: str
+    """Public hostname of the suite: `https://<hostname>/<service>/mcp`."""
+    origin_host: str
+    """Public hostname of the cluster's ingress; the worker forwards to `https://<origin_host>/<service>/mcp`."""
+    services: tuple[str, ...]
+    """Names of the catalog's services: the only paths routed."""
+    script_name: str
+    """Name of the Workers script (unique in the account)."""
+    worker_source: str
+    """The worker module, exactly as `edge/src/worker.js` holds it."""
+    compatibility_date: str
+    """Workers runtime compatibility date."""
+    client_token_hashes: pulumi.Output[str]
+    """Secret `{client: sha256 hex}` JSON (see `render.token_hashes_text`)."""
+    allowed_origins: tuple[str, ...] = ()
+    """Browser origins allowed by CORS; default none."""
+    max_body_bytes: int = 1024 * 1024
+    """Largest request body forwarded; default 1 MiB."""
+    keepalive_seconds: int = 25
+    """Idle seconds before an SSE keep-alive comment; default 25 (Cloudflare gives up after 100)."""
+    requests_per_period: int = 600
+    """Rate limit: requests per client IP per period; default 600."""
+    period_seconds: int = 60
+    """Rate limit counting period; default 60."""
+    mitigation_seconds: int = 60
+    """How long a client over the limit stays blocked; default 60."""
+    token_store: bool = False
+    """Create a KV namespace whose keys `sha256:<hex>` are further client tokens; default off."""
+    protect: bool = False
+    """Protect the KV namespace and keep it on delete (it holds client registrations)."""
+
+
+class EdgeWorker(pulumi.ComponentResource):
+    """Workers script, its custom domain, the workers.dev address turned off, and the zone's rate limit."""
+
+    public_url: pulumi.Output[str]
+    """Base URL of the suite on the edge."""
+    script_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: EdgeWorkerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mcp-suite:cloudflare:EdgeWorker", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tokens_kv_id: pulumi.Output[str] | None = None
+        if args.token_store:
+            tokens_kv = cloudflare.WorkersKvNamespace(
+                f"{name}-tokens",
+                account_id=args.account_id,
+                title=f"{args.script_name}-tokens",
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
+            )
+            tokens_kv_id = tokens_kv.id
+        plain = render.plain_text_bindings(
+            services=args.services,
+            origin_host=args.origin_host,
+            public_hostname=args.hostname,
+            allowed_origins=args.allowed_origins,
+            max_body_bytes=args.max_body_bytes,
+            keepalive_seconds=args.keepalive_seconds,
+        )
+        script = cloudflare.WorkersScript(
+            f"{name}-script",
+            account_id=args.account_id,
+            script_name=args.script_name,
+            content=args.worker_source,
+            main_module=render.MAIN_MODULE,
+            compatibility_date=args.compatibility_date,
+            bindings=render.worker_bindings(plain, pulumi.Output.secret(args.client_token_hashes), tokens_kv_id),
+            opts=child,
+        )
+        # Only the custom domain is rate limited: the workers.dev address would be a way around it.
+        cloudflare.WorkersScriptSubdomain(
+            f"{name}-workers-dev",
+            account_id=args.account_id,
+            script_name=script.script_name,
+            enabled=False,
+            previews_enabled=False,
+            opts=child,
+        )
+        domain = cloudflare.WorkersCustomDomain(
+            f"{name}-domain",
+            account_id=args.account_id,
+            zone_id=args.zone_id,
+            hostname=args.hostname,
+            service=script.script_name,
+            opts=child,
+        )
+        cloudflare.Ruleset(
+            f"{name}-rate-limit",
+            zone_id=args.zone_id,
+            kind="zone",
+            phase="http_ratelimit",
+            name="mcp-suite edge rate limit",
+            description="Limits each client IP on the MCP suite's public hostname.",
+            rules=[
+                render.rate_limit_rule(
+                    hostname=args.hostname,
+                    requests_per_period=args.requests_per_period,
+                    period_seconds=args.period_seconds,
+                    mitigation_seconds=args.mitigation_seconds,
+                )
+            ],
+            opts=child,
+        )
+        self.public_url = domain.hostname.apply(lambda hostname: f"https://{hostname}")
+        self.script_name = script.script_name
+        self.register_outputs({"public_url": self.public_url, "script_name": self.script_name})

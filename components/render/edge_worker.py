@@ -1,0 +1,87 @@
+"""Pure renderers of the edge worker's deployment: its source, its bindings and its rate limiting rule.
+
+The binding names are the contract with `edge/src/worker.js`, whose header comment documents each one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pulumi
+    from pulumi_cloudflare import RulesetRuleArgsDict, WorkersScriptBindingArgsDict
+
+WORKER_SOURCE_PATH = Path(__file__).resolve().parents[2] / "edge" / "src" / "worker.js"
+MAIN_MODULE = "worker.js"
+TOKEN_HASHES_BINDING = "TOKEN_HASHES"
+TOKENS_KV_BINDING = "TOKENS_KV"
+
+
+def worker_source() -> str:
+    """The worker exactly as the repository holds it (and as its tests run it)."""
+    return WORKER_SOURCE_PATH.read_text(encoding="utf-8")
+
+
+def plain_text_bindings(
+    *,
+    services: Iterable[str],
+    origin_host: str,
+    public_hostname: str,
+    allowed_origins: Iterable[str],
+    max_body_bytes: int,
+    keepalive_seconds: int,
+) -> dict[str, str]:
+    """The worker's non-secret settings, by binding name, in sorted order."""
+    bindings = {
+        "ALLOWED_ORIGINS": json.dumps(sorted(allowed_origins)),
+        "KEEPALIVE_SECONDS": str(keepalive_seconds),
+        "MAX_BODY_BYTES": str(max_body_bytes),
+        "ORIGIN_HOST": origin_host,
+        # Always HTTPS to the origin: plain HTTP exists in the worker only for its loopback tests.
+        "ORIGIN_SCHEME": "https",
+        "PUBLIC_HOSTNAME": public_hostname,
+        "SERVICES": json.dumps(sorted(services)),
+    }
+    return dict(sorted(bindings.items()))
+
+
+def token_hashes_text(client_token_hashes: Mapping[str, str]) -> str:
+    """The TOKEN_HASHES secret: `{client: sha256 hex}` as compact JSON with sorted keys."""
+    return json.dumps(dict(sorted(client_token_hashes.items())), separators=(",", ":"))
+
+
+def worker_bindings(
+    plain: Mapping[str, str],
+    token_hashes: pulumi.Input[str],
+    tokens_kv_namespace_id: pulumi.Input[str] | None,
+) -> list[WorkersScriptBindingArgsDict]:
+    """Every binding of the script: plain text settings, the token hashes as a secret, the optional KV store."""
+    bindings: list[WorkersScriptBindingArgsDict] = [
+        {"name": name, "type": "plain_text", "text": text} for name, text in plain.items()
+    ]
+    bindings.append({"name": TOKEN_HASHES_BINDING, "type": "secret_text", "text": token_hashes})
+    if tokens_kv_namespace_id is not None:
+        bindings.append({"name": TOKENS_KV_BINDING, "type": "kv_namespace", "namespace_id": tokens_kv_namespace_id})
+    return bindings
+
+
+def rate_limit_rule(
+    *, hostname: str, requests_per_period: int, period_seconds: int, mitigation_seconds: int
+) -> RulesetRuleArgsDict:
+    """Block a client IP that sends more than the limit to the edge's hostname within a period."""
+    return {
+        "action": "block",
+        "description": f"mcp-suite edge: {requests_per_period} requests per {period_seconds} s per client IP",
+        "expression": f'(http.host eq "{hostname}")',
+        "enabled": True,
+        "ratelimit": {
+            # Counting per IP and per data center is what every plan supports.
+            "characteristics": ["cf.colo.id", "ip.src"],
+            "period": period_seconds,
+            "requests_per_period": requests_per_period,
+            "mitigation_timeout": mitigation_seconds,
+        },
+    }

@@ -1,0 +1,46 @@
+// Runs the worker locally in workerd: `EDGE_TOKEN=... ORIGIN_HOST=... npm run dev`, then call
+// http://127.0.0.1:8787/<service>/mcp with `Authorization: Bearer $EDGE_TOKEN`. See docs/edge.md.
+
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { Miniflare } from "miniflare";
+
+const required = (name) => {
+  const value = process.env[name];
+  if (!value) {
+    console.error(`error: set ${name} (see docs/edge.md, "Run the worker locally")`);
+    process.exit(2);
+  }
+  return value;
+};
+
+const token = required("EDGE_TOKEN");
+const scheme = process.env.ORIGIN_SCHEME ?? "http";
+const port = Number(process.env.PORT ?? "8787");
+const packageJson = JSON.parse(readFileSync(new URL("package.json", import.meta.url), "utf8"));
+const edge = new Miniflare({
+  modules: true,
+  script: readFileSync(new URL("src/worker.js", import.meta.url), "utf8"),
+  scriptPath: "worker.js",
+  compatibilityDate: packageJson.config.compatibilityDate,
+  host: "127.0.0.1",
+  port,
+  bindings: {
+    ORIGIN_HOST: required("ORIGIN_HOST"),
+    // Local origins (a port-forwarded ingress) usually speak plain HTTP; deployed workers always use https.
+    ORIGIN_SCHEME: scheme,
+    PUBLIC_HOSTNAME: "127.0.0.1",
+    SERVICES: JSON.stringify(required("SERVICES").split(",")),
+    TOKEN_HASHES: JSON.stringify({ local: createHash("sha256").update(token).digest("hex") }),
+    ALLOWED_ORIGINS: JSON.stringify((process.env.ALLOWED_ORIGINS ?? "").split(",").filter(Boolean)),
+    KEEPALIVE_SECONDS: process.env.KEEPALIVE_SECONDS ?? "25",
+  },
+});
+const url = await edge.ready;
+console.log(`edge worker on ${url.href}<service>/mcp -> ${scheme}://${process.env.ORIGIN_HOST}/<service>/mcp`);
+const stop = async () => {
+  await edge.dispose();
+  process.exit(0);
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);

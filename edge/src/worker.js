@@ -1,0 +1,476 @@
+// Edge worker of mcp-suite: the one public entrance to the MCP services of a stack.
+//
+// Routes https://<PUBLIC_HOSTNAME>/<service>/mcp to <ORIGIN_SCHEME>://<ORIGIN_HOST>/<service>/mcp after
+// checking a bearer token against SHA-256 hashes held in a secret binding. Streams responses through
+// unbuffered and keeps quiet SSE streams alive under Cloudflare's ~100 s proxy read timeout.
+//
+// This file is uploaded as is (the Pulumi component reads it as the script content), so it imports nothing.
+//
+// Bindings (all set by components/cloudflare/edge_worker.py from the stack's settings):
+//   ORIGIN_HOST          plain text  host[:port] of the cluster's public ingress
+//   ORIGIN_SCHEME        plain text  "https" (the component always sets it); "http" only for local tests
+//   PUBLIC_HOSTNAME      plain text  the hostname clients use; other hosts (workers.dev) get 404
+//   SERVICES             plain text  JSON array of the catalog's service names
+//   TOKEN_HASHES         secret      JSON object {client name: sha256 hex of the client's token}
+//   ALLOWED_ORIGINS      plain text  JSON array of browser origins allowed by CORS (default none)
+//   MAX_BODY_BYTES       plain text  request body limit in bytes (default 1048576)
+//   KEEPALIVE_SECONDS    plain text  idle seconds before an SSE keep-alive comment (default 25, below 100)
+//   TOKENS_KV            KV          optional: extra client tokens, key "sha256:<hex>", value the client name
+
+const MCP_METHODS = ["POST", "GET", "DELETE", "OPTIONS"];
+const DEFAULT_MAX_BODY_BYTES = 1048576;
+const DEFAULT_KEEPALIVE_SECONDS = 25;
+// Cloudflare closes a proxied response that stays silent for 100 s (error 524).
+const CLOUDFLARE_READ_TIMEOUT_SECONDS = 100;
+const SERVICE_NAME = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+// RFC 6750 b64token.
+const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
+const MAX_TOKEN_LENGTH = 4096;
+// MCP session ids are visible ASCII (spec 2025-11-25); event ids and versions are kept as strict.
+const SESSION_ID = /^[\x21-\x7e]{1,256}$/;
+const PROTOCOL_VERSION = /^\d{4}-\d{2}-\d{2}$/;
+const LAST_EVENT_ID = /^[\x20-\x7e]{1,256}$/;
+const FORWARDED_MCP_HEADERS = ["mcp-session-id", "mcp-protocol-version", "last-event-id"];
+const FORWARDED_REQUEST_HEADERS = ["accept", "accept-encoding", "accept-language", "content-type", "user-agent"];
+const HOP_BY_HOP = [
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+];
+// Origin response headers that describe the cluster's software rather than the MCP exchange.
+const ORIGIN_INTERNAL_HEADERS = ["server", "via", "x-powered-by"];
+const CORS_ALLOW_HEADERS = "Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID";
+const CORS_EXPOSE_HEADERS = "Mcp-Session-Id, MCP-Protocol-Version, X-Request-Id, WWW-Authenticate";
+const KEEPALIVE_COMMENT = new TextEncoder().encode(": keepalive\n\n");
+
+export default {
+  async fetch(request, env, ctx) {
+    const requestId = crypto.randomUUID();
+    let config;
+    try {
+      config = readConfig(env);
+    } catch (error) {
+      console.error(JSON.stringify({ requestId, event: "bad_configuration", message: String(error.message) }));
+      return jsonError(500, "edge_misconfigured", "The edge is misconfigured; its logs name the problem.", requestId);
+    }
+    try {
+      const response = await handle(request, config, ctx, requestId);
+      return finish(response, request, config, requestId);
+    } catch (error) {
+      console.error(JSON.stringify({ requestId, event: "unhandled", message: String(error && error.message) }));
+      const failure = jsonError(500, "internal_error", "The edge failed to handle the request.", requestId);
+      return finish(failure, request, config, requestId);
+    }
+  },
+};
+
+async function handle(request, config, ctx, requestId) {
+  const url = new URL(request.url);
+  if (config.publicHostname && url.hostname !== config.publicHostname) {
+    return jsonError(404, "not_found", "No such endpoint.", requestId);
+  }
+  if (url.pathname === "/health") {
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      return methodNotAllowed("GET, HEAD", requestId);
+    }
+    return new Response(request.method === "HEAD" ? null : JSON.stringify({ status: "ok" }), {
+      headers: { "content-type": "application/json", "cache-control": "no-store" },
+    });
+  }
+  if (!MCP_METHODS.includes(request.method)) {
+    return methodNotAllowed(MCP_METHODS.join(", "), requestId);
+  }
+  // The MCP transport requires refusing foreign browser origins (DNS rebinding); CORS alone would not stop
+  // the request from reaching the server.
+  const origin = request.headers.get("origin");
+  if (origin !== null && !config.allowedOrigins.has(origin)) {
+    return jsonError(403, "origin_not_allowed", "This browser origin is not allowed.", requestId);
+  }
+  if (request.method === "OPTIONS") {
+    // Preflights carry no credentials, so they are answered the same for every path.
+    return new Response(null, { status: 204, headers: { allow: MCP_METHODS.join(", ") } });
+  }
+  const client = await authenticate(request.headers.get("authorization"), config);
+  if (client.name === undefined) {
+    return unauthorized(client.error, client.description, requestId);
+  }
+  const service = routeService(url.pathname, config.services);
+  if (service === null) {
+    return jsonError(404, "not_found", "No such MCP service; the path is /<service>/mcp.", requestId);
+  }
+  const headerProblem = checkMcpHeaders(request.headers);
+  if (headerProblem) {
+    return jsonError(400, "bad_header", headerProblem, requestId);
+  }
+  let body = null;
+  if (request.method === "POST") {
+    const read = await readLimitedBody(request, config.maxBodyBytes);
+    if (read.error) {
+      return read.error === "too_large"
+        ? jsonError(413, "body_too_large", `The request body is over ${config.maxBodyBytes} bytes.`, requestId)
+        : jsonError(400, "bad_content_length", "Content-Length is not a valid byte count.", requestId);
+    }
+    body = read.body;
+  }
+  const upstreamUrl = `${config.originScheme}://${config.originHost}/${service}/mcp${url.search}`;
+  let upstream;
+  try {
+    upstream = await fetch(upstreamUrl, {
+      method: request.method,
+      headers: upstreamHeaders(request.headers, client.name, requestId, url.hostname),
+      body,
+      redirect: "manual",
+    });
+  } catch (error) {
+    console.error(JSON.stringify({ requestId, event: "origin_unreachable", service, message: String(error.message) }));
+    return jsonError(502, "origin_unreachable", "The MCP service could not be reached.", requestId);
+  }
+  return relay(upstream, config, ctx, requestId, service);
+}
+
+function readConfig(env) {
+  const originHost = requiredText(env, "ORIGIN_HOST");
+  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(originHost)) {
+    throw new Error("ORIGIN_HOST must be host[:port]");
+  }
+  const originScheme = env.ORIGIN_SCHEME ?? "https";
+  if (originScheme !== "https" && originScheme !== "http") {
+    throw new Error("ORIGIN_SCHEME must be https or http");
+  }
+  const services = parseJson(requiredText(env, "SERVICES"), "SERVICES");
+  if (!Array.isArray(services) || !services.every((name) => typeof name === "string" && SERVICE_NAME.test(name))) {
+    throw new Error("SERVICES must be a JSON array of service names");
+  }
+  // Required even when TOKENS_KV holds the clients: no binding combination turns authentication off.
+  const tokenHashes = parseJson(requiredText(env, "TOKEN_HASHES"), "TOKEN_HASHES");
+  if (typeof tokenHashes !== "object" || tokenHashes === null || Array.isArray(tokenHashes)) {
+    throw new Error("TOKEN_HASHES must be a JSON object {client: sha256 hex}");
+  }
+  const clients = [];
+  for (const [name, hash] of Object.entries(tokenHashes)) {
+    if (typeof hash !== "string" || !SHA256_HEX.test(hash)) {
+      throw new Error(`TOKEN_HASHES entry ${JSON.stringify(name)} is not a lowercase sha256 hex digest`);
+    }
+    clients.push({ name, digest: hexToBytes(hash) });
+  }
+  const allowedOrigins = parseJson(env.ALLOWED_ORIGINS ?? "[]", "ALLOWED_ORIGINS");
+  if (!Array.isArray(allowedOrigins) || !allowedOrigins.every((value) => typeof value === "string")) {
+    throw new Error("ALLOWED_ORIGINS must be a JSON array of origins");
+  }
+  const maxBodyBytes = positiveInteger(env.MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, "MAX_BODY_BYTES");
+  const keepaliveSeconds = positiveNumber(env.KEEPALIVE_SECONDS, DEFAULT_KEEPALIVE_SECONDS, "KEEPALIVE_SECONDS");
+  if (keepaliveSeconds >= CLOUDFLARE_READ_TIMEOUT_SECONDS) {
+    throw new Error(`KEEPALIVE_SECONDS must be below ${CLOUDFLARE_READ_TIMEOUT_SECONDS}`);
+  }
+  return {
+    originHost,
+    originScheme,
+    publicHostname: env.PUBLIC_HOSTNAME ?? null,
+    services: new Set(services),
+    clients,
+    allowedOrigins: new Set(allowedOrigins),
+    maxBodyBytes,
+    keepaliveMs: keepaliveSeconds * 1000,
+    tokensKv: env.TOKENS_KV ?? null,
+  };
+}
+
+function requiredText(env, name) {
+  const value = env[name];
+  if (typeof value !== "string" || value === "") {
+    throw new Error(`binding ${name} is missing`);
+  }
+  return value;
+}
+
+function parseJson(text, name) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`${name} is not valid JSON`);
+  }
+}
+
+function positiveInteger(text, fallback, name) {
+  const value = positiveNumber(text, fallback, name);
+  if (!Number.isInteger(value)) {
+    throw new Error(`${name} must be a whole number`);
+  }
+  return value;
+}
+
+function positiveNumber(text, fallback, name) {
+  if (text === undefined) {
+    return fallback;
+  }
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(`${name} must be a positive number`);
+  }
+  return value;
+}
+
+function hexToBytes(hex) {
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let index = 0; index < bytes.length; index += 1) {
+    bytes[index] = parseInt(hex.slice(index * 2, index * 2 + 2), 16);
+  }
+  return bytes;
+}
+
+function bytesToHex(bytes) {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+async function authenticate(header, config) {
+  if (header === null) {
+    return { error: null, description: "Send Authorization: Bearer <token>." };
+  }
+  const match = header.length <= MAX_TOKEN_LENGTH + 7 ? BEARER.exec(header) : null;
+  if (match === null) {
+    return { error: "invalid_request", description: "The Authorization header is not a Bearer token." };
+  }
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(match[1])));
+  // Every configured digest is compared, in constant time, so the answer's timing says nothing about which
+  // client (if any) nearly matched.
+  let found = null;
+  for (const client of config.clients) {
+    if (crypto.subtle.timingSafeEqual(digest, client.digest) && found === null) {
+      found = client.name;
+    }
+  }
+  if (found === null && config.tokensKv !== null) {
+    // The key is a hash of the token: a lookup reveals nothing an attacker could use to build a valid token.
+    const name = await config.tokensKv.get(`sha256:${bytesToHex(digest)}`);
+    if (typeof name === "string" && name !== "") {
+      found = name;
+    }
+  }
+  if (found === null) {
+    return { error: "invalid_token", description: "The token is not valid." };
+  }
+  return { name: found };
+}
+
+function routeService(pathname, services) {
+  const match = /^\/([^/]+)\/mcp$/.exec(pathname);
+  if (match === null || !SERVICE_NAME.test(match[1]) || !services.has(match[1])) {
+    return null;
+  }
+  return match[1];
+}
+
+function checkMcpHeaders(headers) {
+  const rules = [
+    ["mcp-session-id", SESSION_ID, "Mcp-Session-Id must be 1 to 256 visible ASCII characters."],
+    ["mcp-protocol-version", PROTOCOL_VERSION, "MCP-Protocol-Version must be a date like 2025-11-25."],
+    ["last-event-id", LAST_EVENT_ID, "Last-Event-ID must be 1 to 256 printable ASCII characters."],
+  ];
+  for (const [name, pattern, message] of rules) {
+    const value = headers.get(name);
+    if (value !== null && !pattern.test(value)) {
+      return message;
+    }
+  }
+  return null;
+}
+
+async function readLimitedBody(request, limit) {
+  const declared = request.headers.get("content-length");
+  if (declared !== null) {
+    if (!/^\d{1,15}$/.test(declared)) {
+      return { error: "bad_length" };
+    }
+    if (Number(declared) > limit) {
+      return { error: "too_large" };
+    }
+  }
+  if (request.body === null) {
+    return { body: null };
+  }
+  // A body without Content-Length (chunked) is counted as it arrives and refused once it passes the limit.
+  const reader = request.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) {
+      break;
+    }
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return { error: "too_large" };
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return { body };
+}
+
+function upstreamHeaders(incoming, clientName, requestId, publicHostname) {
+  // Allow-list: only what MCP needs crosses to the origin, so client-supplied identity, forwarding and
+  // hop-by-hop headers (X-Forwarded-*, Forwarded, X-Real-IP, cookies, the edge token itself) never do.
+  const headers = new Headers();
+  for (const name of [...FORWARDED_REQUEST_HEADERS, ...FORWARDED_MCP_HEADERS]) {
+    const value = incoming.get(name);
+    if (value !== null) {
+      headers.set(name, value);
+    }
+  }
+  // Cloudflare sets CF-Connecting-IP itself and overwrites any value a client sent.
+  const clientIp = incoming.get("cf-connecting-ip");
+  if (clientIp !== null) {
+    headers.set("x-forwarded-for", clientIp);
+  }
+  headers.set("x-forwarded-proto", "https");
+  headers.set("x-forwarded-host", publicHostname);
+  headers.set("x-request-id", requestId);
+  headers.set("x-mcp-client", clientName);
+  return headers;
+}
+
+function relay(upstream, config, ctx, requestId, service) {
+  if (upstream.status >= 300 && upstream.status < 400) {
+    // A redirect would point at the origin's own hostname.
+    upstream.body?.cancel().catch(() => {});
+    return jsonError(502, "origin_redirect", "The MCP service answered with a redirect.", requestId);
+  }
+  if (upstream.status >= 500) {
+    // Error pages of the ingress or a crashing server can carry stack traces and internal names.
+    upstream.body?.cancel().catch(() => {});
+    console.error(JSON.stringify({ requestId, event: "origin_error", service, status: upstream.status }));
+    return jsonError(upstream.status === 504 ? 504 : 502, "origin_error", "The MCP service failed.", requestId);
+  }
+  const headers = new Headers(upstream.headers);
+  // RFC 9110: headers named in Connection are hop-by-hop too.
+  const named = (headers.get("connection") ?? "").split(",").map((name) => name.trim().toLowerCase());
+  for (const name of [...HOP_BY_HOP, ...ORIGIN_INTERNAL_HEADERS, ...named.filter(Boolean)]) {
+    headers.delete(name);
+  }
+  let body = upstream.body;
+  const contentType = headers.get("content-type") ?? "";
+  if (body !== null && contentType.toLowerCase().startsWith("text/event-stream")) {
+    headers.set("cache-control", "no-cache");
+    headers.delete("content-length");
+    body = withKeepalive(body, config.keepaliveMs, ctx);
+  }
+  return new Response(body, { status: upstream.status, statusText: upstream.statusText, headers });
+}
+
+// Passes an SSE stream through chunk by chunk and writes a comment line whenever it has been quiet for
+// `intervalMs`, only between events so a comment never splits one. A client that went away makes the next
+// write fail, which cancels the origin stream: an abandoned stream holds a backend for one interval at most.
+function withKeepalive(source, intervalMs, ctx) {
+  const { readable, writable } = new TransformStream();
+  const writer = writable.getWriter();
+  const reader = source.getReader();
+  let tail = "\n\n";
+  let timer = null;
+  let closed = false;
+  let pending = Promise.resolve();
+
+  const write = (chunk) => {
+    pending = pending.then(() => writer.write(chunk));
+    return pending;
+  };
+  const stop = (error) => {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    clearTimeout(timer);
+    reader.cancel(error).catch(() => {});
+    writer.abort(error).catch(() => {});
+  };
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (closed) {
+        return;
+      }
+      if (atEventBoundary(tail)) {
+        write(KEEPALIVE_COMMENT).catch(stop);
+      }
+      arm();
+    }, intervalMs);
+  };
+  const pump = async () => {
+    arm();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) {
+          break;
+        }
+        if (value.byteLength > 0) {
+          tail = (tail + new TextDecoder().decode(value.slice(-4))).slice(-4);
+          arm();
+          await write(value);
+        }
+      }
+      closed = true;
+      clearTimeout(timer);
+      await pending;
+      await writer.close();
+    } catch (error) {
+      stop(error);
+    }
+  };
+  ctx.waitUntil(pump());
+  return readable;
+}
+
+function atEventBoundary(tail) {
+  return tail.endsWith("\n\n") || tail.endsWith("\r\r") || tail.endsWith("\r\n\r\n");
+}
+
+function finish(response, request, config, requestId) {
+  const headers = new Headers(response.headers);
+  headers.set("x-request-id", requestId);
+  const origin = request.headers.get("origin");
+  if (origin !== null && config.allowedOrigins.has(origin)) {
+    headers.set("access-control-allow-origin", origin);
+    headers.set("access-control-expose-headers", CORS_EXPOSE_HEADERS);
+    if (request.method === "OPTIONS") {
+      headers.set("access-control-allow-methods", MCP_METHODS.join(", "));
+      headers.set("access-control-allow-headers", CORS_ALLOW_HEADERS);
+      headers.set("access-control-max-age", "600");
+    }
+    headers.append("vary", "Origin");
+  }
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
+function jsonError(status, error, message, requestId) {
+  return new Response(JSON.stringify({ error, message, requestId }), {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store" },
+  });
+}
+
+function unauthorized(error, description, requestId) {
+  const response = jsonError(401, "unauthorized", description, requestId);
+  // RFC 6750: a request without credentials gets the challenge alone, a bad one also the error code.
+  const challenge = error === null ? 'Bearer realm="mcp-suite"' : `Bearer realm="mcp-suite", error="${error}"`;
+  response.headers.set("www-authenticate", challenge);
+  return response;
+}
+
+function methodNotAllowed(allow, requestId) {
+  const response = jsonError(405, "method_not_allowed", `Allowed methods: ${allow}.`, requestId);
+  response.headers.set("allow", allow);
+  return response;
+}

@@ -1,0 +1,49 @@
+"""Composition of the edge (staging, prod): the Cloudflare Worker in front of the cluster's public ingress."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_cloudflare as cloudflare
+
+from components.cloudflare.edge_worker import EdgeWorker, EdgeWorkerArgs
+from components.render.edge_worker import token_hashes_text, worker_source
+from infra.settings import Settings
+
+
+def compose_edge(settings: Settings) -> None:
+    edge, secrets = settings.edge, settings.edge_secrets
+    # Settings guarantee these once the edge is enabled; the asserts narrow the types.
+    assert edge.account_id and edge.zone_id and edge.hostname and edge.origin_host
+    assert secrets.cloudflare_api_token is not None
+    provider = cloudflare.Provider(
+        "cloudflare", api_token=pulumi.Output.secret(secrets.cloudflare_api_token.get_secret_value())
+    )
+    worker = EdgeWorker(
+        "edge",
+        EdgeWorkerArgs(
+            account_id=edge.account_id,
+            zone_id=edge.zone_id,
+            hostname=edge.hostname,
+            origin_host=edge.origin_host,
+            services=tuple(spec.name for spec in settings.services),
+            script_name=f"{settings.name_prefix}-edge",
+            worker_source=worker_source(),
+            compatibility_date=edge.compatibility_date,
+            client_token_hashes=pulumi.Output.secret(token_hashes_text(secrets.client_token_hashes)),
+            allowed_origins=tuple(edge.allowed_origins),
+            max_body_bytes=edge.max_body_bytes,
+            keepalive_seconds=edge.keepalive_seconds,
+            requests_per_period=edge.rate_limit.requests_per_period,
+            period_seconds=edge.rate_limit.period_seconds,
+            mitigation_seconds=edge.rate_limit.mitigation_seconds,
+            token_store=edge.token_store,
+            protect=settings.protect_stateful_data,
+        ),
+        opts=pulumi.ResourceOptions(provider=provider),
+    )
+    pulumi.export("edgeUrl", worker.public_url)
+    pulumi.export("edgeEndpoints", {spec.name: _endpoint(worker.public_url, spec.name) for spec in settings.services})
+
+
+def _endpoint(public_url: pulumi.Output[str], service: str) -> pulumi.Output[str]:
+    return public_url.apply(lambda url: f"{url}/{service}/mcp")

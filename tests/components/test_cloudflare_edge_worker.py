@@ -1,0 +1,118 @@
+"""EdgeWorker under mocks: the repository's worker uploaded as is, bindings from the catalog, secrets kept secret."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+
+from components.cloudflare.edge_worker import EdgeWorker, EdgeWorkerArgs
+from components.render.edge_worker import token_hashes_text, worker_source
+from infra.mock_runtime import SECRET_SIG, Evaluation, evaluate
+from infra.stack_files import PROJECT_DIR
+
+TOKEN_HASHES = {"alice": "a" * 64, "ci": "c" * 64}
+SERVICES = ("everything", "memory")
+
+
+def build(**overrides: Any) -> tuple[Evaluation, list[str]]:
+    public_urls: list[str] = []
+
+    def program() -> None:
+        fields: dict[str, Any] = {
+            "account_id": "0123456789abcdef0123456789abcdef",
+            "zone_id": "fedcba9876543210fedcba9876543210",
+            "hostname": "mcp.example.com",
+            "origin_host": "ingress.example.com",
+            "services": SERVICES,
+            "script_name": "mcp-test-edge",
+            "worker_source": worker_source(),
+            "compatibility_date": "2026-04-26",
+            "client_token_hashes": pulumi.Output.secret(token_hashes_text(TOKEN_HASHES)),
+            "allowed_origins": ("https://console.example.com",),
+            **overrides,
+        }
+        edge = EdgeWorker("edge", EdgeWorkerArgs(**fields))
+        edge.public_url.apply(public_urls.append)
+
+    return evaluate("test", {}, frozenset(), program), public_urls
+
+
+def unwrap_secret(value: Any) -> Any:
+    assert isinstance(value, dict) and value.get(SECRET_SIG), f"expected a secret, got {value!r}"
+    return value["value"]
+
+
+def test_registers_script_domain_subdomain_and_rate_limit_as_children() -> None:
+    evaluation, public_urls = build()
+    children = sorted((entry.type, entry.name) for entry in evaluation.children_of("edge"))
+    assert children == [
+        ("cloudflare:index/ruleset:Ruleset", "edge-rate-limit"),
+        ("cloudflare:index/workersCustomDomain:WorkersCustomDomain", "edge-domain"),
+        ("cloudflare:index/workersScript:WorkersScript", "edge-script"),
+        ("cloudflare:index/workersScriptSubdomain:WorkersScriptSubdomain", "edge-workers-dev"),
+    ]
+    assert evaluation.named("edge").type == "mcp-suite:cloudflare:EdgeWorker"
+    assert public_urls == ["https://mcp.example.com"]
+
+
+def test_script_content_is_exactly_the_worker_source_in_the_repository() -> None:
+    script = build()[0].named("edge-script").inputs
+    assert script["content"] == (PROJECT_DIR / "edge" / "src" / "worker.js").read_text(encoding="utf-8")
+    assert script["mainModule"] == "worker.js"
+    assert script["compatibilityDate"] == "2026-04-26"
+    assert script["scriptName"] == "mcp-test-edge"
+
+
+def test_bindings_carry_the_catalog_and_the_token_hashes_as_a_secret() -> None:
+    script = build()[0].named("edge-script")
+    bindings = {binding["name"]: binding for binding in unwrap_secret(script.wire_inputs["bindings"])}
+    assert json.loads(bindings["SERVICES"]["text"]) == list(SERVICES)
+    assert bindings["ORIGIN_HOST"] == {"name": "ORIGIN_HOST", "type": "plain_text", "text": "ingress.example.com"}
+    assert bindings["ORIGIN_SCHEME"]["text"] == "https"
+    assert bindings["PUBLIC_HOSTNAME"]["text"] == "mcp.example.com"
+    assert json.loads(bindings["ALLOWED_ORIGINS"]["text"]) == ["https://console.example.com"]
+    assert bindings["TOKEN_HASHES"]["type"] == "secret_text"
+    assert json.loads(bindings["TOKEN_HASHES"]["text"]) == TOKEN_HASHES
+    assert "TOKENS_KV" not in bindings
+
+
+def test_secrets_never_appear_in_plain_inputs() -> None:
+    evaluation = build()[0]
+    plain = json.dumps([entry.as_json() for entry in evaluation.registrations])
+    for digest in TOKEN_HASHES.values():
+        assert digest not in plain
+
+
+def test_custom_domain_serves_the_script_and_the_rate_limit_guards_the_hostname() -> None:
+    evaluation = build(requests_per_period=120, period_seconds=10, mitigation_seconds=10)[0]
+    domain = evaluation.named("edge-domain").inputs
+    assert domain == {
+        "accountId": "0123456789abcdef0123456789abcdef",
+        "hostname": "mcp.example.com",
+        "service": "mcp-test-edge",
+        "zoneId": "fedcba9876543210fedcba9876543210",
+    }
+    subdomain = evaluation.named("edge-workers-dev").inputs
+    assert (subdomain["enabled"], subdomain["previewsEnabled"]) == (False, False)
+    ruleset = evaluation.named("edge-rate-limit").inputs
+    assert (ruleset["kind"], ruleset["phase"], ruleset["zoneId"]) == ("zone", "http_ratelimit", domain["zoneId"])
+    [rule] = ruleset["rules"]
+    assert rule["expression"] == '(http.host eq "mcp.example.com")'
+    assert rule["ratelimit"] == {
+        "characteristics": ["cf.colo.id", "ip.src"],
+        "period": 10,
+        "requestsPerPeriod": 120,
+        "mitigationTimeout": 10,
+    }
+
+
+def test_token_store_adds_a_protected_kv_namespace_bound_to_the_script() -> None:
+    evaluation = build(token_store=True, protect=True)[0]
+    store = evaluation.named("edge-tokens")
+    assert store.type == "cloudflare:index/workersKvNamespace:WorkersKvNamespace"
+    assert store.inputs == {"accountId": "0123456789abcdef0123456789abcdef", "title": "mcp-test-edge-tokens"}
+    assert store.options["protect"] and store.options["retainOnDelete"]
+    bindings = unwrap_secret(evaluation.named("edge-script").wire_inputs["bindings"])
+    assert {"name": "TOKENS_KV", "type": "kv_namespace", "namespaceId": "edge-tokens-id"} in bindings

@@ -1,0 +1,69 @@
+"""The bindings the program renders for staging and prod, loaded by the real worker in workerd.
+
+Proves the contract between components/render/edge_worker.py and edge/src/worker.js: every catalog service
+is routed, the token hashes authenticate, and nothing else is served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from typing import Any
+
+import pytest
+
+from infra.mock_runtime import SECRET_SIG
+from infra.stack_files import PROJECT_DIR
+from tests.conftest import KUBERNETES_STACKS, evaluate_stack, require_tool
+
+EDGE_DIR = PROJECT_DIR / "edge"
+TOKEN = "conformance-client-token"
+
+
+def rendered_bindings(stack: str) -> dict[str, str]:
+    secrets = {
+        "cloudflareApiToken": "unused",
+        "clientTokenHashes": {"alice": hashlib.sha256(TOKEN.encode()).hexdigest()},
+    }
+    evaluation = evaluate_stack(
+        stack, overrides={"edgeSecrets": secrets}, secret_keys=frozenset({"mcp-suite:edgeSecrets"})
+    )
+    wire: Any = evaluation.named("edge-script").wire_inputs["bindings"]
+    assert wire[SECRET_SIG]
+    return {binding["name"]: binding["text"] for binding in wire["value"] if "text" in binding}
+
+
+def run_probe(bindings: dict[str, str]) -> dict[str, Any]:
+    node = require_tool("node")
+    if not (EDGE_DIR / "node_modules" / "miniflare").is_dir():
+        message = "the worker's npm packages are not installed; scripts/edge-test installs them"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    result = subprocess.run(
+        [node, "test/probe-bindings.js"],
+        cwd=EDGE_DIR,
+        input=json.dumps({"bindings": bindings, "token": TOKEN}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    probe: dict[str, Any] = json.loads(result.stdout)
+    return probe
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
+def test_rendered_bindings_route_the_catalog_in_workerd(stack: str) -> None:
+    bindings = rendered_bindings(stack)
+    probe = run_probe(bindings)
+    assert probe["logs"] == []
+    assert probe["health"] == 200
+    services = json.loads(bindings["SERVICES"])
+    assert probe["services"] == {
+        service: {"status": 200, "originPath": f"/{service}/mcp", "client": "alice"} for service in services
+    }
+    assert probe["unknownService"] == 404

@@ -1,0 +1,79 @@
+"""The edge per stack: staging and prod put the catalog behind Cloudflare, dev registers nothing of Cloudflare."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from infra.mock_runtime import SECRET_SIG
+from infra.stack_files import PROJECT_DIR
+from tests.conftest import KUBERNETES_STACKS, evaluate_stack
+
+CATALOG = ["everything", "filesystem", "memory", "sequential-thinking"]
+EDGE_SECRETS = {"cloudflareApiToken": "cf-api-token-value", "clientTokenHashes": {"alice": "a" * 64}}
+
+
+def unwrap_secret(value: Any) -> Any:
+    assert isinstance(value, dict) and value.get(SECRET_SIG), f"expected a secret, got {value!r}"
+    return value["value"]
+
+
+def test_dev_registers_no_cloudflare_resource_and_never_imports_the_sdk() -> None:
+    evaluation = evaluate_stack("dev")
+    assert not [e for e in evaluation.registrations if "cloudflare" in e.type.lower()]
+    # A fresh interpreter, so no other test's import counts: dev must not pay pulumi_cloudflare's import time.
+    probe = (
+        "import sys\n"
+        "from tests.conftest import evaluate_stack\n"
+        "evaluate_stack('dev')\n"
+        "print('pulumi_cloudflare' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
+def test_edge_routes_the_whole_catalog_to_the_stack_ingress(stack: str) -> None:
+    evaluation = evaluate_stack(
+        stack, overrides={"edgeSecrets": EDGE_SECRETS}, secret_keys=frozenset({"mcp-suite:edgeSecrets"})
+    )
+    assert evaluation.named("edge").type == "mcp-suite:cloudflare:EdgeWorker"
+    script = evaluation.named("edge-script")
+    assert script.inputs["scriptName"] == f"mcp-{stack}-edge"
+    bindings = {b["name"]: b["text"] for b in unwrap_secret(script.wire_inputs["bindings"])}
+    assert json.loads(bindings["SERVICES"]) == CATALOG
+    assert bindings["ORIGIN_HOST"] == f"ingress-{stack}.example.com"
+    assert bindings["PUBLIC_HOSTNAME"] == f"mcp-{stack}.example.com"
+    assert bindings["ORIGIN_SCHEME"] == "https"
+    assert json.loads(bindings["TOKEN_HASHES"]) == {"alice": "a" * 64}
+    assert evaluation.named("edge-domain").inputs["hostname"] == f"mcp-{stack}.example.com"
+
+
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
+def test_the_api_token_reaches_the_provider_only_as_a_secret(stack: str) -> None:
+    evaluation = evaluate_stack(
+        stack,
+        overrides={"edgeSecrets": EDGE_SECRETS},
+        secret_keys=frozenset({"mcp-suite:edgeSecrets"}),
+        placeholder_secrets=False,
+    )
+    provider = evaluation.named("cloudflare", "pulumi:providers:cloudflare")
+    assert unwrap_secret(provider.wire_inputs["apiToken"]) == "cf-api-token-value"
+    plain = json.dumps([entry.as_json() for entry in evaluation.registrations])
+    assert "cf-api-token-value" not in plain
+    assert "a" * 64 not in plain
+    cloudflare = [e for e in evaluation.registrations if e.type.startswith("cloudflare:")]
+    assert cloudflare and all(e.parent == "edge" for e in cloudflare)
+
+
+def test_a_catalog_change_changes_the_routes() -> None:
+    catalog = {"search": {"image": "ghcr.io/example/search:1.4.2", "transport": "streamable-http", "port": 8080}}
+    evaluation = evaluate_stack("staging", overrides={"services": catalog, "serviceOverrides": {}})
+    bindings = {b["name"]: b["text"] for b in unwrap_secret(evaluation.named("edge-script").wire_inputs["bindings"])}
+    assert json.loads(bindings["SERVICES"]) == ["search"]

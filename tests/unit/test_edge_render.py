@@ -1,0 +1,107 @@
+"""Pure renderers of the edge: bindings from the catalog, the token hashes, the rate limiting rule."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import yaml
+
+from components.render import edge_worker as render
+from infra.settings import DEFAULT_COMPATIBILITY_DATE, load_settings
+from infra.stack_files import PROJECT_DIR, read_stack_config
+
+WORKER = PROJECT_DIR / "edge" / "src" / "worker.js"
+
+
+def test_worker_source_is_the_file_the_worker_tests_run() -> None:
+    assert render.WORKER_SOURCE_PATH == WORKER
+    assert render.worker_source() == WORKER.read_text(encoding="utf-8")
+    assert "export default" in render.worker_source()
+
+
+def test_plain_bindings_route_exactly_the_catalog_over_https() -> None:
+    config = read_stack_config("prod")
+    settings = load_settings("prod", config.values, config.secret_keys, placeholder_secrets=True)
+    bindings = render.plain_text_bindings(
+        services=[spec.name for spec in settings.services],
+        origin_host="ingress.example.com",
+        public_hostname="mcp.example.com",
+        allowed_origins=["https://b.example.com", "https://a.example.com"],
+        max_body_bytes=2048,
+        keepalive_seconds=20,
+    )
+    assert bindings == {
+        "ALLOWED_ORIGINS": '["https://a.example.com", "https://b.example.com"]',
+        "KEEPALIVE_SECONDS": "20",
+        "MAX_BODY_BYTES": "2048",
+        "ORIGIN_HOST": "ingress.example.com",
+        "ORIGIN_SCHEME": "https",
+        "PUBLIC_HOSTNAME": "mcp.example.com",
+        "SERVICES": json.dumps(sorted(spec.name for spec in settings.services)),
+    }
+    assert list(bindings) == sorted(bindings)
+
+
+def test_binding_names_are_the_ones_the_worker_reads() -> None:
+    source = WORKER.read_text(encoding="utf-8")
+    read_by_worker = set(re.findall(r"env\.([A-Z_]+)", source)) | set(
+        re.findall(r'requiredText\(env, "([A-Z_]+)"\)', source)
+    )
+    plain = render.plain_text_bindings(
+        services=["a"],
+        origin_host="o.example",
+        public_hostname="p.example",
+        allowed_origins=[],
+        max_body_bytes=1,
+        keepalive_seconds=1,
+    )
+    rendered = {binding["name"] for binding in render.worker_bindings(plain, "{}", "kv-id")}
+    assert rendered == read_by_worker
+
+
+def test_token_hashes_are_compact_sorted_json() -> None:
+    assert render.token_hashes_text({"zed": "b" * 64, "alice": "a" * 64}) == (
+        '{"alice":"' + "a" * 64 + '","zed":"' + "b" * 64 + '"}'
+    )
+
+
+def test_bindings_hold_the_token_hashes_as_a_secret_and_the_store_only_when_asked() -> None:
+    plain = {"ORIGIN_HOST": "o.example"}
+    without_store = render.worker_bindings(plain, "{}", None)
+    assert without_store == [
+        {"name": "ORIGIN_HOST", "type": "plain_text", "text": "o.example"},
+        {"name": "TOKEN_HASHES", "type": "secret_text", "text": "{}"},
+    ]
+    with_store = render.worker_bindings(plain, "{}", "ns-1")
+    assert with_store[-1] == {"name": "TOKENS_KV", "type": "kv_namespace", "namespace_id": "ns-1"}
+
+
+def test_rate_limit_rule_counts_per_ip_on_the_edge_hostname() -> None:
+    rule = render.rate_limit_rule(
+        hostname="mcp.example.com", requests_per_period=100, period_seconds=10, mitigation_seconds=10
+    )
+    assert rule == {
+        "action": "block",
+        "description": "mcp-suite edge: 100 requests per 10 s per client IP",
+        "expression": '(http.host eq "mcp.example.com")',
+        "enabled": True,
+        "ratelimit": {
+            "characteristics": ["cf.colo.id", "ip.src"],
+            "period": 10,
+            "requests_per_period": 100,
+            "mitigation_timeout": 10,
+        },
+    }
+
+
+def test_default_compatibility_date_is_the_runtime_the_worker_is_tested_on() -> None:
+    package = json.loads((PROJECT_DIR / "edge" / "package.json").read_text())
+    lock = json.loads((PROJECT_DIR / "edge" / "package-lock.json").read_text())
+    workerd = lock["packages"]["node_modules/workerd"]["version"]
+    assert package["config"]["compatibilityDate"] == DEFAULT_COMPATIBILITY_DATE
+    # workerd 1.YYYYMMDD.n supports compatibility dates up to YYYY-MM-DD.
+    assert workerd.split(".")[1] >= DEFAULT_COMPATIBILITY_DATE.replace("-", "")
+    project = yaml.safe_load(Path(PROJECT_DIR / "Pulumi.yaml").read_text())
+    assert DEFAULT_COMPATIBILITY_DATE in project["config"]["edge"]["description"]

@@ -1,0 +1,162 @@
+"""Edge settings: complete when enabled, only on the kubernetes target, secrets only as secrets."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from infra.settings import SECRET_PLACEHOLDER, SettingsError, load_settings
+from infra.stack_files import read_stack_config
+
+STAGING = read_stack_config("staging").values
+EDGE = json.loads(STAGING["mcp-suite:edge"])
+HASH_A = "a" * 64
+HASH_B = "b" * 64
+SECRETS = {"cloudflareApiToken": "cf-api-token-value", "clientTokenHashes": {"alice": HASH_A, "ci": HASH_B}}
+SECRET_KEYS = frozenset({"mcp-suite:edgeSecrets"})
+
+
+def raw(edge: dict[str, Any] | None = None, secrets: dict[str, Any] | None = None, **other: Any) -> dict[str, str]:
+    values = dict(STAGING)
+    values["mcp-suite:edge"] = json.dumps(EDGE if edge is None else edge)
+    values["mcp-suite:edgeSecrets"] = json.dumps(SECRETS if secrets is None else secrets)
+    for key, value in other.items():
+        values[f"mcp-suite:{key}"] = value if isinstance(value, str) else json.dumps(value)
+    return values
+
+
+def problems(values: dict[str, str], secret_keys: frozenset[str] = SECRET_KEYS) -> list[str]:
+    with pytest.raises(SettingsError) as caught:
+        load_settings("staging", values, secret_keys)
+    return [f"{p.path}: {p.message}" for p in caught.value.problems]
+
+
+def test_a_complete_edge_loads_with_its_defaults() -> None:
+    settings = load_settings("staging", raw(), SECRET_KEYS)
+    edge = settings.edge
+    assert edge.enabled and edge.hostname == "mcp-staging.example.com"
+    assert (edge.max_body_bytes, edge.keepalive_seconds, edge.compatibility_date) == (1048576, 25, "2026-04-26")
+    assert settings.edge_secrets.client_token_hashes == {"alice": HASH_A, "ci": HASH_B}
+    assert settings.edge_secrets.cloudflare_api_token is not None
+    assert "cf-api-token-value" not in repr(settings)
+
+
+BAD_EDGE = [
+    pytest.param(
+        {"enabled": True, "hostname": "mcp.example.com"},
+        ["edge: the edge is enabled, so set accountId, zoneId, originHost"],
+        id="incomplete",
+    ),
+    pytest.param(
+        {**EDGE, "accountId": "my-account"},
+        ["edge.accountId: String should match pattern '^[0-9a-f]{32}$' (got 'my-account')"],
+        id="account-id-not-hex",
+    ),
+    pytest.param(
+        {**EDGE, "originHost": EDGE["hostname"]},
+        ["edge: hostname and originHost must differ: the worker would forward to itself"],
+        id="origin-is-edge",
+    ),
+    pytest.param(
+        {**EDGE, "hostname": "https://mcp.example.com/"},
+        [
+            "edge.hostname: String should match pattern "
+            "'^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$' (got 'https://mcp.example.com/')"
+        ],
+        id="hostname-is-a-url",
+    ),
+    pytest.param(
+        {**EDGE, "allowedOrigins": ["http://console.example.com"]},
+        ["edge.allowedOrigins.0: String should match pattern"],
+        id="plain-http-origin",
+    ),
+    pytest.param(
+        {**EDGE, "keepaliveSeconds": 100},
+        ["edge.keepaliveSeconds: Input should be less than or equal to 90 (got 100)"],
+        id="keepalive-at-cloudflare-timeout",
+    ),
+    pytest.param(
+        {**EDGE, "rateLimit": {"periodSeconds": 30}},
+        ["edge.rateLimit.periodSeconds: Input should be 10, 60, 120, 300, 600 or 3600 (got 30)"],
+        id="rate-limit-period",
+    ),
+    pytest.param(
+        {**EDGE, "auth": False},
+        ["edge.auth: unknown key; remove it"],
+        id="no-switch-turns-auth-off",
+    ),
+]
+
+
+@pytest.mark.parametrize(("edge", "expected"), BAD_EDGE)
+def test_bad_edge_settings_are_named(edge: dict[str, Any], expected: list[str]) -> None:
+    found = problems(raw(edge=edge))
+    assert len(found) == len(expected), found
+    for message, prefix in zip(found, expected, strict=True):
+        assert message.startswith(prefix), message
+
+
+def test_the_edge_needs_the_kubernetes_target() -> None:
+    assert problems(raw(target="docker")) == [
+        "edge.enabled: needs target 'kubernetes': the edge forwards to the cluster's public ingress"
+    ]
+
+
+def test_edge_secrets_must_be_set_as_secrets_and_are_not_echoed() -> None:
+    found = problems(raw(), secret_keys=frozenset())
+    assert found == [
+        "edgeSecrets: holds plain-text values; set each one with "
+        "`pulumi config set --secret --path edgeSecrets.<key> <value>`"
+    ]
+    assert "cf-api-token-value" not in " ".join(found)
+
+
+def test_an_enabled_edge_needs_the_api_token_and_a_client() -> None:
+    assert problems(raw(secrets={})) == [
+        "edgeSecrets.cloudflareApiToken: missing; the edge is enabled, so set it with "
+        "`pulumi config set --secret --path edgeSecrets.cloudflareApiToken <token>`",
+        "edgeSecrets.clientTokenHashes: no client can authenticate; create a token and store its hash with "
+        "`python -m infra edge-token --client <name>`",
+    ]
+
+
+def test_clients_may_live_only_in_the_token_store() -> None:
+    settings = load_settings(
+        "staging", raw(edge={**EDGE, "tokenStore": True}, secrets={"cloudflareApiToken": "t"}), SECRET_KEYS
+    )
+    assert settings.edge_secrets.client_token_hashes == {}
+
+
+@pytest.mark.parametrize(
+    ("hashes", "expected"),
+    [
+        ({"alice": "A" * 64}, "edgeSecrets.clientTokenHashes.alice: String should match pattern '^[0-9a-f]{64}$'"),
+        ({"alice": "not-a-hash"}, "edgeSecrets.clientTokenHashes.alice: String should match pattern"),
+        ({"bad name": HASH_A}, "edgeSecrets.clientTokenHashes.bad name.[key]: String should match pattern"),
+        ({"alice": HASH_A, "bob": HASH_A}, "edgeSecrets.clientTokenHashes: alice, bob share one token"),
+    ],
+)
+def test_client_token_hashes_are_checked(hashes: dict[str, str], expected: str) -> None:
+    found = problems(raw(secrets={**SECRETS, "clientTokenHashes": hashes}))
+    assert len(found) == 1 and found[0].startswith(expected), found
+
+
+def test_render_stands_in_for_secrets_the_cli_would_decrypt() -> None:
+    placeholder = "<placeholder: encrypted value, needs the Pulumi CLI to decrypt>"
+    settings = load_settings(
+        "staging",
+        raw(secrets={"clientTokenHashes": {"alice": placeholder}}),
+        SECRET_KEYS,
+        placeholder_secrets=True,
+    )
+    token = settings.edge_secrets.cloudflare_api_token
+    assert token is not None and token.get_secret_value() == SECRET_PLACEHOLDER
+    assert len(settings.edge_secrets.client_token_hashes["alice"]) == 64
+
+
+def test_dev_and_a_disabled_edge_need_nothing() -> None:
+    for stack in ("dev",):
+        settings = load_settings(stack, read_stack_config(stack).values)
+        assert not settings.edge.enabled
