@@ -48,7 +48,10 @@ def stack_config(size: int) -> tuple[dict[str, str], frozenset[str]]:
     values[f"{PROJECT}:serviceSecrets"] = json.dumps(secrets(size))
     values[f"{PROJECT}:monitoringSecrets"] = json.dumps({"grafanaAdminPassword": "bench-only"})
     values[f"{PROJECT}:backupSecrets"] = json.dumps({"password": "bench-backup-password"})
-    secret = {f"{PROJECT}:serviceSecrets", f"{PROJECT}:monitoringSecrets", f"{PROJECT}:backupSecrets"}
+    values[f"{PROJECT}:edgeSecrets"] = json.dumps(
+        {"cloudflareApiToken": "bench-only", "clientTokenHashes": {"bench": "0" * 64}}
+    )
+    secret = {f"{PROJECT}:{key}" for key in ("serviceSecrets", "monitoringSecrets", "backupSecrets", "edgeSecrets")}
     return values, config.secret_keys | secret
 
 

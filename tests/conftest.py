@@ -21,6 +21,15 @@ from infra.program import run
 from infra.settings import PROJECT
 from infra.stack_files import read_stack_config
 
+# Valid values for every secret config key a stack may require, for tests that evaluate a whole stack without
+# placeholders; a test about one of them overrides that one.
+REQUIRED_SECRETS: dict[str, Any] = {
+    "backupSecrets": {"password": "test-restic-password"},
+    "monitoringSecrets": {"grafanaAdminPassword": "test-grafana-password"},
+    "edgeSecrets": {"cloudflareApiToken": "test-cloudflare-token", "clientTokenHashes": {"test-client": "b" * 64}},
+}
+REQUIRED_SECRET_KEYS = frozenset(f"mcp-suite:{key}" for key in REQUIRED_SECRETS)
+
 STACKS = ("dev", "staging", "prod")
 KUBERNETES_STACKS = ("staging", "prod")
 KOYEB_STACKS = ("koyeb",)

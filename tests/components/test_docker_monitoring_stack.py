@@ -7,7 +7,7 @@ import pytest
 from components.render.monitoring import docker_stack
 from components.spec import validate_image_reference
 from infra.mock_runtime import REDACTED, Evaluation
-from tests.conftest import evaluate_stack
+from tests.conftest import REQUIRED_SECRET_KEYS, REQUIRED_SECRETS, evaluate_stack
 
 ROLES = {"prometheus", "alertmanager", "grafana", "loki", "alloy", "blackbox"}
 
@@ -73,10 +73,10 @@ def test_grafana_password_and_receiver_credentials_stay_secret() -> None:
         "dev",
         overrides={
             "monitoring": {"receivers": {"page": {"kind": "pagerduty"}}},
+            **REQUIRED_SECRETS,
             "monitoringSecrets": {"grafanaAdminPassword": "admin-pw-987", "page": "pd-key-654"},
-            "backup": {"enabled": False},
         },
-        secret_keys=frozenset({"mcp-suite:monitoringSecrets"}),
+        secret_keys=REQUIRED_SECRET_KEYS,
         placeholder_secrets=False,
     )
     found = containers(evaluation)

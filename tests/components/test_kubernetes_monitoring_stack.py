@@ -14,7 +14,7 @@ from components.render.monitoring.kubernetes_objects import (
 )
 from infra.mock_runtime import REDACTED, Evaluation
 from infra.stack_files import read_stack_config
-from tests.conftest import evaluate_stack
+from tests.conftest import REQUIRED_SECRET_KEYS, REQUIRED_SECRETS, evaluate_stack
 
 CATALOG = ("everything", "filesystem", "memory", "sequential-thinking")
 
@@ -121,10 +121,10 @@ def test_grafana_password_and_receivers_are_kubernetes_secrets() -> None:
         "staging",
         overrides={
             "monitoring": {"receivers": {"ticket": {"kind": "slack", "channel": "#mcp"}}},
+            **REQUIRED_SECRETS,
             "monitoringSecrets": {"grafanaAdminPassword": "pw-321", "ticket": "https://hooks.example/abc"},
-            "backup": {"enabled": False},
         },
-        secret_keys=frozenset({"mcp-suite:monitoringSecrets"}),
+        secret_keys=REQUIRED_SECRET_KEYS,
         placeholder_secrets=False,
     )
     admin = evaluation.named("monitoring-grafana-admin").inputs

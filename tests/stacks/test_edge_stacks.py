@@ -11,7 +11,7 @@ import pytest
 
 from infra.mock_runtime import SECRET_SIG
 from infra.stack_files import PROJECT_DIR
-from tests.conftest import KUBERNETES_STACKS, evaluate_stack
+from tests.conftest import KUBERNETES_STACKS, REQUIRED_SECRET_KEYS, REQUIRED_SECRETS, evaluate_stack
 
 CATALOG = ["everything", "filesystem", "memory", "sequential-thinking"]
 EDGE_SECRETS = {"cloudflareApiToken": "cf-api-token-value", "clientTokenHashes": {"alice": "a" * 64}}
@@ -59,8 +59,8 @@ def test_edge_routes_the_whole_catalog_to_the_stack_ingress(stack: str) -> None:
 def test_the_api_token_reaches_the_provider_only_as_a_secret(stack: str) -> None:
     evaluation = evaluate_stack(
         stack,
-        overrides={"edgeSecrets": EDGE_SECRETS},
-        secret_keys=frozenset({"mcp-suite:edgeSecrets"}),
+        overrides={**REQUIRED_SECRETS, "edgeSecrets": EDGE_SECRETS},
+        secret_keys=REQUIRED_SECRET_KEYS,
         placeholder_secrets=False,
     )
     provider = evaluation.named("cloudflare", "pulumi:providers:cloudflare")

@@ -15,8 +15,12 @@ PASSWORD = {"password": "a long random passphrase"}
 
 
 def raw(stack: str, **overrides: Any) -> dict[str, str]:
-    # Monitoring off: its own secret (Grafana's password) is covered by the monitoring tests.
-    values = {**read_stack_config(stack).values, "mcp-suite:monitoring": json.dumps({"enabled": False})}
+    # Monitoring and the edge off: their own secrets are covered by their own tests.
+    values = {
+        **read_stack_config(stack).values,
+        "mcp-suite:monitoring": json.dumps({"enabled": False}),
+        "mcp-suite:edge": json.dumps({"enabled": False}),
+    }
     for key, value in overrides.items():
         values[f"mcp-suite:{key}"] = json.dumps(value)
     return values
