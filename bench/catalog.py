@@ -24,7 +24,7 @@ def service(index: int) -> dict[str, Any]:
             "replicas": {"min": 1, "max": 1},
         }
     else:
-        body["replicas"] = {"min": 3, "max": 10}
+        body |= {"replicas": {"min": 3, "max": 10}, "sessions": "stateless"}
     if index % 4 == 0:
         body["secretEnv"] = ["API_TOKEN"]
     return body

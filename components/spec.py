@@ -78,6 +78,13 @@ TIER_RESOURCES: dict[Tier, Resources] = {
 
 
 Transport = Literal["streamable-http", "sse", "stdio"]
+Sessions = Literal["stateful", "stateless", "shared"]
+"""Where a server keeps MCP sessions (`Mcp-Session-Id`):
+`stateful`: in one process's memory, so the service runs one replica: an `initialize` request carries no session
+id, so no proxy can send a new session back to the replica that created it;
+`stateless`: the server issues no session ids (every request stands alone), so replicas are interchangeable;
+`shared`: ids are issued but the session state lives in a store every replica reads, so replicas may serve any
+session; the gateway still hashes on `Mcp-Session-Id` so a session's streams and resumption stay on one pod."""
 VolumePurpose = Literal["memory-graph", "filesystem", "logs", "snapshots", "task-queues"]
 VOLUME_PURPOSES: tuple[VolumePurpose, ...] = ("memory-graph", "filesystem", "logs", "snapshots", "task-queues")
 DEFAULT_UID = 10001
@@ -210,6 +217,9 @@ class ServiceSpec(SpecModel):
     """Suite volumes mounted into the container."""
     replicas: Replicas = Field(default_factory=Replicas)
     """Replica bounds."""
+    sessions: Sessions = "stateful"
+    """Where MCP sessions live (see `Sessions`); only `stateless` and `shared` services may run several replicas.
+    For stdio servers it sets the bridge's mode (`stateless` starts one server process per request)."""
     egress: list[EgressRule] = Field(default_factory=list)
     """Destinations outside the suite the service needs; none means it reaches only DNS and services it calls."""
     callers: list[str] = Field(default_factory=list)
@@ -261,6 +271,15 @@ class ServiceSpec(SpecModel):
             problems.append("`args` and `bridge` exclude each other: the bridge builds the arguments")
         if self.transport != "stdio" and self.bridge is not None:
             problems.append(f"`bridge` is only for stdio servers, not {self.transport}")
+        if self.sessions == "stateful" and self.replicas.max > 1:
+            problems.append(
+                f"max {self.replicas.max} replicas, but `sessions: stateful` keeps each MCP session in one "
+                "replica's memory and the initialize request carries no session id to route by; set `sessions: "
+                "stateless` (for stdio servers: one server process per request) or `shared` (a session store "
+                "every replica reads), or replicas max 1"
+            )
+        if self.bridge is not None and self.sessions == "shared":
+            problems.append("the stdio bridge keeps sessions in memory (`stateful`) or issues none (`stateless`)")
         if self.stateful and self.replicas.max != 1:
             problems.append(
                 "a stateful service runs exactly one replica; "
@@ -291,8 +310,16 @@ class ServiceSpec(SpecModel):
 
     @property
     def multi_replica(self) -> bool:
-        """More than one pod may serve it, so a session must be pinned to one of them."""
+        """More than one pod may serve it."""
         return self.replicas.max > 1
+
+    @property
+    def hashes_sessions(self) -> bool:
+        """Several pods share its sessions: the gateway keeps each session's requests on one pod by its id.
+
+        Not for `stateless` services: they send no session id, and a hash of the empty header would send
+        every request to the same pod."""
+        return self.multi_replica and self.sessions == "shared"
 
 
 def split_image_reference(value: str) -> tuple[str, str | None, str | None]:

@@ -106,16 +106,6 @@ def koyeb_target_problems(koyeb: KoyebSettings, app_name: str, specs: list[Servi
                     "or leave it out of this stack with `disabledServices`",
                 )
             )
-        if spec.bridge is not None and spec.replicas.max > 1:
-            problems.append(
-                (
-                    f"services.{spec.name}.replicas",
-                    f"max {spec.replicas.max} instances, but the bridge keeps each MCP session in one "
-                    "instance and Koyeb's load balancer has no session affinity: a session's requests would reach "
-                    "instances that do not know it (404, session not found). Set replicas to {min: 1, max: 1} "
-                    "in this stack (each region runs its own instance), or serve it with a session-free HTTP server",
-                )
-            )
         if "PORT" in spec.env or "PORT" in spec.secret_env:
             problems.append(
                 (

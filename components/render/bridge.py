@@ -9,14 +9,15 @@ def container_args(spec: ServiceSpec) -> list[str] | None:
     """Arguments for the image's entrypoint: the bridge's flags for stdio servers, else the spec's own `args`."""
     if spec.bridge is None:
         return list(spec.args) if spec.args is not None else None
+    # `--stateful`: one child process per MCP session, held in this replica's memory (one replica only, see
+    # ServiceSpec.sessions); without it the bridge issues no session ids and starts a child per request.
+    mode = ["--stateful"] if spec.sessions == "stateful" else []
     return [
         "--stdio",
         spec.bridge.stdio_command,
         "--outputTransport",
         "streamableHttp",
-        # One child process per MCP session: the bridge keeps session ids, so replicas need
-        # session affinity on Mcp-Session-Id (the gateway hashes on it).
-        "--stateful",
+        *mode,
         "--port",
         str(spec.port),
         "--streamableHttpPath",

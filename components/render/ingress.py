@@ -54,9 +54,9 @@ def service_annotations(spec: ServiceSpec, options: IngressOptions) -> dict[str,
         f"{NGINX}/use-regex": "true",
         f"{NGINX}/rewrite-target": spec.mcp_path,
     }
-    if spec.multi_replica:
-        # A session lives in one pod's memory; hashing the session header (not the client address, which many
-        # clients behind one NAT share) keeps every request of a session on the same pod.
+    if spec.hashes_sessions:
+        # Several pods share the sessions; hashing the session header (not the client address, which many clients
+        # behind one NAT share) keeps a session's requests, open streams and resumption on one pod.
         annotations[f"{NGINX}/upstream-hash-by"] = SESSION_HASH_KEY
     return dict(sorted(annotations.items()))
 

@@ -25,6 +25,7 @@ HTTP_SERVER = ServiceSpec.model_validate(
         "env": {"LOG_FORMAT": "json"},
         "secretEnv": ["API_KEY", "DATABASE_URL"],
         "replicas": {"min": 2, "max": 6},
+        "sessions": "stateless",
     }
 )
 BRIDGED = ServiceSpec.model_validate(

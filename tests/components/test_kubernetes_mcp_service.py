@@ -8,7 +8,7 @@ import pulumi
 import pytest
 
 from components.kubernetes.mcp_service import McpService, McpServiceArgs
-from components.spec import ServiceSpec
+from components.spec import Replicas, ServiceSpec
 from infra.mock_runtime import REDACTED, Evaluation, evaluate
 
 STATELESS = ServiceSpec.model_validate(
@@ -22,6 +22,7 @@ STATELESS = ServiceSpec.model_validate(
         "env": {"LOG_FORMAT": "json"},
         "secretEnv": ["API_KEY"],
         "replicas": {"min": 2, "max": 6},
+        "sessions": "stateless",
     }
 )
 STATEFUL = ServiceSpec.model_validate(
@@ -160,6 +161,7 @@ def test_stdio_server_runs_behind_the_streamable_http_bridge() -> None:
     assert args[:2] == ["--stdio", "npx -y @modelcontextprotocol/server-memory@2026.8.31"]
     assert args[args.index("--outputTransport") + 1] == "streamableHttp"
     assert args[args.index("--healthEndpoint") + 1] == "/healthz"
+    assert "--stateful" in args  # one server process per session, kept by this single replica
     config = kinds(build(STATEFUL))["ConfigMap"]["data"]
     assert config["HOME"] == "/tmp"  # npx needs a writable home on a read-only root filesystem
 
@@ -170,3 +172,11 @@ def test_every_object_lands_in_the_namespace_with_suite_labels(spec: ServiceSpec
         if entry.custom:
             assert entry.inputs["metadata"]["namespace"] == "mcp-test"
             assert entry.inputs["metadata"]["labels"]["app.kubernetes.io/part-of"] == "mcp-suite"
+
+
+def test_a_stateless_bridge_issues_no_sessions_so_its_replicas_are_interchangeable() -> None:
+    stateless = STATEFUL.model_copy(
+        update={"stateful": False, "volumes": [], "sessions": "stateless", "replicas": Replicas(min=2, max=5)}
+    )
+    deployment = kinds(build(stateless))["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+    assert "--stateful" not in deployment["args"]

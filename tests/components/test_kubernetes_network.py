@@ -8,7 +8,7 @@ import pytest
 
 from components.kubernetes.ingress_gateway import IngressGateway, IngressGatewayArgs
 from components.kubernetes.network_policies import NetworkPolicies, NetworkPoliciesArgs
-from components.render.ingress import IngressOptions
+from components.render.ingress import IngressOptions, service_annotations
 from components.render.network_policy import ClusterPeer, PolicyPeers
 from components.spec import ServiceSpec
 from infra.mock_runtime import Evaluation, evaluate
@@ -22,7 +22,9 @@ def spec(name: str, **fields: Any) -> ServiceSpec:
 
 
 CATALOG = (
-    spec("search", replicas={"min": 2, "max": 6}, egress=[{"host": "api.example.com", "ports": [443]}]),
+    spec(
+        "search", replicas={"min": 2, "max": 6}, sessions="shared", egress=[{"host": "api.example.com", "ports": [443]}]
+    ),
     spec("notes", port=9000, mcpPath="/rpc", callers=["search"], egress=[{"cidr": "10.30.0.0/16", "ports": [5432]}]),
 )
 PEERS = PolicyPeers(
@@ -141,7 +143,7 @@ def test_each_service_gets_its_path_on_the_tls_host_rewritten_to_its_mcp_path() 
 
 
 @pytest.mark.parametrize(("service", "hashed"), [("search", True), ("notes", False)])
-def test_only_multi_replica_services_hash_on_the_session_header(service: str, hashed: bool) -> None:
+def test_only_replicas_sharing_sessions_hash_on_the_session_header(service: str, hashed: bool) -> None:
     annotations = ingresses(gateway())[service]["metadata"]["annotations"]
     assert annotations.get(f"{NGINX}/upstream-hash-by") == ("$http_mcp_session_id" if hashed else None)
     assert not any("affinity" in key for key in annotations)  # never pinned by client address or cookie
@@ -160,3 +162,10 @@ def test_a_provided_secret_needs_no_issuer() -> None:
     rendered = ingresses(gateway(cluster_issuer=None))
     assert all("cert-manager.io/cluster-issuer" not in i["metadata"].get("annotations", {}) for i in rendered.values())
     assert {i["spec"]["tls"][0]["secretName"] for i in rendered.values()} == {"mcp-test-ingress-tls"}
+
+
+def test_stateless_replicas_are_not_hashed_so_sessionless_requests_spread() -> None:
+    # They send no Mcp-Session-Id: a hash of the empty header would pin every request to one pod.
+    stateless = spec("feed", replicas={"min": 2, "max": 6}, sessions="stateless")
+    annotations = service_annotations(stateless, OPTIONS)
+    assert f"{NGINX}/upstream-hash-by" not in annotations

@@ -69,7 +69,15 @@ def test_every_service_maps_from_its_spec() -> None:
         assert definition["healthChecks"][0]["http"]["path"] == spec.health_path
         assert definition["instanceTypes"] == [{"type": default_instance_type(spec.resources)}]
         assert definition["regions"] == ["fra", "was"]
-        assert definition["scalings"] == [{"min": spec.replicas.min, "max": spec.replicas.max}]
+        # The design's baseline of two instances, scaling on CPU above 70 % or p95 latency above 500 ms.
+        assert definition["scalings"] == [
+            {
+                "min": spec.replicas.min,
+                "max": spec.replicas.max,
+                "targets": [{"averageCpus": [{"value": 70}]}, {"requestResponseTimes": [{"value": 500}]}],
+            }
+        ]
+        assert spec.replicas.min == 2
 
 
 def test_origin_host_and_endpoints_are_exported_for_the_edge(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -155,6 +163,7 @@ def test_a_session_free_http_server_takes_the_baseline_of_two_and_autoscales() -
         "port": 8080,
         "healthPath": "/health",
         "replicas": {"min": 2, "max": 6},
+        "sessions": "stateless",
     }
     [scaling] = definitions(evaluate_stack(STACK, overrides={"services": services}))["search"]["scalings"]
     assert scaling == {

@@ -85,4 +85,45 @@ def test_malformed_egress_rules_are_rejected(rule: dict[str, object], reason: st
 def test_multi_replica_means_more_than_one_pod_may_serve() -> None:
     base = {"name": "s", "image": "ghcr.io/org/s:1", "transport": "sse", "port": 80}
     assert not ServiceSpec.model_validate(base).multi_replica
-    assert ServiceSpec.model_validate({**base, "replicas": {"min": 1, "max": 2}}).multi_replica
+    assert ServiceSpec.model_validate({**base, "replicas": {"min": 1, "max": 2}, "sessions": "shared"}).multi_replica
+
+
+@pytest.mark.parametrize(
+    ("sessions", "max_replicas", "error"),
+    [
+        ("stateful", 1, None),
+        ("stateful", 2, "the initialize request carries no session id to route by"),
+        ("stateless", 5, None),
+        ("shared", 5, None),
+    ],
+)
+def test_only_servers_without_in_memory_sessions_run_several_replicas(
+    sessions: str, max_replicas: int, error: str | None
+) -> None:
+    body = {
+        "name": "s",
+        "image": "ghcr.io/org/s:1",
+        "transport": "streamable-http",
+        "port": 80,
+        "sessions": sessions,
+        "replicas": {"min": 1, "max": max_replicas},
+    }
+    if error is None:
+        assert ServiceSpec.model_validate(body).sessions == sessions
+    else:
+        with pytest.raises(ValueError, match=error):
+            ServiceSpec.model_validate(body)
+
+
+def test_the_stdio_bridge_cannot_share_sessions() -> None:
+    with pytest.raises(ValueError, match="the stdio bridge keeps sessions in memory"):
+        ServiceSpec.model_validate(
+            {
+                "name": "s",
+                "image": "docker.io/supercorp/supergateway:3.4.3",
+                "transport": "stdio",
+                "bridge": {"stdioCommand": "npx -y x@1.0.0"},
+                "port": 8000,
+                "sessions": "shared",
+            }
+        )
