@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -21,6 +21,16 @@ class NetworkPoliciesArgs:
     """Every service of the stack: each one's policy also reads the others' `callers`."""
     peers: render.PolicyPeers
     """Ingress controller, monitoring and DNS pods outside the namespace."""
+    backup: BackupPods | None = None
+    """The backup jobs' pods and their repository, when the stack backs up; None: no backup policy."""
+
+
+@dataclass(frozen=True)
+class BackupPods:
+    pod_labels: Mapping[str, str]
+    """Labels every backup job pod carries."""
+    repository: str
+    """restic S3 repository the pods upload to."""
 
 
 class NetworkPolicies(pulumi.ComponentResource):
@@ -45,6 +55,15 @@ class NetworkPolicies(pulumi.ComponentResource):
                     f"{name}-{spec.name}",
                     metadata={"name": spec.name, "namespace": args.namespace, "labels": labels},
                     spec=render.service_policy_spec(spec, args.catalog, args.peers),
+                    opts=child,
+                )
+            )
+        if args.backup is not None:
+            policies.append(
+                k8s.networking.v1.NetworkPolicy(
+                    f"{name}-backups",
+                    metadata={"name": "backups", "namespace": args.namespace, "labels": labels},
+                    spec=render.backup_policy_spec(args.backup.pod_labels, args.backup.repository, args.peers),
                     opts=child,
                 )
             )

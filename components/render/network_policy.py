@@ -7,9 +7,11 @@ services that list them as a caller, and to the destinations of their `egress` d
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from components.render.kubernetes_workload import selector_labels
 from components.spec import EgressRule, ServiceSpec
@@ -96,12 +98,7 @@ def service_policy_spec(
                 "ports": [_tcp(spec.port)],
             }
         )
-    egress: list[NetworkPolicyEgressRuleArgsDict] = [
-        {
-            "to": [_cluster_peer(peers.dns)],
-            "ports": [{"protocol": "UDP", "port": DNS_PORT}, {"protocol": "TCP", "port": DNS_PORT}],
-        }
-    ]
+    egress: list[NetworkPolicyEgressRuleArgsDict] = [_dns_rule(peers)]
     egress += [{"to": [_service_peer(callee)], "ports": [_tcp(callee.port)]} for callee in callees(spec, catalog)]
     egress += [_external_rule(rule) for rule in spec.egress]
     return {
@@ -109,6 +106,28 @@ def service_policy_spec(
         "policy_types": ["Ingress", "Egress"],
         "ingress": ingress,
         "egress": egress,
+    }
+
+
+def repository_egress(repository: str) -> EgressRule:
+    """The egress a restic `s3:<scheme>://<host>[:port]/<bucket>/...` repository needs: its host on its port."""
+    url = urlsplit(repository.removeprefix("s3:"))
+    port = url.port or (80 if url.scheme == "http" else 443)
+    host = url.hostname or ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return EgressRule(host=host, ports=[port])
+    return EgressRule(cidr=str(ipaddress.ip_network(address)), ports=[port])
+
+
+def backup_policy_spec(pod_labels: Mapping[str, str], repository: str, peers: PolicyPeers) -> NetworkPolicySpecArgsDict:
+    """Backup job pods: nothing in, out only to DNS and their S3 repository (default deny blocks all else)."""
+    return {
+        "pod_selector": {"match_labels": dict(sorted(pod_labels.items()))},
+        "policy_types": ["Ingress", "Egress"],
+        "ingress": [],
+        "egress": [_dns_rule(peers), _external_rule(repository_egress(repository))],
     }
 
 
@@ -124,6 +143,13 @@ def _external_rule(rule: EgressRule) -> NetworkPolicyEgressRuleArgsDict:
     for cidr, excluded in ip_blocks(rule):
         to.append({"ip_block": {"cidr": cidr, "except_": list(excluded)} if excluded else {"cidr": cidr}})
     return {"to": to, "ports": [{"protocol": rule.protocol, "port": port} for port in rule.ports]}
+
+
+def _dns_rule(peers: PolicyPeers) -> NetworkPolicyEgressRuleArgsDict:
+    return {
+        "to": [_cluster_peer(peers.dns)],
+        "ports": [{"protocol": "UDP", "port": DNS_PORT}, {"protocol": "TCP", "port": DNS_PORT}],
+    }
 
 
 def _cluster_peer(peer: ClusterPeer) -> NetworkPolicyPeerArgsDict:

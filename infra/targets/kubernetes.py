@@ -8,9 +8,10 @@ import pulumi_kubernetes as k8s
 from components.kubernetes.ingress_gateway import IngressGateway, IngressGatewayArgs
 from components.kubernetes.mcp_service import McpService, McpServiceArgs
 from components.kubernetes.monitoring_stack import MonitoringStack, MonitoringStackArgs
-from components.kubernetes.network_policies import NetworkPolicies, NetworkPoliciesArgs
+from components.kubernetes.network_policies import BackupPods, NetworkPolicies, NetworkPoliciesArgs
 from components.kubernetes.storage_volumes import StorageVolumes, StorageVolumesArgs
 from components.kubernetes.volume_backups import BackedUpClaim, VolumeBackups, VolumeBackupsArgs
+from components.render.backup_kubernetes import labels as backup_pod_labels_for
 from components.render.ingress import IngressOptions
 from components.render.kubernetes_workload import PART_OF, selector_labels, volume_claim_name
 from components.render.network_policy import ClusterPeer, PolicyPeers
@@ -84,6 +85,9 @@ def compose_kubernetes(settings: Settings) -> None:
                 blackbox_exporter=_peer(network.blackbox_exporter),
                 dns=_peer(network.cluster_dns),
             ),
+            backup=BackupPods(pod_labels=backup_pod_labels(), repository=settings.backup.repository)
+            if settings.backs_up and settings.backup.repository is not None
+            else None,
         ),
         opts=with_provider,
     )
@@ -130,6 +134,11 @@ def compose_kubernetes(settings: Settings) -> None:
     pulumi.export("endpoints", endpoints)
     pulumi.export("urls", gateway.urls)
     pulumi.export("volumeClaims", storage.claim_names)
+
+
+def backup_pod_labels() -> dict[str, str]:
+    """Labels all backup job pods share (each also names its volume)."""
+    return backup_pod_labels_for("backup")
 
 
 def compose_backups(

@@ -2,7 +2,8 @@
 
 The declared graph: the ingress controller, Prometheus and the blackbox exporter reach every service on its port;
 a service's `callers` reach it on its port; every service reaches the cluster DNS on port 53 and the destinations
-of its `egress` on their ports. Anything else, in either direction, must be denied: no more, no less.
+of its `egress` on their ports; each backup job reaches the DNS and its S3 repository (a public host, HTTPS) and
+accepts nothing. Anything else, in either direction, must be denied: no more, no less.
 """
 
 from __future__ import annotations
@@ -71,15 +72,24 @@ def cluster_of(manifests: list[dict[str, Any]], namespace: str, stranger_labels:
                 workload["metadata"]["name"], namespace, template["metadata"]["labels"], f"10.244.0.{index + 10}", ports
             )
         )
+    jobs = [m for m in manifests if m["kind"] == "CronJob"]
+    for index, job in enumerate(sorted(jobs, key=lambda m: m["metadata"]["name"])):
+        labels = job["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+        pods.append(Pod(job["metadata"]["name"], namespace, labels, f"10.244.1.{index + 10}"))
     pods.append(Pod("stranger", namespace, stranger_labels, "10.244.0.250"))
     namespaces = {pod.namespace: {NAME_LABEL: pod.namespace} for pod in [*pods, *FOREIGN_PODS]}
     return Cluster(namespaces, [*pods, *FOREIGN_PODS])
 
 
-def declared_graph(services: tuple[ServiceSpec, ...], externals: list[External]) -> set[Edge]:
+def declared_graph(
+    services: tuple[ServiceSpec, ...], externals: list[External], backup_jobs: tuple[str, ...] = ()
+) -> set[Edge]:
     """What the catalog says, derived without looking at any policy."""
     public = {endpoint.name for endpoint in PUBLIC}
     edges: set[Edge] = set()
+    for job in backup_jobs:
+        edges |= {(job, "coredns", "UDP", 53), (job, "coredns", "TCP", 53)}
+        edges |= {(job, name, "TCP", 443) for name in public}
     for spec in services:
         for source in ("ingress-nginx", "prometheus", "blackbox-exporter", *spec.callers):
             edges.add((source, spec.name, "TCP", spec.port))
@@ -119,7 +129,9 @@ def stack_graphs(stack: str) -> tuple[Settings, list[dict[str, Any]]]:
 def test_rendered_policies_allow_exactly_the_declared_graph(stack: str) -> None:
     settings, manifests = stack_graphs(stack)
     computed = computed_graph(settings, manifests)
-    declared = declared_graph(settings.services, [*PUBLIC, *PRIVATE])
+    jobs = tuple(m["metadata"]["name"] for m in manifests if m["kind"] == "CronJob")
+    assert len(jobs) == len(settings.backup.volumes)  # the stack's repositories are https://<public host>/...
+    declared = declared_graph(settings.services, [*PUBLIC, *PRIVATE], jobs)
     assert computed - declared == set(), "allowed but not declared"
     assert declared - computed == set(), "declared but not allowed"
     # The default catalog's servers fetch their npm package at start: the registry is reachable on 443 only.
@@ -143,7 +155,8 @@ def test_callers_and_cidr_egress_are_honoured_exactly() -> None:
     assert isinstance(settings, Settings)
     manifests = kubernetes_manifests(evaluation)
     computed = computed_graph(settings, manifests)
-    assert computed == declared_graph(settings.services, [*PUBLIC, *PRIVATE])
+    jobs = tuple(m["metadata"]["name"] for m in manifests if m["kind"] == "CronJob")
+    assert computed == declared_graph(settings.services, [*PUBLIC, *PRIVATE], jobs)
     assert ("everything", "memory", "TCP", 8000) in computed
     assert ("memory", "everything", "TCP", 8000) not in computed
     assert ("filesystem", "private-10", "TCP", 5432) in computed

@@ -82,7 +82,7 @@ def test_kubernetes_routes_every_service_through_one_tls_host(stack: str) -> Non
     policies = {
         e.inputs["metadata"]["name"] for e in evaluation.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
     }
-    assert policies == CATALOG | {"default-deny"}
+    assert policies == CATALOG | {"default-deny", "backups"}
 
 
 @pytest.mark.parametrize("stack", KUBERNETES_STACKS)
