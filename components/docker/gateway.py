@@ -12,6 +12,7 @@ import pulumi_tls as tls
 
 from components.render import docker_container
 from components.render import traefik as render
+from components.render.monitoring.sources import LATENCY_BUCKETS
 from components.spec import ServiceSpec
 
 TRAEFIK_IMAGE = "docker.io/library/traefik:v3.6.25"
@@ -85,7 +86,7 @@ class Gateway(pulumi.ComponentResource):
             labels=[{"label": "mcp-suite/stack", "value": args.stack}],
             opts=child,
         )
-        static_text = render.to_yaml(render.static_config(args.stream_timeout_seconds))
+        static_text = render.to_yaml(render.static_config(args.stream_timeout_seconds, LATENCY_BUCKETS))
         dynamic_text = render.to_yaml(render.dynamic_config(args.services))
         # Only Traefik mounts this volume, so the files are readable by its user whatever owner Docker gives them.
         uploads: list[docker.ContainerUploadArgsDict] = [
@@ -167,7 +168,11 @@ class Gateway(pulumi.ComponentResource):
             log_driver="json-file",
             log_opts=docker_container.LOG_OPTIONS,
             labels=[*labels, {"label": "mcp-suite/config-sha256", "value": config_hash}],
-            networks_advanced=[{"name": args.internal_network}, {"name": args.gateway_network}],
+            # `gateway` on the internal network: Prometheus scrapes Traefik's metrics there (monitoring sources).
+            networks_advanced=[
+                {"name": args.internal_network, "aliases": [render.NETWORK_ALIAS]},
+                {"name": args.gateway_network},
+            ],
             ports=[{"internal": render.HTTPS_PORT, "external": args.port, "ip": args.address, "protocol": "tcp"}],
             volumes=[{"volume_name": config.name, "container_path": render.CONFIG_DIR, "read_only": True}],
             wait=True,

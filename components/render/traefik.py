@@ -21,12 +21,14 @@ KEY_FILE = f"{CONFIG_DIR}/key.pem"
 HTTPS_PORT = 8443
 """Port inside the container: above 1024, so Traefik needs no capability to bind it."""
 PING_PORT = 8082
+"""Internal entry point: health ping and Prometheus metrics, reached on the internal network only."""
+NETWORK_ALIAS = "gateway"
 ENTRYPOINT = "websecure"
 FLUSH_INTERVAL = "10ms"
 """Flush period of non-streaming bodies; Traefik flushes streaming responses such as SSE at once anyway."""
 
 
-def static_config(stream_timeout_seconds: int) -> dict[str, Any]:
+def static_config(stream_timeout_seconds: int, latency_buckets: Sequence[float]) -> dict[str, Any]:
     return {
         "global": {"checkNewVersion": False, "sendAnonymousUsage": False},
         "entryPoints": {
@@ -45,6 +47,15 @@ def static_config(stream_timeout_seconds: int) -> dict[str, Any]:
             "ping": {"address": f":{PING_PORT}"},
         },
         "ping": {"entryPoint": "ping"},
+        # Request counts and latency per entry point and service, with the bounds the SLOs count requests under.
+        "metrics": {
+            "prometheus": {
+                "entryPoint": "ping",
+                "buckets": list(latency_buckets),
+                "addEntryPointsLabels": True,
+                "addServicesLabels": True,
+            }
+        },
         "providers": {"file": {"filename": DYNAMIC_FILE, "watch": False}},
         "log": {"level": "INFO", "format": "json"},
         "accessLog": {"format": "json"},

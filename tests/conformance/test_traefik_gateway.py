@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from components.render import traefik as render
+from components.render.monitoring.sources import LATENCY_BUCKETS
 from components.spec import ServiceSpec
 from tests.conftest import require_tool
 
@@ -108,7 +109,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
     (directory / "dynamic.yml").write_text(render.to_yaml(dynamic))
 
     https_port, ping_port = free_port(), free_port()
-    static = render.static_config(3600)
+    static = render.static_config(3600, LATENCY_BUCKETS)
     static["entryPoints"][render.ENTRYPOINT]["address"] = f"127.0.0.1:{https_port}"
     static["entryPoints"]["ping"]["address"] = f"127.0.0.1:{ping_port}"
     static["providers"]["file"]["filename"] = str(directory / "dynamic.yml")
@@ -128,6 +129,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
             if time.monotonic() > deadline or process.poll() is not None:
                 pytest.fail(f"Traefik did not become healthy:\n{(directory / 'traefik.log').read_text()}")
             time.sleep(0.2)
+        METRICS["url"] = f"http://127.0.0.1:{ping_port}/metrics"
         yield f"https://127.0.0.1:{https_port}", certificate
     finally:
         process.terminate()
@@ -135,6 +137,10 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
         log.close()
         for server in servers:
             server.shutdown()
+
+
+METRICS: dict[str, str] = {}
+"""Where the running gateway serves its Prometheus metrics (the internal entry point)."""
 
 
 def post(gateway: tuple[str, Path], path: str, headers: dict[str, str] | None = None) -> urllib.request._UrlopenRet:
@@ -167,3 +173,17 @@ def test_sse_events_reach_the_client_as_they_are_written(gateway: tuple[str, Pat
     assert first == b"id: 1\n"
     assert first_at < 1.0, f"first event arrived after {first_at:.2f}s: the stream was buffered"
     assert b"data: event 2" in rest
+
+
+def test_request_metrics_are_served_with_the_slo_latency_bounds(gateway: tuple[str, Path]) -> None:
+    # Prometheus scrapes these on the internal network; the SLO and threshold rules are written against them.
+    with post(gateway, "/alpha/mcp") as response:
+        response.read()
+    with urllib.request.urlopen(METRICS["url"], timeout=10) as response:
+        text = response.read().decode()
+    assert 'traefik_service_requests_total{code="200",method="POST",protocol="http",service="alpha@file"}' in text
+    for bound in ("0.2", "0.5"):
+        assert (
+            f'traefik_entrypoint_request_duration_seconds_bucket{{code="200",entrypoint="{render.ENTRYPOINT}"' in text
+        )
+        assert f'le="{bound}"' in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import yaml
 
 from components.render import traefik
+from components.render.monitoring.sources import LATENCY_BUCKETS
 from components.spec import ServiceSpec
 
 SPECS = [
@@ -16,7 +17,7 @@ SPECS = [
 
 
 def test_static_config_keeps_quiet_streams_open_and_reports_nothing_home() -> None:
-    static = traefik.static_config(1800)
+    static = traefik.static_config(1800, LATENCY_BUCKETS)
     timeouts = static["entryPoints"]["websecure"]["transport"]["respondingTimeouts"]
     assert timeouts == {"readTimeout": "1800s", "writeTimeout": "0s", "idleTimeout": "180s"}
     assert static["entryPoints"]["websecure"]["address"] == ":8443"

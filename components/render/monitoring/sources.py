@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from components.render.traefik import ENTRYPOINT, NETWORK_ALIAS, PING_PORT
 from components.spec import ServiceSpec
 
 Target = Literal["docker", "kubernetes"]
@@ -67,7 +68,7 @@ REQUEST_SOURCES: dict[Target, RequestSource] = {
         code_label="code",
         gateway_requests="traefik_entrypoint_requests_total",
         gateway_duration_bucket="traefik_entrypoint_request_duration_seconds_bucket",
-        gateway_selector='entrypoint!="traefik"',
+        gateway_selector=f'entrypoint="{ENTRYPOINT}"',
     ),
     # ingress-nginx controller metrics; `service` is the backend Kubernetes Service, named like the catalog entry.
     "kubernetes": RequestSource(
@@ -143,5 +144,5 @@ def service_alternation(specs: tuple[ServiceSpec, ...]) -> str:
     return "|".join(spec.name for spec in specs)
 
 
-DOCKER_GATEWAY_METRICS = "gateway:8082"
+DOCKER_GATEWAY_METRICS = f"{NETWORK_ALIAS}:{PING_PORT}"
 """Where Traefik serves its Prometheus metrics on the Docker internal network (its `metrics` entry point)."""
