@@ -543,6 +543,14 @@ def load_settings(
     return settings.model_copy(update={"services": tuple(sorted(specs, key=lambda spec: spec.name))})
 
 
+def plain_text_secrets(key: str, leaf: str) -> Problem:
+    """A secret config key whose values were set without `--secret`: they would sit in plain text in the file."""
+    return Problem(
+        path=key,
+        message=f"holds plain-text values; set each one with `pulumi config set --secret --path {key}.{leaf} <value>`",
+    )
+
+
 def _decode_keys(raw: Mapping[str, str], problems: list[Problem]) -> dict[str, Any]:
     declared = {key.name: key for key in CONFIG_KEYS}
     values: dict[str, Any] = {}
@@ -661,13 +669,7 @@ def _service_secrets(
 ) -> dict[str, dict[str, str]]:
     given: dict[str, Any] = values.get("serviceSecrets", {})
     if given and not is_secret:
-        problems.append(
-            Problem(
-                path="serviceSecrets",
-                message="holds plain-text values; set each one with "
-                "`pulumi config set --secret --path serviceSecrets.<service>.<ENV> <value>`",
-            )
-        )
+        problems.append(plain_text_secrets("serviceSecrets", "<service>.<ENV>"))
     result: dict[str, dict[str, str]] = {}
     for name, entries in given.items():
         if name in disabled:
@@ -736,13 +738,7 @@ def _monitoring_secrets(
     if not isinstance(monitoring, dict) or monitoring.get("enabled", True) is False or values.get("target") == "koyeb":
         return {}
     if given and not is_secret:
-        problems.append(
-            Problem(
-                path="monitoringSecrets",
-                message="holds plain-text values; set each one with "
-                "`pulumi config set --secret --path monitoringSecrets.<name> <value>`",
-            )
-        )
+        problems.append(plain_text_secrets("monitoringSecrets", "<name>"))
     receivers = monitoring.get("receivers", {})
     needed = [
         "grafanaAdminPassword",
@@ -788,13 +784,7 @@ def _backup_secrets(
     if values.get("target") not in BACKED_UP_TARGETS or (isinstance(backup, dict) and backup.get("enabled") is False):
         return None
     if given and not is_secret:
-        problems.append(
-            Problem(
-                path="backupSecrets",
-                message="holds plain-text values; set each one with "
-                "`pulumi config set --secret --path backupSecrets.<name> <value>`",
-            )
-        )
+        problems.append(plain_text_secrets("backupSecrets", "<name>"))
         return None
     if "password" not in given:
         if placeholder_secrets:
@@ -870,13 +860,7 @@ def _edge_secrets(
     """`edgeSecrets` as given, checked to be a secret and complete when the edge is enabled (on kubernetes)."""
     given: dict[str, Any] = dict(values.get("edgeSecrets", {}))
     if given and not is_secret:
-        problems.append(
-            Problem(
-                path="edgeSecrets",
-                message="holds plain-text values; set each one with "
-                "`pulumi config set --secret --path edgeSecrets.<key> <value>`",
-            )
-        )
+        problems.append(plain_text_secrets("edgeSecrets", "<key>"))
     edge = values.get("edge", {})
     if not (isinstance(edge, dict) and edge.get("enabled") is True):
         return given
