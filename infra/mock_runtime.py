@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks, set_mocks
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
@@ -121,6 +122,9 @@ def evaluate(
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     mocks = RecordingMocks()
+    # A fresh root stack per evaluation: set_mocks keeps an existing one, and with it every stack
+    # transformation an earlier evaluation in this process registered.
+    runtime_settings.ROOT.set(None)
     set_mocks(mocks, project=PROJECT, stack=stack, preview=preview)
     pulumi.runtime.set_all_config(dict(config), sorted(secret_keys))
     options: dict[tuple[str, str], tuple[str | None, dict[str, Any]]] = {}
