@@ -8,8 +8,8 @@ import kubernetes_validate
 import pulumi
 
 from components.kubernetes.volume_backups import BackedUpClaim, VolumeBackups, VolumeBackupsArgs, volume_job
-from components.render.backup import RESTIC_IMAGE, backup_script
 from components.render import backup_kubernetes as render_k8s
+from components.render.backup import RESTIC_IMAGE, backup_script
 from infra.mock_runtime import REDACTED, Evaluation, evaluate
 
 COLOCATE = {"app.kubernetes.io/name": "memory", "app.kubernetes.io/part-of": "mcp-suite"}

@@ -102,9 +102,7 @@ def test_docker_secret_env_reaches_the_policy_decrypted_and_is_kept_secret() -> 
             "backupSecrets": {"password": "not-a-real-restic-password"},
             "monitoringSecrets": {"grafanaAdminPassword": "not-a-real-grafana-password"},
         },
-        secret_keys=frozenset(
-            {"mcp-suite:serviceSecrets", "mcp-suite:backupSecrets", "mcp-suite:monitoringSecrets"}
-        ),
+        secret_keys=frozenset({"mcp-suite:serviceSecrets", "mcp-suite:backupSecrets", "mcp-suite:monitoringSecrets"}),
         placeholder_secrets=False,
     )
     container = evaluation.named("everything-container")
