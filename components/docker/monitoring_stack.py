@@ -92,6 +92,9 @@ class MonitoringStack(pulumi.ComponentResource):
                 {"file": f"{render.ALERTMANAGER_SECRETS_DIR}/{key}", "content": value}
                 for key, value in sorted(args.receiver_credentials.items())
             ]
+        allowance_labels: list[docker.ContainerLabelArgsDict] = [
+            {"label": k, "value": v} for k, v in render.policy_labels(role).items()
+        ]
         envs: list[pulumi.Input[str]] = list(role.env)
         if role.name == "grafana":
             envs.append(pulumi.Output.concat("GF_SECURITY_ADMIN_PASSWORD=", args.grafana_admin_password))
@@ -123,7 +126,7 @@ class MonitoringStack(pulumi.ComponentResource):
             restart="unless-stopped",
             log_driver="json-file",
             log_opts=LOG_OPTIONS,
-            labels=[*labels, *({"label": k, "value": v} for k, v in render.policy_labels(role).items())],
+            labels=[*labels, *allowance_labels],
             envs=envs,
             networks_advanced=networks,
             ports=ports,

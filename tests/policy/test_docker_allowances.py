@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.render.monitoring.docker_stack import DOCKER_SOCKET_READER, NO_PROBE_TOOL, POLICY_ALLOWANCE_LABEL
+from policy.mcp_policies.docker import ALLOWANCE_LABEL, ALLOWANCES
 from tests.policy.resources import DOCKER_CONTAINER, changed, docker_container, violations
 
 ALLOWANCE = "mcp-suite/policy-allowance"
@@ -89,3 +91,8 @@ def test_a_never_started_container_is_not_judged_as_a_running_process() -> None:
         "capabilities-dropped",
         "resources-bounded",
     }
+
+
+def test_the_program_requests_allowances_with_the_label_the_pack_reads() -> None:
+    assert POLICY_ALLOWANCE_LABEL == ALLOWANCE_LABEL == ALLOWANCE
+    assert {DOCKER_SOCKET_READER, NO_PROBE_TOOL} <= set(ALLOWANCES)
