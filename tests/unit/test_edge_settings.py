@@ -15,11 +15,17 @@ EDGE = json.loads(STAGING["mcp-suite:edge"])
 HASH_A = "a" * 64
 HASH_B = "b" * 64
 SECRETS = {"cloudflareApiToken": "cf-api-token-value", "clientTokenHashes": {"alice": HASH_A, "ci": HASH_B}}
-SECRET_KEYS = frozenset({"mcp-suite:edgeSecrets"})
+# The stack's other secrets, so only the edge's are under test.
+OTHER_SECRETS = {
+    "mcp-suite:backupSecrets": {"password": "restic-password-value"},
+    "mcp-suite:monitoringSecrets": {"grafanaAdminPassword": "grafana-password-value"},
+}
+SECRET_KEYS = frozenset({"mcp-suite:edgeSecrets", *OTHER_SECRETS})
 
 
 def raw(edge: dict[str, Any] | None = None, secrets: dict[str, Any] | None = None, **other: Any) -> dict[str, str]:
     values = dict(STAGING)
+    values.update({key: json.dumps(value) for key, value in OTHER_SECRETS.items()})
     values["mcp-suite:edge"] = json.dumps(EDGE if edge is None else edge)
     values["mcp-suite:edgeSecrets"] = json.dumps(SECRETS if secrets is None else secrets)
     for key, value in other.items():
@@ -105,7 +111,7 @@ def test_the_edge_needs_the_kubernetes_target() -> None:
 
 
 def test_edge_secrets_must_be_set_as_secrets_and_are_not_echoed() -> None:
-    found = problems(raw(), secret_keys=frozenset())
+    found = problems(raw(), secret_keys=SECRET_KEYS - {"mcp-suite:edgeSecrets"})
     assert found == [
         "edgeSecrets: holds plain-text values; set each one with "
         "`pulumi config set --secret --path edgeSecrets.<key> <value>`"
@@ -134,7 +140,7 @@ def test_clients_may_live_only_in_the_token_store() -> None:
     [
         ({"alice": "A" * 64}, "edgeSecrets.clientTokenHashes.alice: String should match pattern '^[0-9a-f]{64}$'"),
         ({"alice": "not-a-hash"}, "edgeSecrets.clientTokenHashes.alice: String should match pattern"),
-        ({"bad name": HASH_A}, "edgeSecrets.clientTokenHashes.bad name.[key]: String should match pattern"),
+        ({"bad name": HASH_A}, "edgeSecrets.clientTokenHashes.bad name: String should match pattern"),
         ({"alice": HASH_A, "bob": HASH_A}, "edgeSecrets.clientTokenHashes: alice, bob share one token"),
     ],
 )
@@ -158,5 +164,7 @@ def test_render_stands_in_for_secrets_the_cli_would_decrypt() -> None:
 
 def test_dev_and_a_disabled_edge_need_nothing() -> None:
     for stack in ("dev",):
-        settings = load_settings(stack, read_stack_config(stack).values)
+        # No edgeSecrets at all; the stack's backup and Grafana secrets are given, the edge needs none.
+        values = {**read_stack_config(stack).values, **{k: json.dumps(v) for k, v in OTHER_SECRETS.items()}}
+        settings = load_settings(stack, values, frozenset(OTHER_SECRETS))
         assert not settings.edge.enabled
