@@ -151,6 +151,7 @@ def restore_kubernetes(
         secret_name=secret_name(settings.name_prefix),
         image=settings.backup.image,
         run_as_user=settings.volume_owner(purpose),
+        s3_credentials=settings.backup_secrets is not None and settings.backup_secrets.s3_access_key_id is not None,
     )
     name = f"{settings.name_prefix}-restore-{purpose}-{now.strftime('%Y%m%d%H%M%S')}"
     documents: list[dict[str, Any]] = []

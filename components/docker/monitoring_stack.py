@@ -92,6 +92,9 @@ class MonitoringStack(pulumi.ComponentResource):
                 {"file": f"{render.ALERTMANAGER_SECRETS_DIR}/{key}", "content": value}
                 for key, value in sorted(args.receiver_credentials.items())
             ]
+        allowance_labels: list[docker.ContainerLabelArgsDict] = [
+            {"label": k, "value": v} for k, v in render.policy_labels(role).items()
+        ]
         envs: list[pulumi.Input[str]] = list(role.env)
         if role.name == "grafana":
             envs.append(pulumi.Output.concat("GF_SECURITY_ADMIN_PASSWORD=", args.grafana_admin_password))
@@ -118,17 +121,19 @@ class MonitoringStack(pulumi.ComponentResource):
             capabilities={"drops": ["ALL"]},
             security_opts=["no-new-privileges:true"],
             memory=role.memory_mib,
+            memory_reservation=render.memory_reservation_mib(role),
             cpus=role.cpus,
             restart="unless-stopped",
             log_driver="json-file",
             log_opts=LOG_OPTIONS,
-            labels=labels,
+            labels=[*labels, *allowance_labels],
             envs=envs,
             networks_advanced=networks,
             ports=ports,
             volumes=volumes,
             uploads=uploads,
             healthcheck=render.healthcheck(role),
-            opts=child,
+            # Grafana's environment carries its admin password: state keeps every role's `envs` encrypted.
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(additional_secret_outputs=["envs"])),
         )
         return urls

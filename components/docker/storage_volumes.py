@@ -78,8 +78,14 @@ class StorageVolumes(pulumi.ComponentResource):
             network_mode="none",
             must_run=False,
             attach=True,
+            # chown of a few fresh volumes: small bounds are plenty.
+            memory=64,
+            memory_reservation=16,
+            cpus="0.5",
             labels=[
                 {"label": "mcp-suite/stack", "value": args.stack},
+                # Root with CHOWN only, no network, runs once: the policy pack's named `volume-ownership` allowance.
+                {"label": "mcp-suite/policy-allowance", "value": "volume-ownership"},
                 # A volume re-created (deleted outside Pulumi, then `pulumi up`) changes its id, so this
                 # container is replaced and the new volume is handed over too.
                 {"label": "mcp-suite/volume-ids", "value": pulumi.Output.all(*ids).apply(",".join)},

@@ -107,8 +107,18 @@ class VolumeBackups(pulumi.ComponentResource):
             # A local repository needs no network at all; an S3 repository needs a route out.
             network_mode="none" if args.repository is None else "bridge",
             memory=1536,
+            memory_reservation=256,
             cpus="1",
             restart="unless-stopped",
+            # Healthy once the scheduler has written the backup script it runs (and `backup-now` runs) and restic
+            # starts: a broken image or a failed start shows as unhealthy, not only at the next slot.
+            healthcheck={
+                "tests": ["CMD-SHELL", f"test -s {render.SCRIPT_FILE} && restic version >/dev/null"],
+                "interval": "60s",
+                "timeout": "10s",
+                "start_period": "30s",
+                "retries": 3,
+            },
             log_driver="json-file",
             log_opts=LOG_OPTIONS,
             labels=[
@@ -118,7 +128,8 @@ class VolumeBackups(pulumi.ComponentResource):
             ],
             envs=[*(f"{key}={value}" for key, value in sorted(plain_env.items())), *secret_env],
             volumes=mounts,
-            opts=pulumi.ResourceOptions(parent=self),
+            # The environment holds the restic password (and S3 keys): state keeps `envs` encrypted.
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["envs"]),
         )
         self.container_name = container.name
         self.register_outputs({"container_name": self.container_name})

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.render.checkov_skips import image_skips, skip_annotations
 from components.render.kubernetes_workload import PART_OF
 from components.render.monitoring import kubernetes_objects as objects
 from components.render.monitoring import workloads
@@ -73,6 +74,9 @@ class MonitoringStack(pulumi.ComponentResource):
         def meta(object_name: str, namespace_name: pulumi.Input[str] = mon_ns) -> k8s.meta.v1.ObjectMetaArgsDict:
             return {"name": object_name, "namespace": namespace_name, "labels": objects.release_labels()}
 
+        def workload_meta(object_name: str, image: str) -> k8s.meta.v1.ObjectMetaArgsDict:
+            return {**meta(object_name), "annotations": skip_annotations(image_skips(image))}
+
         grafana_secret = k8s.core.v1.Secret(
             f"{name}-grafana-admin",
             metadata=meta(objects.GRAFANA_ADMIN_SECRET),
@@ -122,7 +126,7 @@ class MonitoringStack(pulumi.ComponentResource):
         )
         k8s.apps.v1.Deployment(
             f"{name}-blackbox-exporter",
-            metadata=meta(objects.BLACKBOX_NAME),
+            metadata=workload_meta(objects.BLACKBOX_NAME, objects.BLACKBOX_IMAGE),
             spec=workloads.blackbox_deployment_spec(objects.BLACKBOX_IMAGE, objects.BLACKBOX_NAME),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[blackbox_config]),
         )
@@ -135,7 +139,7 @@ class MonitoringStack(pulumi.ComponentResource):
         if args.tracing:
             k8s.apps.v1.Deployment(
                 f"{name}-jaeger",
-                metadata=meta(objects.JAEGER_NAME),
+                metadata=workload_meta(objects.JAEGER_NAME, objects.JAEGER_IMAGE),
                 spec=workloads.jaeger_deployment_spec(objects.JAEGER_IMAGE, objects.JAEGER_NAME),
                 opts=in_namespace,
             )

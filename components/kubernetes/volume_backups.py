@@ -76,9 +76,12 @@ class VolumeBackups(pulumi.ComponentResource):
     def __init__(self, name: str, args: VolumeBackupsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:kubernetes:VolumeBackups", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        credentials: dict[str, pulumi.Input[str]] = {"RESTIC_PASSWORD": args.password}
+        credentials: dict[str, pulumi.Input[str]] = {render_k8s.PASSWORD_KEY: args.password}
         if args.s3_credentials is not None:
-            credentials["AWS_ACCESS_KEY_ID"], credentials["AWS_SECRET_ACCESS_KEY"] = args.s3_credentials
+            key_id, secret_key = args.s3_credentials
+            credentials[render_k8s.S3_CREDENTIALS_KEY] = pulumi.Output.secret(
+                pulumi.Output.all(key_id, secret_key).apply(lambda keys: render_k8s.s3_credentials_file(*keys))
+            )
         secret = k8s.core.v1.Secret(
             f"{name}-credentials",
             metadata={
@@ -101,6 +104,7 @@ class VolumeBackups(pulumi.ComponentResource):
                 secret_name=secret_name(args.name_prefix),
                 image=args.image,
                 run_as_user=claim.run_as_user,
+                s3_credentials=args.s3_credentials is not None,
                 colocate_with=claim.colocate_with,
             )
             cron_jobs.append(

@@ -15,12 +15,30 @@ from components.render.kubernetes_workload import PART_OF
 
 if TYPE_CHECKING:
     from pulumi_kubernetes.batch.v1 import CronJobSpecArgsDict, JobSpecArgsDict
-    from pulumi_kubernetes.core.v1 import PodSpecArgsDict
+    from pulumi_kubernetes.core.v1 import EnvVarArgsDict, PodSpecArgsDict
 
 CONTAINER_NAME = "restic"
 TIME_ZONE = "Etc/UTC"
 CACHE_SIZE = "1Gi"
 HOSTNAME_TOPOLOGY = "kubernetes.io/hostname"
+# The backup Secret is mounted read-only as files, never loaded into the environment: restic reads its password
+# from RESTIC_PASSWORD_FILE and S3 keys from an AWS shared credentials file (AWS_SHARED_CREDENTIALS_FILE).
+SECRET_DIR = "/run/secrets/restic"
+PASSWORD_KEY = "restic-password"
+S3_CREDENTIALS_KEY = "aws-credentials"
+
+
+def s3_credentials_file(access_key_id: str, secret_access_key: str) -> str:
+    """An AWS shared credentials file with one default profile, as restic's S3 backend reads it."""
+    return f"[default]\naws_access_key_id = {access_key_id}\naws_secret_access_key = {secret_access_key}\n"
+
+
+def credential_env(s3_credentials: bool) -> list[EnvVarArgsDict]:
+    """Where restic finds its secrets in the mounted Secret (paths only, no secret value)."""
+    env: list[EnvVarArgsDict] = [{"name": "RESTIC_PASSWORD_FILE", "value": f"{SECRET_DIR}/{PASSWORD_KEY}"}]
+    if s3_credentials:
+        env.append({"name": "AWS_SHARED_CREDENTIALS_FILE", "value": f"{SECRET_DIR}/{S3_CREDENTIALS_KEY}"})
+    return env
 
 
 @dataclass(frozen=True)
@@ -38,11 +56,13 @@ class ResticPod:
     script: str
     """POSIX sh script run by busybox sh in the restic image."""
     secret_name: str
-    """Secret holding RESTIC_PASSWORD (and S3 credentials), loaded with envFrom."""
+    """Secret holding the restic password (and an S3 credentials file), mounted read-only at SECRET_DIR."""
     image: str
     """restic image, pinned."""
     run_as_user: int
     """UID, GID and fsGroup; the services' UID, so their files are readable."""
+    s3_credentials: bool = False
+    """Whether the Secret holds an S3 credentials file; False when the cluster grants bucket access another way."""
     colocate_with: dict[str, str] | None = None
     """Selector labels of the pod that already mounts a ReadWriteOnce claim: the backup pod must run on its
     node, since such a claim attaches to one node at a time. None when nothing else mounts the claim."""
@@ -84,8 +104,8 @@ def pod_spec(pod: ResticPod) -> PodSpecArgsDict:
                 "env": [
                     {"name": "RESTIC_CACHE_DIR", "value": CACHE_DIR},
                     {"name": "HOME", "value": "/tmp"},
+                    *credential_env(pod.s3_credentials),
                 ],
-                "env_from": [{"secret_ref": {"name": pod.secret_name}}],
                 "resources": {
                     "requests": {"cpu": "100m", "memory": "256Mi"},
                     "limits": {"cpu": "1000m", "memory": "1024Mi"},
@@ -104,6 +124,7 @@ def pod_spec(pod: ResticPod) -> PodSpecArgsDict:
                     {"name": "data", "mount_path": pod.mount_path, "read_only": pod.read_only},
                     {"name": "cache", "mount_path": CACHE_DIR},
                     {"name": "tmp", "mount_path": "/tmp"},
+                    {"name": "credentials", "mount_path": SECRET_DIR, "read_only": True},
                 ],
             }
         ],
@@ -111,6 +132,8 @@ def pod_spec(pod: ResticPod) -> PodSpecArgsDict:
             {"name": "data", "persistent_volume_claim": {"claim_name": pod.claim_name, "read_only": pod.read_only}},
             {"name": "cache", "empty_dir": {"size_limit": CACHE_SIZE}},
             {"name": "tmp", "empty_dir": {"size_limit": "64Mi"}},
+            # Owner root, group fsGroup: readable by the restic user only (0440).
+            {"name": "credentials", "secret": {"secret_name": pod.secret_name, "default_mode": 0o440}},
         ],
     }
     if pod.colocate_with is not None:

@@ -1,4 +1,4 @@
-"""Rules across resources: in production every stateless service (a Deployment) is autoscaled and budgeted."""
+"""Rules across resources: in production every stateless MCP service (a Deployment) is autoscaled and budgeted."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from .rules import RuleContext
 Finding = tuple[str, str]
 """(message, URN of the resource at fault)."""
 MIN_PRODUCTION_REPLICAS = 2
+# The rule is about the suite's MCP services, which the renderer labels so. Monitoring's own single-replica
+# Deployments (blackbox-exporter, an in-memory Jaeger whose traces a second replica would split) are not services.
+MCP_SERVICE_LABEL = ("app.kubernetes.io/component", "mcp-server")
 
 
 def _same_namespace(left: Resource, right: Resource) -> bool:
@@ -34,6 +37,8 @@ def stateless_services_autoscaled_and_budgeted(resources: list[Resource], contex
     for deployment in (r for r in resources if kind(r) == "Deployment"):
         name = path(deployment.props, "metadata", "name")
         labels = mapping(path(deployment.props, "spec", "template", "metadata", "labels"))
+        if labels.get(MCP_SERVICE_LABEL[0]) != MCP_SERVICE_LABEL[1]:
+            continue
         scalers = [
             scaler
             for scaler in of_kind["HorizontalPodAutoscaler"]

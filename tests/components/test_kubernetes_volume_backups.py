@@ -8,6 +8,7 @@ import kubernetes_validate
 import pulumi
 
 from components.kubernetes.volume_backups import BackedUpClaim, VolumeBackups, VolumeBackupsArgs, volume_job
+from components.render import backup_kubernetes as render_k8s
 from components.render.backup import RESTIC_IMAGE, backup_script
 from infra.mock_runtime import REDACTED, Evaluation, evaluate
 
@@ -82,7 +83,7 @@ def test_the_pod_meets_restricted_pod_security_and_is_schema_valid() -> None:
         }
         assert pod["securityContext"]["fsGroup"] == 10001
         assert pod["automountServiceAccountToken"] is False
-        assert all(set(volume) & {"persistentVolumeClaim", "emptyDir"} for volume in pod["volumes"])
+        assert all(set(volume) & {"persistentVolumeClaim", "emptyDir", "secret"} for volume in pod["volumes"])
         kubernetes_validate.validate(inputs, kubernetes_validate.latest_version(), strict=True)
 
 
@@ -108,8 +109,32 @@ def test_password_and_s3_keys_stay_secret() -> None:
     for value in ("restic-pass-123", "AKIA-key-id", "s3-secret-456"):
         assert value not in everything
     for inputs in cron_jobs(evaluation).values():
-        container = inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
-        assert container["envFrom"] == [{"secretRef": {"name": "mcp-test-backup"}}]
+        pod = inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+        # Mounted read-only as files, never in the environment (checkov CKV_K8S_35).
+        assert "envFrom" not in container
+        assert {"name": "credentials", "secret": {"secretName": "mcp-test-backup", "defaultMode": 0o440}} in pod[
+            "volumes"
+        ]
+        assert {"name": "credentials", "mountPath": "/run/secrets/restic", "readOnly": True} in container[
+            "volumeMounts"
+        ]
+        assert {
+            "RESTIC_PASSWORD_FILE": "/run/secrets/restic/restic-password",
+            "AWS_SHARED_CREDENTIALS_FILE": "/run/secrets/restic/aws-credentials",
+        }.items() <= {entry["name"]: entry["value"] for entry in container["env"]}.items()
+
+
+def test_without_s3_keys_restic_is_pointed_at_no_credentials_file() -> None:
+    for inputs in cron_jobs(build(s3=False)).values():
+        env = inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"]
+        assert "AWS_SHARED_CREDENTIALS_FILE" not in {entry["name"] for entry in env}
+
+
+def test_the_s3_credentials_file_has_one_default_profile() -> None:
+    assert render_k8s.s3_credentials_file("AKIA-key-id", "s3-secret-456") == (
+        "[default]\naws_access_key_id = AKIA-key-id\naws_secret_access_key = s3-secret-456\n"
+    )
 
 
 def test_children_are_parented_and_named_from_the_component() -> None:

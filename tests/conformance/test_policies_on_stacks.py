@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from components.spec import VOLUME_PURPOSES, split_image_reference
 from infra.mock_runtime import Evaluation
 from infra.stack_files import read_stack_config
 from policy.mcp_policies import RESOURCE_RULES, STACK_RULES, Resource, StackFacts, resource_violations, rule_context
@@ -63,7 +64,7 @@ def test_prod_with_unprotected_storage_is_refused() -> None:
     assert sorted(all_violations(evaluation)) == [
         f"stateful-storage-protected storage-{purpose}: stateful storage is not protected; "
         "register it with protect (and retain_on_delete)"
-        for purpose in ("filesystem", "memory-graph")
+        for purpose in sorted(VOLUME_PURPOSES)
     ]
 
 
@@ -74,8 +75,18 @@ def test_a_stack_the_cli_did_not_name_is_judged_as_production() -> None:
 
 
 def test_requiring_digests_flags_every_tag_pinned_image() -> None:
-    violations = all_violations(rendered("prod"), StackFacts(name="prod", require_image_digests=True))
-    assert len(violations) == 4
+    evaluation = rendered("prod")
+    violations = all_violations(evaluation, StackFacts(name="prod", require_image_digests=True))
+    tag_pinned = [
+        container["image"]
+        for entry in evaluation.registrations
+        if entry.type.startswith("kubernetes:apps/v1:")
+        for container in entry.inputs["spec"]["template"]["spec"]["containers"]
+        if split_image_reference(container["image"])[2] is None
+    ]
+    # The MCP services' and monitoring's own tag-pinned Deployments, one finding per container.
+    assert len(tag_pinned) >= 6
+    assert len(violations) == len(tag_pinned)
     assert all(message.startswith("images-pinned ") and "has no @sha256 digest" in message for message in violations)
 
 
@@ -84,8 +95,14 @@ def test_docker_secret_env_reaches_the_policy_decrypted_and_is_kept_secret() -> 
     catalog["everything"]["secretEnv"] = ["UPSTREAM_API_KEY"]
     evaluation = evaluate_stack(
         "dev",
-        overrides={"services": catalog, "serviceSecrets": {"everything": {"UPSTREAM_API_KEY": "not-a-real-key"}}},
-        secret_keys=frozenset({"mcp-suite:serviceSecrets"}),
+        overrides={
+            "services": catalog,
+            "serviceSecrets": {"everything": {"UPSTREAM_API_KEY": "not-a-real-key"}},
+            # The whole stack is evaluated with real secret values: backups and Grafana need theirs too.
+            "backupSecrets": {"password": "not-a-real-restic-password"},
+            "monitoringSecrets": {"grafanaAdminPassword": "not-a-real-grafana-password"},
+        },
+        secret_keys=frozenset({"mcp-suite:serviceSecrets", "mcp-suite:backupSecrets", "mcp-suite:monitoringSecrets"}),
         placeholder_secrets=False,
     )
     container = evaluation.named("everything-container")

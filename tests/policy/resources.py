@@ -52,13 +52,18 @@ def pod_spec() -> dict[str, Any]:
     }
 
 
-def deployment(name: str = "web") -> dict[str, Any]:
+def deployment(name: str = "web", component: str = "mcp-server") -> dict[str, Any]:
+    """An MCP service's Deployment, labelled as the renderer labels them (or another `component`)."""
     labels = {"app.kubernetes.io/name": name}
+    pod_labels = {**labels, "app.kubernetes.io/component": component}
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": name, "namespace": "mcp", "labels": labels},
-        "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": pod_spec()}},
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": pod_labels}, "spec": pod_spec()},
+        },
     }
 
 

@@ -1,4 +1,5 @@
-"""The cross-resource rule: in production every Deployment is autoscaled (two replicas or more) and budgeted."""
+"""The cross-resource rule: in production every MCP service's Deployment is autoscaled (two replicas or more) and
+budgeted."""
 
 from __future__ import annotations
 
@@ -57,3 +58,9 @@ def test_a_one_replica_floor_is_not_enough_for_a_budget() -> None:
         "urn:1: autoscaler of Deployment 'web' allows 1 replica; a disruption budget cannot keep one replica serving "
         "through a drain: set minReplicas >= 2"
     ]
+
+
+def test_a_deployment_that_is_not_an_mcp_service_is_not_judged() -> None:
+    # Monitoring's single-replica Deployments (blackbox-exporter, an in-memory Jaeger) are not MCP services.
+    assert findings([(DEPLOYMENT, deployment("jaeger", component="tracing"))]) == []
+    assert len(findings([(DEPLOYMENT, deployment("jaeger", component="tracing")), (DEPLOYMENT, deployment())])) == 2

@@ -18,11 +18,11 @@ def spec(**fields: Any) -> ServiceSpec:
 
 
 def test_a_tag_pinned_image_skips_the_digest_check() -> None:
-    assert set(workload_skips(spec())) == {"CKV_K8S_43", "CKV2_K8S_6"}
+    assert set(workload_skips(spec())) == {"CKV_K8S_43"}
 
 
 def test_a_digest_pinned_image_needs_no_digest_skip() -> None:
-    assert set(workload_skips(spec(image=SYNTHETIC))) == {"CKV2_K8S_6"}
+    assert workload_skips(spec(image=SYNTHETIC)) == {}
 
 
 def test_secret_env_skips_the_secrets_as_files_check() -> None:
@@ -31,7 +31,6 @@ def test_secret_env_skips_the_secrets_as_files_check() -> None:
 
 def test_annotations_are_numbered_in_check_order_with_their_reasons() -> None:
     assert skip_annotations(workload_skips(spec(secretEnv=["API_TOKEN"]))) == {
-        "checkov.io/skip1": f"CKV2_K8S_6={REASONS['CKV2_K8S_6']}",
-        "checkov.io/skip2": f"CKV_K8S_35={REASONS['CKV_K8S_35']}",
-        "checkov.io/skip3": f"CKV_K8S_43={REASONS['CKV_K8S_43']}",
+        "checkov.io/skip1": f"CKV_K8S_35={REASONS['CKV_K8S_35']}",
+        "checkov.io/skip2": f"CKV_K8S_43={REASONS['CKV_K8S_43']}",
     }

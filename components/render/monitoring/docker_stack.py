@@ -63,6 +63,23 @@ class Role:
     """Host paths mounted read-only at the same path (Alloy: the Docker socket, and /sys for cAdvisor)."""
     host_cgroup_namespace: bool = False
     """Share the host's cgroup namespace, so cAdvisor sees every container's cgroup, not only its own."""
+    policy_allowances: tuple[str, ...] = ()
+    """Named exceptions of the policy pack (docs/policy.md) this container needs, set as a label; the pack still
+    checks the container has each allowance's exact shape."""
+
+
+POLICY_ALLOWANCE_LABEL = "mcp-suite/policy-allowance"
+NO_PROBE_TOOL = "no-probe-tool"
+DOCKER_SOCKET_READER = "docker-socket-reader"
+
+
+def memory_reservation_mib(role: Role) -> int:
+    """Soft floor Docker keeps for the container under memory pressure: half its limit."""
+    return role.memory_mib // 2
+
+
+def policy_labels(role: Role) -> dict[str, str]:
+    return {POLICY_ALLOWANCE_LABEL: ",".join(role.policy_allowances)} if role.policy_allowances else {}
 
 
 def _wget(port: int, path: str) -> list[str]:
@@ -130,6 +147,8 @@ def roles(tracing: bool, retention: str, host_port_base: int = 19090) -> list[Ro
             host_port=None,
             data_path="/loki",
             memory_mib=512,
+            # Distroless: no shell, wget or curl to run a health check with.
+            policy_allowances=(NO_PROBE_TOOL,),
         ),
         Role(
             name="alloy",
@@ -146,6 +165,7 @@ def roles(tracing: bool, retention: str, host_port_base: int = 19090) -> list[Ro
             host_port=None,
             host_mounts=("/var/run/docker.sock", "/sys"),
             host_cgroup_namespace=True,
+            policy_allowances=(DOCKER_SOCKET_READER, NO_PROBE_TOOL),
         ),
         Role(
             name="blackbox",
@@ -168,6 +188,7 @@ def roles(tracing: bool, retention: str, host_port_base: int = 19090) -> list[Ro
                 command=[],
                 port=JAEGER_UI_PORT,
                 host_port=host_port_base + 20,
+                policy_allowances=(NO_PROBE_TOOL,),
             )
         )
     return result
