@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from datetime import UTC, datetime
@@ -183,5 +184,15 @@ def edge_token(client: str | None, stack: str | None, hash_stdin: bool) -> int:
     return 0
 
 
+def run_from_shell() -> int:
+    """`main`, quiet when the reader of stdout goes away early (`... | head`)."""
+    try:
+        return main()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit; point it at /dev/null so that flush cannot fail too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_from_shell())
