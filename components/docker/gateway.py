@@ -150,14 +150,9 @@ class Gateway(pulumi.ComponentResource):
             name=args.container_name,
             image=image.image_id,
             user=f"{TRAEFIK_UID}:{TRAEFIK_UID}",
-            read_only=True,
-            tmpfs={"/tmp": docker_container.TMPFS_OPTIONS},
-            capabilities={"drops": ["ALL"]},
-            security_opts=["no-new-privileges:true"],
             memory=256,
             memory_reservation=64,
             cpus="1",
-            restart="unless-stopped",
             healthcheck={
                 "tests": ["CMD", "traefik", "healthcheck", "--ping"],
                 "interval": "10s",
@@ -165,8 +160,6 @@ class Gateway(pulumi.ComponentResource):
                 "start_period": "10s",
                 "retries": 3,
             },
-            log_driver="json-file",
-            log_opts=docker_container.LOG_OPTIONS,
             labels=[*labels, {"label": "mcp-suite/config-sha256", "value": config_hash}],
             # `gateway` on the internal network: Prometheus scrapes Traefik's metrics there (monitoring sources).
             networks_advanced=[
@@ -177,6 +170,7 @@ class Gateway(pulumi.ComponentResource):
             volumes=[{"volume_name": config.name, "container_path": render.CONFIG_DIR, "read_only": True}],
             wait=True,
             wait_timeout=60,
+            **docker_container.hardened(),
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True, depends_on=[writer]),
         )
         host = f"[{args.address}]" if ":" in args.address else args.address

@@ -65,17 +65,10 @@ class McpService(pulumi.ComponentResource):
             image=image.image_id,
             command=container_args(spec),
             user=f"{spec.run_as_user}:{spec.run_as_user}",
-            read_only=True,
-            tmpfs={"/tmp": render.TMPFS_OPTIONS},
-            capabilities={"drops": ["ALL"]},
-            security_opts=["no-new-privileges:true"],
             memory=limit,
             memory_reservation=reservation,
             cpus=render.cpus(spec),
-            restart="unless-stopped",
             healthcheck=render.healthcheck(spec),
-            log_driver="json-file",
-            log_opts=render.LOG_OPTIONS,
             labels=[{"label": key, "value": value} for key, value in sorted(render.labels(spec, args.stack).items())],
             envs=[*render.plain_env(spec), *secret_entries],
             # No published port: the gateway is the single entry.
@@ -90,6 +83,7 @@ class McpService(pulumi.ComponentResource):
             ],
             wait=True,
             wait_timeout=180,
+            **render.hardened(),
             # The env then holds secret values: keep it encrypted in state whatever the provider reports back.
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["envs"] if spec.secret_env else None),
         )

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
-from components.render.docker_container import LOG_OPTIONS, TMPFS_OPTIONS
+from components.render.docker_container import hardened
 from components.render.monitoring import docker_stack as render
 from components.render.monitoring.alertmanager import Receiver
 
@@ -115,17 +115,10 @@ class MonitoringStack(pulumi.ComponentResource):
             image=image.image_id,
             command=role.command,
             user=role.user,
-            read_only=True,
             cgroupns_mode="host" if role.host_cgroup_namespace else None,
-            tmpfs={"/tmp": TMPFS_OPTIONS},
-            capabilities={"drops": ["ALL"]},
-            security_opts=["no-new-privileges:true"],
             memory=role.memory_mib,
             memory_reservation=render.memory_reservation_mib(role),
             cpus=role.cpus,
-            restart="unless-stopped",
-            log_driver="json-file",
-            log_opts=LOG_OPTIONS,
             labels=[*labels, *allowance_labels],
             envs=envs,
             networks_advanced=networks,
@@ -133,6 +126,7 @@ class MonitoringStack(pulumi.ComponentResource):
             volumes=volumes,
             uploads=uploads,
             healthcheck=render.healthcheck(role),
+            **hardened(),
             # Grafana's environment carries its admin password: state keeps every role's `envs` encrypted.
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(additional_secret_outputs=["envs"])),
         )

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.docker.mcp_service import DockerVolume
+from components.render.docker_container import locked_down
 
 OWNERSHIP_MOUNT_ROOT = "/volumes"
 BACKUP_REPOSITORY = "backup-repository"
@@ -72,9 +73,9 @@ class StorageVolumes(pulumi.ComponentResource):
             entrypoints=["/bin/sh", "-c"],
             command=[chown],
             user="0:0",
-            read_only=True,
-            capabilities={"drops": ["ALL"], "adds": ["CHOWN"]},
-            security_opts=["no-new-privileges:true"],
+            # Unlike the long-running containers: CHOWN added back, and neither tmpfs, restart policy nor log
+            # bounds, since it writes nothing but ownership and exits after one short run.
+            **locked_down(added_capabilities=["CHOWN"]),
             network_mode="none",
             must_run=False,
             attach=True,

@@ -10,7 +10,7 @@ import pulumi_docker as docker
 
 from components.docker.mcp_service import DockerVolume
 from components.render import backup as render
-from components.render.docker_container import LOG_OPTIONS, TMPFS_OPTIONS
+from components.render.docker_container import hardened
 from components.spec import DEFAULT_UID
 
 SOURCE_ROOT = "/data"
@@ -99,17 +99,11 @@ class VolumeBackups(pulumi.ComponentResource):
                 )
             ],
             user=f"{args.run_as_user}:{args.run_as_user}",
-            read_only=True,
-            # tmpfs pages count against the memory limit: 512 MiB of cache leave restic 1 GiB.
-            tmpfs={"/tmp": TMPFS_OPTIONS, render.CACHE_DIR: "rw,noexec,nosuid,nodev,size=512m"},
-            capabilities={"drops": ["ALL"]},
-            security_opts=["no-new-privileges:true"],
             # A local repository needs no network at all; an S3 repository needs a route out.
             network_mode="none" if args.repository is None else "bridge",
             memory=1536,
             memory_reservation=256,
             cpus="1",
-            restart="unless-stopped",
             # Healthy once the scheduler has written the backup script it runs (and `backup-now` runs) and restic
             # starts: a broken image or a failed start shows as unhealthy, not only at the next slot.
             healthcheck={
@@ -119,8 +113,6 @@ class VolumeBackups(pulumi.ComponentResource):
                 "start_period": "30s",
                 "retries": 3,
             },
-            log_driver="json-file",
-            log_opts=LOG_OPTIONS,
             labels=[
                 {"label": "app.kubernetes.io/component", "value": "backup"},
                 {"label": "app.kubernetes.io/part-of", "value": "mcp-suite"},
@@ -128,6 +120,8 @@ class VolumeBackups(pulumi.ComponentResource):
             ],
             envs=[*(f"{key}={value}" for key, value in sorted(plain_env.items())), *secret_env],
             volumes=mounts,
+            # tmpfs pages count against the memory limit: 512 MiB of cache leave restic 1 GiB.
+            **hardened(extra_tmpfs={render.CACHE_DIR: "rw,noexec,nosuid,nodev,size=512m"}),
             # The environment holds the restic password (and S3 keys): state keeps `envs` encrypted.
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["envs"]),
         )

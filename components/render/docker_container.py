@@ -1,18 +1,55 @@
-"""Pure renderers of a service's Docker container settings: functions of a ServiceSpec."""
+"""Pure renderers of Docker container settings: a service's, functions of its ServiceSpec, and the hardening every
+container shares."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, TypedDict
 
 from components.render.bridge import runtime_env
 from components.render.kubernetes_workload import labels as workload_labels
 from components.spec import ServiceSpec
 
 if TYPE_CHECKING:
-    from pulumi_docker import ContainerHealthcheckArgsDict
+    from pulumi_docker import ContainerCapabilitiesArgsDict, ContainerHealthcheckArgsDict
 
 TMPFS_OPTIONS = "rw,noexec,nosuid,nodev,size=64m"
 LOG_OPTIONS = {"max-size": "10m", "max-file": "3"}
+
+
+class Hardening(TypedDict, total=False):
+    """`docker.Container` keyword arguments that lock a container down; unpack them into the call
+    (`docker.Container(..., **hardened())`), so strict mypy checks every key and value against the provider."""
+
+    read_only: bool
+    tmpfs: Mapping[str, str]
+    capabilities: ContainerCapabilitiesArgsDict
+    security_opts: Sequence[str]
+    restart: str
+    log_driver: str
+    log_opts: Mapping[str, str]
+
+
+def locked_down(*, added_capabilities: Sequence[str] = ()) -> Hardening:
+    """Any container that runs a process: read-only root, every capability dropped but `added_capabilities`,
+    no privilege gained through setuid binaries."""
+    capabilities: ContainerCapabilitiesArgsDict = {"drops": ["ALL"]}
+    if added_capabilities:
+        capabilities["adds"] = list(added_capabilities)
+    return {"read_only": True, "capabilities": capabilities, "security_opts": ["no-new-privileges:true"]}
+
+
+def hardened(*, extra_tmpfs: Mapping[str, str] | None = None) -> Hardening:
+    """A long-running container: `locked_down`, with a small non-executable /tmp (plus `extra_tmpfs`) as its only
+    writable scratch space, restarted unless stopped, and logs capped at 3 files of 10 MB so it cannot fill the
+    host's disk."""
+    return {
+        **locked_down(),
+        "tmpfs": {"/tmp": TMPFS_OPTIONS, **(extra_tmpfs or {})},
+        "restart": "unless-stopped",
+        "log_driver": "json-file",
+        "log_opts": LOG_OPTIONS,
+    }
 
 
 def healthcheck(spec: ServiceSpec) -> ContainerHealthcheckArgsDict:
