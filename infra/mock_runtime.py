@@ -159,7 +159,10 @@ def evaluate(
     for entry in mocks.registrations:
         parent, recorded = options.get((entry.type, entry.name), (None, {}))
         entry.parent, entry.options = parent, recorded
-    return Evaluation(stack=stack, registrations=mocks.registrations, result=outcome.get("result"))
+    # Registrations reach the mocks from the SDK's worker threads in no fixed order: sorted, every render and
+    # every assertion over them is the same from one run to the next.
+    registrations = sorted(mocks.registrations, key=lambda entry: (entry.type, entry.name))
+    return Evaluation(stack=stack, registrations=registrations, result=outcome.get("result"))
 
 
 def _alias_text(alias: Any) -> str:
