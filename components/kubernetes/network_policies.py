@@ -36,38 +36,34 @@ class BackupPods:
 class NetworkPolicies(pulumi.ComponentResource):
     """Default deny for the namespace, then per service exactly the traffic its spec declares."""
 
-    policy_names: pulumi.Output[list[str]]
+    policy_names: list[str]
+    """Names of the policies, known before they exist: no Output per policy to await."""
 
     def __init__(self, name: str, args: NetworkPoliciesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:kubernetes:NetworkPolicies", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         labels = {"app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": "pulumi"}
-        deny = k8s.networking.v1.NetworkPolicy(
+        k8s.networking.v1.NetworkPolicy(
             f"{name}-default-deny",
             metadata={"name": "default-deny", "namespace": args.namespace, "labels": labels},
             spec=render.default_deny_spec(),
             opts=child,
         )
-        policies = [deny]
-        for spec in args.catalog:
-            policies.append(
-                k8s.networking.v1.NetworkPolicy(
-                    f"{name}-{spec.name}",
-                    metadata={"name": spec.name, "namespace": args.namespace, "labels": labels},
-                    spec=render.service_policy_spec(spec, args.catalog, args.peers),
-                    opts=child,
-                )
+        self.policy_names = ["default-deny"]
+        for spec, policy_spec in render.service_policy_specs(args.catalog, args.peers):
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{spec.name}",
+                metadata={"name": spec.name, "namespace": args.namespace, "labels": labels},
+                spec=policy_spec,
+                opts=child,
             )
+            self.policy_names.append(spec.name)
         if args.backup is not None:
-            policies.append(
-                k8s.networking.v1.NetworkPolicy(
-                    f"{name}-backups",
-                    metadata={"name": "backups", "namespace": args.namespace, "labels": labels},
-                    spec=render.backup_policy_spec(args.backup.pod_labels, args.backup.repository, args.peers),
-                    opts=child,
-                )
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-backups",
+                metadata={"name": "backups", "namespace": args.namespace, "labels": labels},
+                spec=render.backup_policy_spec(args.backup.pod_labels, args.backup.repository, args.peers),
+                opts=child,
             )
-        self.policy_names = pulumi.Output.all(
-            *[policy.metadata.apply(lambda meta: meta.name or "") for policy in policies]
-        ).apply(list)
+            self.policy_names.append("backups")
         self.register_outputs({"policy_names": self.policy_names})

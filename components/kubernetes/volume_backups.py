@@ -71,7 +71,7 @@ class VolumeBackups(pulumi.ComponentResource):
     """A CronJob per claim running backup, retention and check; kube-state-metrics reports each one's last success
     as `kube_cronjob_status_last_successful_time`."""
 
-    cron_job_names: pulumi.Output[list[str]]
+    cron_job_names: list[str]
 
     def __init__(self, name: str, args: VolumeBackupsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:kubernetes:VolumeBackups", name, None, opts)
@@ -93,7 +93,6 @@ class VolumeBackups(pulumi.ComponentResource):
             string_data=credentials,
             opts=child,
         )
-        cron_jobs = []
         for claim in args.claims:
             pod = render_k8s.ResticPod(
                 purpose=claim.purpose,
@@ -107,19 +106,16 @@ class VolumeBackups(pulumi.ComponentResource):
                 s3_credentials=args.s3_credentials is not None,
                 colocate_with=claim.colocate_with,
             )
-            cron_jobs.append(
-                k8s.batch.v1.CronJob(
-                    f"{name}-{claim.purpose}",
-                    metadata={
-                        "name": cron_job_name(args.name_prefix, claim.purpose),
-                        "namespace": args.namespace,
-                        "labels": render_k8s.labels("backup", claim.purpose),
-                    },
-                    spec=render_k8s.cron_job_spec(args.schedule, pod),
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[secret, *args.depends_on]),
-                )
+            k8s.batch.v1.CronJob(
+                f"{name}-{claim.purpose}",
+                metadata={
+                    "name": cron_job_name(args.name_prefix, claim.purpose),
+                    "namespace": args.namespace,
+                    "labels": render_k8s.labels("backup", claim.purpose),
+                },
+                spec=render_k8s.cron_job_spec(args.schedule, pod),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[secret, *args.depends_on]),
             )
-        self.cron_job_names = pulumi.Output.all(
-            *[job.metadata.apply(lambda meta: meta.name or "") for job in cron_jobs]
-        )
+        # Names are explicit: known now, with no Output per job to await.
+        self.cron_job_names = [cron_job_name(args.name_prefix, claim.purpose) for claim in args.claims]
         self.register_outputs({"cron_job_names": self.cron_job_names})

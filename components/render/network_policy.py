@@ -76,16 +76,29 @@ def default_deny_spec() -> NetworkPolicySpecArgsDict:
     return {"pod_selector": {}, "policy_types": ["Ingress", "Egress"]}
 
 
-def callees(spec: ServiceSpec, catalog: Sequence[ServiceSpec]) -> list[ServiceSpec]:
-    """Services of the catalog that list `spec` as a caller, in name order."""
-    return sorted((other for other in catalog if spec.name in other.callers), key=lambda other: other.name)
+def callees_by_caller(catalog: Sequence[ServiceSpec]) -> dict[str, list[ServiceSpec]]:
+    """For every service, the services of the catalog that list it as a caller, in name order."""
+    callees: dict[str, list[ServiceSpec]] = {spec.name: [] for spec in catalog}
+    for callee in sorted(catalog, key=lambda spec: spec.name):
+        for caller in callee.callers:
+            callees.setdefault(caller, []).append(callee)
+    return callees
+
+
+def service_policy_specs(
+    catalog: Sequence[ServiceSpec], peers: PolicyPeers
+) -> list[tuple[ServiceSpec, NetworkPolicySpecArgsDict]]:
+    """Every service's policy, in catalog order; the catalog is indexed once, not scanned per service."""
+    by_name = {spec.name: spec for spec in catalog}
+    callees = callees_by_caller(catalog)
+    return [(spec, service_policy_spec(spec, by_name, callees[spec.name], peers)) for spec in catalog]
 
 
 def service_policy_spec(
-    spec: ServiceSpec, catalog: Sequence[ServiceSpec], peers: PolicyPeers
+    spec: ServiceSpec, by_name: Mapping[str, ServiceSpec], callees: Sequence[ServiceSpec], peers: PolicyPeers
 ) -> NetworkPolicySpecArgsDict:
-    """Both directions of one service's pods, from its spec and the specs that name it."""
-    by_name = {other.name: other for other in catalog}
+    """Both directions of one service's pods: from its spec, its callers' specs (`by_name`) and the services it
+    may call (`callees`, those that name it as a caller)."""
     ingress: list[NetworkPolicyIngressRuleArgsDict] = [
         {"from_": [_cluster_peer(peers.ingress_controller)], "ports": [_tcp(spec.port)]},
         {"from_": [_cluster_peer(peers.prometheus)], "ports": [_tcp(metrics_port(spec))]},
@@ -99,7 +112,7 @@ def service_policy_spec(
             }
         )
     egress: list[NetworkPolicyEgressRuleArgsDict] = [_dns_rule(peers)]
-    egress += [{"to": [_service_peer(callee)], "ports": [_tcp(callee.port)]} for callee in callees(spec, catalog)]
+    egress += [{"to": [_service_peer(callee)], "ports": [_tcp(callee.port)]} for callee in callees]
     egress += [_external_rule(rule) for rule in spec.egress]
     return {
         "pod_selector": {"match_labels": selector_labels(spec)},
