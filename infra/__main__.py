@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 import pulumi
 
+from infra.gc_tuning import tune_for_evaluation
 from infra.stack_files import StackFileError, available_stacks
 
 # `diff` exit codes, for CI: nothing would change, something would, or the diff could not be computed.
@@ -82,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         "--hash-stdin", action="store_true", help="print the SHA-256 of an existing token read from stdin instead"
     )
     args = parser.parse_args(argv)
+    tune_for_evaluation()
     if args.command == "diff":
         return diff_command(args.stack, args.base, markdown=args.markdown)
     if args.command in ("backup-now", "restore"):

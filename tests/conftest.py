@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from infra.gc_tuning import tune_for_evaluation
 from infra.mock_runtime import Evaluation, evaluate
 from infra.program import run
 from infra.settings import PROJECT
@@ -29,6 +30,9 @@ REQUIRED_SECRETS: dict[str, Any] = {
     "edgeSecrets": {"cloudflareApiToken": "test-cloudflare-token", "clientTokenHashes": {"test-client": "b" * 64}},
 }
 REQUIRED_SECRET_KEYS = frozenset(f"mcp-suite:{key}" for key in REQUIRED_SECRETS)
+
+# The suite evaluates stacks hundreds of times: the same collector setting as `pulumi up` (infra/gc_tuning.py).
+tune_for_evaluation()
 
 STACKS = ("dev", "staging", "prod")
 KUBERNETES_STACKS = ("staging", "prod")
