@@ -1,35 +1,116 @@
 """`python -m bench`: time the prod stack under mocks at 10, 100 and 500 services against Pulumi's floor.
 
-Each measurement runs in its own process (see bench/measure.py). The last line is `max ratio program/floor: X.XX`.
+Each side runs in its own process (bench/measure.py), so each has its own imports and its own peak memory. The
+sides take their samples in turn, round after round, so slow and fast spells of a shared machine fall on all of
+them alike; the ratio at a size is the median of the rounds' ratios. The last line is
+`max ratio program/floor: X.XX`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = (10, 100, 500)
+SIDES = ("program", "floor", "raw-floor")
+SAMPLING_SECONDS = 30.0
+"""CPU time to spend sampling one size, after the first round: more rounds for small, fast sizes."""
+MIN_ROUNDS, MAX_ROUNDS = 2, 9
+BARE_REGISTRATIONS = 300
 
 
-def measure(size: int, side: str, records: Path) -> dict[str, Any]:
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.measure", "--size", str(size), "--side", side, "--records", str(records)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"bench: measuring {side} at {size} services failed:\n{result.stderr}")
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+class BenchError(Exception):
+    """A measurement failed; the message says which and why."""
+
+
+class Worker:
+    """One side at one size, in its own process, answering `sample` and `peak` on request."""
+
+    def __init__(self, size: int, side: str, records: Path) -> None:
+        self.label = f"{side} at {size} services"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.measure", "--size", str(size), "--side", side, "--records", str(records)],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def ready(self) -> Worker:
+        """Wait until the worker has imported and warmed up."""
+        self.ask(None)
+        return self
+
+    def ask(self, command: str | None) -> dict[str, Any]:
+        stdin, stdout = self._pipes()
+        if command is not None:
+            stdin.write(command + "\n")
+            stdin.flush()
+        line = stdout.readline()
+        if not line:
+            self.process.kill()
+            raise BenchError(f"measuring {self.label} failed:\n{self.process.communicate()[1]}")
+        return dict(json.loads(line))
+
+    def close(self) -> None:
+        stdin, _ = self._pipes()
+        stdin.close()
+        self.process.wait()
+
+    def _pipes(self) -> tuple[IO[str], IO[str]]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        return self.process.stdin, self.process.stdout
+
+
+def measure_size(size: int, records: Path, fixed_rounds: int | None) -> dict[str, Any]:
+    """Rounds of one sample per side; per-resource times are medians, the ratio the median of paired ratios."""
+    program = Worker(size, "program", records).ready()
+    first = program.ask("sample")  # also writes the records the floors register
+    floors = {side: Worker(size, side, records) for side in SIDES[1:]}  # both import at once: not timed
+    workers = {"program": program, **{side: worker.ready() for side, worker in floors.items()}}
+    samples: dict[str, list[float]] = {side: [] for side in SIDES}
+    samples["program"].append(first["seconds"])
+    for side in SIDES[1:]:
+        answer = workers[side].ask("sample")
+        if answer["registered"] != first["customs"]:
+            raise BenchError(f"{side} registered {answer['registered']} resources, the program {first['customs']}")
+        samples[side].append(answer["seconds"])
+    round_seconds = sum(values[0] for values in samples.values())
+    rounds = fixed_rounds or min(MAX_ROUNDS, max(MIN_ROUNDS, 1 + math.ceil(SAMPLING_SECONDS / round_seconds)))
+    for _ in range(rounds - 1):
+        for side in SIDES:
+            samples[side].append(workers[side].ask("sample")["seconds"])
+    peaks = {side: worker.ask("peak")["peak_mib"] for side, worker in workers.items()}
+    for worker in workers.values():
+        worker.close()
+    customs = first["customs"]
+    return {
+        "customs": customs,
+        "components": first["registered"] - customs,
+        "rounds": rounds,
+        "per_resource_us": {side: statistics.median(values) / customs * 1e6 for side, values in samples.items()},
+        "ratio": statistics.median(p / f for p, f in zip(samples["program"], samples["floor"], strict=True)),
+        "peak_mib": peaks,
+    }
+
+
+def bare_registration_costs() -> dict[str, float]:
+    worker = Worker(BARE_REGISTRATIONS, "bare", Path("unused")).ready()
+    costs = worker.ask("sample")
+    worker.close()
+    return costs
 
 
 def suite_wall_time() -> float:
@@ -43,7 +124,7 @@ def suite_wall_time() -> float:
     )
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
-        raise SystemExit(f"bench: the test suite failed:\n{result.stdout[-2000:]}")
+        raise BenchError(f"the test suite failed:\n{result.stdout[-2000:]}")
     return elapsed
 
 
@@ -51,40 +132,50 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="catalog sizes (default 10 100 500)")
     parser.add_argument("--skip-suite", action="store_true", help="do not time the whole test suite")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        help=f"rounds of samples per size (default: {MIN_ROUNDS} to {MAX_ROUNDS}, more for fast sizes)",
+    )
     args = parser.parse_args(argv)
     if any(size < 1 for size in args.sizes):
         parser.error("--sizes must be positive numbers of services")
-
+    if args.rounds is not None and args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    started = time.perf_counter()
     print(
-        f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}"
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
+        f"{platform.python_version()}, {platform.system()} {platform.release()}"
     )
-    header = (
-        f"{'services':>8} {'resources':>9} {'components':>10} {'program us/res':>14} {'floor us/res':>12} "
-        f"{'ratio':>6} {'raw us/res':>10} {'program MiB':>11} {'floor MiB':>9}"
+    print(
+        f"{'services':>8} {'resources':>9} {'components':>10} {'rounds':>6} {'program us/res':>14} "
+        f"{'floor us/res':>12} {'ratio':>6} {'raw us/res':>10} {'program MiB':>11} {'floor MiB':>9}",
+        flush=True,
     )
-    print(header)
     ratios = []
-    with tempfile.TemporaryDirectory() as scratch:
-        for size in args.sizes:
-            records = Path(scratch) / f"records-{size}.pickle"
-            customs = measure(size, "record", records)["customs"]
-            program = measure(size, "program", records)
-            floor = measure(size, "floor", records)
-            raw_floor = measure(size, "raw-floor", records)
-            if floor["registered"] != customs:
-                raise SystemExit(f"bench: floor registered {floor['registered']} resources, program {customs}")
-            per_program = program["seconds"] / customs * 1e6
-            per_floor = floor["seconds"] / customs * 1e6
-            ratio = per_program / per_floor
-            ratios.append(ratio)
-            print(
-                f"{size:>8} {customs:>9} {program['registered'] - customs:>10} {per_program:>14.0f} "
-                f"{per_floor:>12.0f} {ratio:>6.2f} {raw_floor['seconds'] / customs * 1e6:>10.0f} "
-                f"{program['peak_mib']:>11.1f} {floor['peak_mib']:>9.1f}"
-            )
-    if not args.skip_suite:
-        print(f"test suite wall time: {suite_wall_time():.1f} s")
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            for size in args.sizes:
+                row = measure_size(size, Path(scratch) / f"records-{size}.pickle", args.rounds)
+                ratios.append(row["ratio"])
+                per = row["per_resource_us"]
+                print(
+                    f"{size:>8} {row['customs']:>9} {row['components']:>10} {row['rounds']:>6} "
+                    f"{per['program']:>14.0f} {per['floor']:>12.0f} {row['ratio']:>6.2f} {per['raw-floor']:>10.0f} "
+                    f"{row['peak_mib']['program']:>11.1f} {row['peak_mib']['floor']:>9.1f}",
+                    flush=True,
+                )
+        bare = bare_registration_costs()
+        print(
+            f"bare registration: component {bare['component_us']:.0f} us, custom resource without inputs "
+            f"{bare['custom_us']:.0f} us"
+        )
+        if not args.skip_suite:
+            print(f"test suite wall time: {suite_wall_time():.1f} s")
+    except BenchError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
+    print(f"bench wall time: {time.perf_counter() - started:.0f} s")
     print(f"max ratio program/floor: {max(ratios):.2f}")
     return 0
 

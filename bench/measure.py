@@ -1,7 +1,15 @@
-"""One measurement in a fresh process: `python -m bench.measure --size N --side program|floor --records FILE`.
+"""One side of a measurement in its own process: `python -m bench.measure --size N --side SIDE --records FILE`.
 
-Both sides import the same provider SDKs and run one untimed warm-up first, so the timing covers registering
-resources, not importing or first-use compilation. Prints one JSON line.
+The worker imports the provider SDKs, warms up untimed (lazy submodule imports and first-use caches are not what
+is measured), prints `{"ready": true}` and then answers commands read from stdin, one JSON line each:
+`sample` times one evaluation; `peak` reports the process's peak memory. The orchestrator (bench/__main__.py)
+asks the sides in turn, so every side's samples are taken under the same machine conditions, each side alone on
+the CPU.
+
+Sides: `program` evaluates the prod stack (its first sample also writes the custom resources it registered to
+FILE); `floor` registers those resources again through the provider SDK classes; `raw-floor` through bare
+`pulumi.CustomResource`; `bare` times SIZE bare component and custom registrations (the first round is a
+warm-up).
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import resource
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,17 +36,20 @@ import pulumi_kubernetes.apps.v1
 import pulumi_kubernetes.autoscaling.v2
 import pulumi_kubernetes.core.v1
 import pulumi_kubernetes.policy.v1
-from pulumi.runtime.mocks import MockResourceArgs
 
 from bench.catalog import catalog, secrets
-from infra import mock_runtime
-from infra.mock_runtime import evaluate
+from infra.gc_tuning import tune_for_evaluation
+from infra.mock_runtime import Evaluation, evaluate
 from infra.program import run
 from infra.settings import PROJECT
 from infra.stack_files import read_stack_config
 
 STACK = "prod"
-REPEATS = 3
+WARM_UP_SIZE = 10
+"""The program warms up on a small catalog: every code path and resource type, for little time."""
+
+Record = tuple[str, str, dict[str, Any]]
+"""A custom resource as the engine received it: type token, name, wire inputs."""
 
 
 def stack_config(size: int) -> tuple[dict[str, str], frozenset[str]]:
@@ -55,37 +67,23 @@ def stack_config(size: int) -> tuple[dict[str, str], frozenset[str]]:
     return values, config.secret_keys | secret
 
 
-class RawRecordingMocks(mock_runtime.RecordingMocks):
-    """Also keeps each custom resource's raw wire inputs, for the floor to register again unchanged."""
+def evaluate_program(size: int) -> Evaluation:
+    values, secret_keys = stack_config(size)
+    return evaluate(STACK, values, secret_keys, run)
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.raw: list[tuple[str, str, dict[str, Any]]] = []
 
-    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
-        if args.custom:
-            self.raw.append((args.typ, args.name, args.inputs))
-        return super().new_resource(args)
+def custom_records(evaluation: Evaluation) -> list[Record]:
+    """The custom resources an evaluation registered, providers first (the others reference them)."""
+    customs = [entry for entry in evaluation.registrations if entry.custom]
+    customs.sort(key=lambda entry: not entry.type.startswith("pulumi:providers:"))
+    return [(entry.type, entry.name, entry.wire_inputs) for entry in customs]
 
 
 def record(size: int, out: Path) -> int:
-    """Evaluate the program once and save the custom resources it registered (type, name, raw inputs)."""
-    values, secret_keys = stack_config(size)
-    holder: list[RawRecordingMocks] = []
-
-    class Capture(RawRecordingMocks):
-        def __init__(self) -> None:
-            super().__init__()
-            holder.append(self)
-
-    original = mock_runtime.RecordingMocks
-    mock_runtime.RecordingMocks = Capture  # type: ignore[misc]
-    try:
-        evaluate(STACK, values, secret_keys, run)
-    finally:
-        mock_runtime.RecordingMocks = original  # type: ignore[misc]
-    out.write_bytes(pickle.dumps(holder[0].raw))
-    return len(holder[0].raw)
+    """Evaluate the program once and save the custom resources it registered; returns how many."""
+    records = custom_records(evaluate_program(size))
+    out.write_bytes(pickle.dumps(records))
+    return len(records)
 
 
 def resource_class(type_token: str) -> Any:
@@ -105,7 +103,7 @@ def snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def floor_program(records: list[tuple[str, str, dict[str, Any]]], raw: bool) -> None:
+def floor_program(records: list[Record], raw: bool) -> None:
     """The same custom resources with the same inputs, with no components, settings or renderers.
 
     `raw=False` goes through the provider SDK classes (what any program pays); `raw=True` through bare
@@ -130,42 +128,96 @@ def floor_program(records: list[tuple[str, str, dict[str, Any]]], raw: bool) -> 
             cls(name, opts=opts, **{snake(key): value for key, value in inputs.items()})
 
 
-def timed(fn: Any) -> tuple[float, int]:
-    """CPU seconds of this process (all its threads) for one evaluation: steadier than wall time on a busy machine."""
+def one_of_each_type(records: list[Record]) -> list[Record]:
+    """Providers plus the first record of every type: a floor warm-up that touches every class."""
+    seen: set[str] = set()
+    subset = []
+    for entry in records:
+        if entry[0] not in seen or entry[0].startswith("pulumi:providers:"):
+            seen.add(entry[0])
+            subset.append(entry)
+    return subset
+
+
+def timed(fn: Callable[[], Evaluation]) -> tuple[float, Evaluation]:
+    """CPU seconds of this process (all its threads: the mock monitor answers on a thread pool) for one call."""
     gc.collect()
     started = time.process_time()
     evaluation = fn()
-    return time.process_time() - started, len(evaluation.registrations)
+    return time.process_time() - started, evaluation
+
+
+class Bare(pulumi.ComponentResource):
+    def __init__(self, name: str) -> None:
+        super().__init__("mcp-suite:bench:Bare", name)
+        self.register_outputs({})
+
+
+def bare_registrations(count: int) -> dict[str, float]:
+    """CPU microseconds per bare registration: a ComponentResource with its (empty) outputs, and a custom resource
+    with no inputs. What a component costs the program before it registers anything of its own."""
+
+    def components() -> None:
+        for index in range(count):
+            Bare(f"component-{index}")
+
+    def customs() -> None:
+        for index in range(count):
+            pulumi.CustomResource("bench:index:Bare", f"custom-{index}", {})
+
+    costs: dict[str, list[float]] = {"component_us": [], "custom_us": []}
+    for _ in range(4):
+        for key, program in (("component_us", components), ("custom_us", customs)):
+            seconds, _ = timed(lambda program=program: evaluate(STACK, {}, frozenset(), program))  # type: ignore[misc]
+            costs[key].append(seconds / count * 1e6)
+    return {key: statistics.median(values[1:]) for key, values in costs.items()}
+
+
+class Side:
+    def __init__(self, size: int, side: str, records_file: Path) -> None:
+        self.size, self.side, self.records_file = size, side, records_file
+        self.samples = 0
+        if side == "bare":
+            return
+        if side == "program":
+            evaluate_program(WARM_UP_SIZE)
+            return
+        records: list[Record] = pickle.loads(records_file.read_bytes())
+        raw = side == "raw-floor"
+        warm_up = one_of_each_type(records)
+        evaluate(STACK, {}, frozenset(), lambda: floor_program(warm_up, raw))
+        self.floor = lambda: evaluate(STACK, {}, frozenset(), lambda: floor_program(records, raw))
+
+    def sample(self) -> dict[str, Any]:
+        if self.side == "bare":
+            return bare_registrations(self.size)
+        if self.side != "program":
+            seconds, evaluation = timed(self.floor)
+            return {"seconds": seconds, "registered": len(evaluation.registrations)}
+        seconds, evaluation = timed(lambda: evaluate_program(self.size))
+        if self.samples == 0:
+            self.records_file.write_bytes(pickle.dumps(custom_records(evaluation)))
+        self.samples += 1
+        customs = sum(1 for entry in evaluation.registrations if entry.custom)
+        return {"seconds": seconds, "registered": len(evaluation.registrations), "customs": customs}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, required=True)
-    parser.add_argument("--side", choices=["program", "floor", "raw-floor", "record"], required=True)
+    parser.add_argument("--side", choices=["program", "floor", "raw-floor", "bare"], required=True)
     parser.add_argument("--records", type=Path, required=True)
     args = parser.parse_args()
-    if args.side == "record":
-        print(json.dumps({"customs": record(args.size, args.records)}))
-        return
-    values, secret_keys = stack_config(args.size)
-    if args.side == "program":
-
-        def once() -> Any:
-            return evaluate(STACK, values, secret_keys, run)
-    else:
-        records = pickle.loads(args.records.read_bytes())
-        raw = args.side == "raw-floor"
-
-        def once() -> Any:
-            return evaluate(STACK, {}, frozenset(), lambda: floor_program(records, raw))
-
-    once()  # warm-up: lazy submodule imports and first-use caches are not the program's cost
-    samples = [timed(once) for _ in range(REPEATS)]
-    seconds = statistics.median(sample for sample, _ in samples)
-    registered = samples[0][1]
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "registered": registered, "peak_mib": round(peak_mib, 1)}))
-    sys.stdout.flush()
+    # The collector setting every evaluating process of the project uses (infra/gc_tuning.py), on every side.
+    tune_for_evaluation()
+    side = Side(args.size, args.side, args.records)
+    print(json.dumps({"ready": True}), flush=True)
+    for command in sys.stdin:
+        if command.strip() == "sample":
+            answer = side.sample()
+        else:
+            answer = {"peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+        print(json.dumps(answer), flush=True)
 
 
 if __name__ == "__main__":
