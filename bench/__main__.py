@@ -26,7 +26,7 @@ SIZES = (10, 100, 500)
 SIDES = ("program", "floor", "raw-floor")
 SAMPLING_SECONDS = 45.0
 """CPU time to spend sampling one size, after the first round: more rounds for small, fast sizes."""
-MIN_ROUNDS, MAX_ROUNDS = 2, 9
+MIN_ROUNDS, MAX_ROUNDS = 3, 9
 BARE_REGISTRATIONS = 300
 
 
