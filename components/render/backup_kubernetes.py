@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from components.render.backup import CACHE_DIR
 from components.render.kubernetes_workload import PART_OF
+from components.render.pod_security import restricted_container_security, restricted_pod_security
 
 if TYPE_CHECKING:
     from pulumi_kubernetes.batch.v1 import CronJobSpecArgsDict, JobSpecArgsDict
@@ -87,13 +88,9 @@ def pod_spec(pod: ResticPod) -> PodSpecArgsDict:
         "automount_service_account_token": False,
         "enable_service_links": False,
         "security_context": {
-            "run_as_non_root": True,
-            "run_as_user": pod.run_as_user,
-            "run_as_group": pod.run_as_user,
-            "fs_group": pod.run_as_user,
+            **restricted_pod_security(pod.run_as_user),
             # The claim is already owned by this group (the service's fsGroup): skip a recursive chown.
             "fs_group_change_policy": "OnRootMismatch",
-            "seccomp_profile": {"type": "RuntimeDefault"},
         },
         "containers": [
             {
@@ -110,16 +107,7 @@ def pod_spec(pod: ResticPod) -> PodSpecArgsDict:
                     "requests": {"cpu": "100m", "memory": "256Mi"},
                     "limits": {"cpu": "1000m", "memory": "1024Mi"},
                 },
-                "security_context": {
-                    "allow_privilege_escalation": False,
-                    "privileged": False,
-                    "read_only_root_filesystem": True,
-                    "run_as_non_root": True,
-                    "run_as_user": pod.run_as_user,
-                    "run_as_group": pod.run_as_user,
-                    "capabilities": {"drop": ["ALL"]},
-                    "seccomp_profile": {"type": "RuntimeDefault"},
-                },
+                "security_context": restricted_container_security(pod.run_as_user),
                 "volume_mounts": [
                     {"name": "data", "mount_path": pod.mount_path, "read_only": pod.read_only},
                     {"name": "cache", "mount_path": CACHE_DIR},

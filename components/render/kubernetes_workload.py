@@ -10,6 +10,7 @@ import json
 from typing import TYPE_CHECKING
 
 from components.render.bridge import container_args, runtime_env
+from components.render.pod_security import restricted_container_security, restricted_pod_security
 from components.spec import ServiceSpec
 
 if TYPE_CHECKING:
@@ -121,16 +122,7 @@ def container(spec: ServiceSpec, config_map_name: str, secret_name: str | None) 
         "startup_probe": _probe(spec, period=2, failures=60),
         "liveness_probe": _probe(spec, period=10, failures=3),
         "readiness_probe": _probe(spec, period=5, failures=2),
-        "security_context": {
-            "allow_privilege_escalation": False,
-            "privileged": False,
-            "read_only_root_filesystem": True,
-            "run_as_non_root": True,
-            "run_as_user": spec.run_as_user,
-            "run_as_group": spec.run_as_user,
-            "capabilities": {"drop": ["ALL"]},
-            "seccomp_profile": {"type": "RuntimeDefault"},
-        },
+        "security_context": restricted_container_security(spec.run_as_user),
         "volume_mounts": mounts,
     }
     args = container_args(spec)
@@ -162,13 +154,7 @@ def pod_template(
             "automount_service_account_token": False,
             "enable_service_links": False,
             "termination_grace_period_seconds": 30,
-            "security_context": {
-                "run_as_non_root": True,
-                "run_as_user": spec.run_as_user,
-                "run_as_group": spec.run_as_user,
-                "fs_group": spec.run_as_user,
-                "seccomp_profile": {"type": "RuntimeDefault"},
-            },
+            "security_context": restricted_pod_security(spec.run_as_user),
             "containers": [container(spec, config_map_name, secret_name)],
             "volumes": volumes,
         },

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from components.render.monitoring.blackbox import BLACKBOX_PORT
+from components.render.pod_security import restricted_container_security, restricted_pod_security
 
 if TYPE_CHECKING:
     from pulumi_kubernetes.apps.v1 import DeploymentSpecArgsDict
@@ -45,16 +46,7 @@ def _container(
         "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
         "liveness_probe": probe,
         "readiness_probe": probe,
-        "security_context": {
-            "allow_privilege_escalation": False,
-            "privileged": False,
-            "read_only_root_filesystem": True,
-            "run_as_non_root": True,
-            "run_as_user": user,
-            "run_as_group": user,
-            "capabilities": {"drop": ["ALL"]},
-            "seccomp_profile": {"type": "RuntimeDefault"},
-        },
+        "security_context": restricted_container_security(user),
         "volume_mounts": [{"name": "tmp", "mount_path": "/tmp"}],
     }
 
@@ -69,12 +61,7 @@ def _deployment(
             "metadata": {"labels": _labels(name)},
             "spec": {
                 "automount_service_account_token": False,
-                "security_context": {
-                    "run_as_non_root": True,
-                    "run_as_user": user,
-                    "run_as_group": user,
-                    "seccomp_profile": {"type": "RuntimeDefault"},
-                },
+                "security_context": restricted_pod_security(user, mounts_claims=False),
                 "containers": [container],
                 "volumes": [{"name": "tmp", "empty_dir": {"size_limit": "64Mi"}}, *volumes],
             },
