@@ -48,6 +48,11 @@ def plain_text_bindings(
     return dict(sorted(bindings.items()))
 
 
+def public_endpoints(public_url: str, services: Iterable[str]) -> dict[str, str]:
+    """Each service's MCP endpoint at the edge: the worker routes `/<service>/mcp` (`routeService` in worker.js)."""
+    return {service: f"{public_url}/{service}/mcp" for service in services}
+
+
 def token_hashes_text(client_token_hashes: Mapping[str, str]) -> str:
     """The TOKEN_HASHES secret: `{client: sha256 hex}` as compact JSON with sorted keys."""
     return json.dumps(dict(sorted(client_token_hashes.items())), separators=(",", ":"))

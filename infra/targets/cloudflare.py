@@ -6,7 +6,7 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 
 from components.cloudflare.edge_worker import EdgeWorker, EdgeWorkerArgs
-from components.render.edge_worker import token_hashes_text, worker_source
+from components.render.edge_worker import public_endpoints, token_hashes_text, worker_source
 from infra.settings import Settings
 
 
@@ -42,8 +42,6 @@ def compose_edge(settings: Settings) -> None:
         opts=pulumi.ResourceOptions(provider=provider),
     )
     pulumi.export("edgeUrl", worker.public_url)
-    pulumi.export("edgeEndpoints", {spec.name: _endpoint(worker.public_url, spec.name) for spec in settings.services})
-
-
-def _endpoint(public_url: pulumi.Output[str], service: str) -> pulumi.Output[str]:
-    return public_url.apply(lambda url: f"{url}/{service}/mcp")
+    names = [spec.name for spec in settings.services]
+    # One Output for the whole map, not one per service: each Output is a task the SDK schedules and awaits.
+    pulumi.export("edgeEndpoints", worker.public_url.apply(lambda url: public_endpoints(url, names)))

@@ -105,3 +105,17 @@ def test_default_compatibility_date_is_the_runtime_the_worker_is_tested_on() -> 
     assert workerd.split(".")[1] >= DEFAULT_COMPATIBILITY_DATE.replace("-", "")
     project = yaml.safe_load(Path(PROJECT_DIR / "Pulumi.yaml").read_text())
     assert DEFAULT_COMPATIBILITY_DATE in project["config"]["edge"]["description"]
+
+
+def test_public_endpoints_are_the_paths_the_worker_routes() -> None:
+    endpoints = render.public_endpoints("https://mcp.example.com", ["memory", "filesystem"])
+    assert endpoints == {
+        "memory": "https://mcp.example.com/memory/mcp",
+        "filesystem": "https://mcp.example.com/filesystem/mcp",
+    }
+    route = re.search(r"const match = /(.+)/\.exec\(pathname\)", WORKER.read_text(encoding="utf-8"))
+    assert route is not None, "worker.js no longer routes with routeService's pattern"
+    pattern = route.group(1).replace("\\/", "/")
+    for service, url in endpoints.items():
+        match = re.fullmatch(pattern, url.removeprefix("https://mcp.example.com"))
+        assert match is not None and match.group(1) == service
