@@ -51,10 +51,6 @@ class EdgeWorkerArgs:
 class EdgeWorker(pulumi.ComponentResource):
     """Workers script, its custom domain, the workers.dev address turned off, and the zone's rate limit."""
 
-    public_url: pulumi.Output[str]
-    """Base URL of the suite on the edge."""
-    script_name: pulumi.Output[str]
-
     def __init__(self, name: str, args: EdgeWorkerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:cloudflare:EdgeWorker", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -119,6 +115,7 @@ class EdgeWorker(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        self.public_url = domain.hostname.apply(lambda hostname: f"https://{hostname}")
-        self.script_name = script.script_name
+        self.public_url: pulumi.Output[str] = domain.hostname.apply(lambda hostname: f"https://{hostname}")
+        """Base URL of the suite on the edge."""
+        self.script_name: pulumi.Output[str] = script.script_name
         self.register_outputs({"public_url": self.public_url, "script_name": self.script_name})

@@ -65,11 +65,6 @@ class Gateway(pulumi.ComponentResource):
     mounts read-only. A hash of the files labels Traefik, so a change restarts it on the new configuration.
     """
 
-    url: pulumi.Output[str]
-    """Base URL of the gateway on the host."""
-    certificate_pem: pulumi.Output[str]
-    """Certificate served (PEM), to trust it in a development client; empty for a provided certificate."""
-
     def __init__(self, name: str, args: GatewayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:docker:Gateway", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -107,7 +102,8 @@ class Gateway(pulumi.ComponentResource):
                 allowed_uses=["digital_signature", "key_encipherment", "server_auth"],
                 opts=child,
             )
-            self.certificate_pem = certificate.cert_pem
+            self.certificate_pem: pulumi.Output[str] = certificate.cert_pem
+            """Certificate served (PEM), to trust it in a development client; empty for a provided certificate."""
             certificate_identity = certificate.cert_pem
             uploads += [
                 {"file": render.CERTIFICATE_FILE, "content": certificate.cert_pem, "permissions": "0444"},
@@ -174,5 +170,6 @@ class Gateway(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True, depends_on=[writer]),
         )
         host = f"[{args.address}]" if ":" in args.address else args.address
-        self.url = pulumi.Output.from_input(f"https://{host}:{args.port}")
+        self.url: pulumi.Output[str] = pulumi.Output.from_input(f"https://{host}:{args.port}")
+        """Base URL of the gateway on the host."""
         self.register_outputs({"url": self.url, "certificate_pem": self.certificate_pem})

@@ -41,10 +41,6 @@ class McpServiceArgs:
 class McpService(pulumi.ComponentResource):
     """Pulled image and hardened container of one MCP server."""
 
-    endpoint: pulumi.Output[str]
-    """URL of the MCP endpoint on the internal network (from outside, go through the gateway)."""
-    container_name: pulumi.Output[str]
-
     def __init__(self, name: str, args: McpServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:docker:McpService", name, None, opts)
         spec = args.spec
@@ -87,6 +83,7 @@ class McpService(pulumi.ComponentResource):
             # The env then holds secret values: keep it encrypted in state whatever the provider reports back.
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["envs"] if spec.secret_env else None),
         )
-        self.container_name = container.name
-        self.endpoint = pulumi.Output.from_input(f"http://{spec.name}:{spec.port}{spec.mcp_path}")
+        self.container_name: pulumi.Output[str] = container.name
+        self.endpoint: pulumi.Output[str] = pulumi.Output.from_input(f"http://{spec.name}:{spec.port}{spec.mcp_path}")
+        """URL of the MCP endpoint on the internal network (from outside, go through the gateway)."""
         self.register_outputs({"endpoint": self.endpoint, "container_name": self.container_name})

@@ -42,15 +42,13 @@ class MonitoringStackArgs:
 class MonitoringStack(pulumi.ComponentResource):
     """Hardened monitoring containers with loopback-only UIs."""
 
-    urls: pulumi.Output[dict[str, str]]
-    """UI URLs on the host: grafana, prometheus, alertmanager (and jaeger)."""
-
     def __init__(self, name: str, args: MonitoringStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:docker:MonitoringStack", name, None, opts)
         urls: dict[str, str] = {}
         for role in render.roles(args.tracing, args.retention):
             urls.update(self._container(name, role, args))
-        self.urls = pulumi.Output.from_input(urls)
+        self.urls: pulumi.Output[dict[str, str]] = pulumi.Output.from_input(urls)
+        """UI URLs on the host: grafana, prometheus, alertmanager (and jaeger)."""
         self.register_outputs({"urls": self.urls})
 
     def _container(self, name: str, role: render.Role, args: MonitoringStackArgs) -> dict[str, str]:

@@ -39,12 +39,9 @@ class StorageVolumesArgs:
 class StorageVolumes(pulumi.ComponentResource):
     """Labelled named volumes: memory-graph, filesystem, logs, snapshots, task-queues (and backup support)."""
 
-    volumes: list[DockerVolume]
-    names: pulumi.Output[list[str]]
-
     def __init__(self, name: str, args: StorageVolumesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:docker:StorageVolumes", name, None, opts)
-        self.volumes = [
+        self.volumes: list[DockerVolume] = [
             DockerVolume(
                 purpose=purpose,
                 volume=docker.Volume(
@@ -97,5 +94,5 @@ class StorageVolumes(pulumi.ComponentResource):
             ],
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.names = pulumi.Output.all(*[entry.volume.name for entry in self.volumes])
+        self.names: pulumi.Output[list[str]] = pulumi.Output.all(*[entry.volume.name for entry in self.volumes])
         self.register_outputs({"names": self.names})

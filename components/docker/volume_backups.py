@@ -68,8 +68,6 @@ def volume_jobs(name_prefix: str, repository: str | None, purposes: Sequence[str
 class VolumeBackups(pulumi.ComponentResource):
     """restic in a container that sleeps until the schedule, then backs up, prunes and checks every volume."""
 
-    container_name: pulumi.Output[str]
-
     def __init__(self, name: str, args: VolumeBackupsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:docker:VolumeBackups", name, None, opts)
         mounts: list[docker.ContainerVolumeArgsDict] = [
@@ -125,5 +123,5 @@ class VolumeBackups(pulumi.ComponentResource):
             # The environment holds the restic password (and S3 keys): state keeps `envs` encrypted.
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["envs"]),
         )
-        self.container_name = container.name
+        self.container_name: pulumi.Output[str] = container.name
         self.register_outputs({"container_name": self.container_name})

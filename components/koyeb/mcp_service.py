@@ -36,10 +36,6 @@ class McpServiceArgs:
 class McpService(pulumi.ComponentResource):
     """Koyeb Service and secrets of one MCP server."""
 
-    endpoint: pulumi.Output[str]
-    """Public URL of the MCP endpoint."""
-    service_name: pulumi.Output[str]
-
     def __init__(self, name: str, args: McpServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:koyeb:McpService", name, None, opts)
         spec = args.spec
@@ -67,6 +63,9 @@ class McpService(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.service_name = service.name
-        self.endpoint = pulumi.Output.from_input(args.public_host).apply(lambda host: render.endpoint(host, spec))
+        self.service_name: pulumi.Output[str] = service.name
+        self.endpoint: pulumi.Output[str] = pulumi.Output.from_input(args.public_host).apply(
+            lambda host: render.endpoint(host, spec)
+        )
+        """Public URL of the MCP endpoint."""
         self.register_outputs({"endpoint": self.endpoint, "service_name": self.service_name})

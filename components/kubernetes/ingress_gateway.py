@@ -28,9 +28,6 @@ class IngressGatewayArgs:
 class IngressGateway(pulumi.ComponentResource):
     """Ingresses routing `https://<host>/<service>/mcp` to each service, with TLS."""
 
-    urls: pulumi.Output[dict[str, str]]
-    """Public MCP URL of each service at the origin."""
-
     def __init__(self, name: str, args: IngressGatewayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:kubernetes:IngressGateway", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -58,7 +55,8 @@ class IngressGateway(pulumi.ComponentResource):
                 spec=render.service_ingress_spec(spec, args.options),
                 opts=child,
             )
-        self.urls = pulumi.Output.from_input(
+        self.urls: pulumi.Output[dict[str, str]] = pulumi.Output.from_input(
             {spec.name: f"https://{args.options.host}{render.public_path(spec)}" for spec in args.catalog}
         )
+        """Public MCP URL of each service at the origin."""
         self.register_outputs({"urls": self.urls})

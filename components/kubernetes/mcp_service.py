@@ -31,10 +31,6 @@ class McpServiceArgs:
 class McpService(pulumi.ComponentResource):
     """Workload, Service and scaling objects of one MCP server."""
 
-    endpoint: str
-    """In-cluster URL of the MCP endpoint."""
-    workload_name: str
-
     def __init__(self, name: str, args: McpServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:kubernetes:McpService", name, None, opts)
         spec = args.spec
@@ -98,6 +94,7 @@ class McpService(pulumi.ComponentResource):
                 spec=render.disruption_budget_spec(spec),
                 opts=child,
             )
-        self.workload_name = spec.name
-        self.endpoint = f"http://{spec.name}.{args.namespace}.svc.cluster.local:{spec.port}{spec.mcp_path}"
+        self.workload_name: str = spec.name
+        self.endpoint: str = f"http://{spec.name}.{args.namespace}.svc.cluster.local:{spec.port}{spec.mcp_path}"
+        """In-cluster URL of the MCP endpoint."""
         self.register_outputs({"endpoint": self.endpoint, "workload_name": self.workload_name})

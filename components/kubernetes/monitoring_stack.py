@@ -46,9 +46,6 @@ class MonitoringStackArgs:
 class MonitoringStack(pulumi.ComponentResource):
     """Metrics, alerts, dashboards and logs for the suite on Kubernetes."""
 
-    grafana_service: pulumi.Output[str]
-    prometheus_service: pulumi.Output[str]
-
     def __init__(self, name: str, args: MonitoringStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:kubernetes:MonitoringStack", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -196,6 +193,10 @@ class MonitoringStack(pulumi.ComponentResource):
                     spec=monitor,
                     opts=needs_crds,
                 )
-        self.grafana_service = pulumi.Output.from_input(f"svc/{objects.KPS_RELEASE}-grafana -n {mon_ns}")
-        self.prometheus_service = pulumi.Output.from_input(f"svc/{objects.KPS_RELEASE}-prometheus -n {mon_ns}")
+        self.grafana_service: pulumi.Output[str] = pulumi.Output.from_input(
+            f"svc/{objects.KPS_RELEASE}-grafana -n {mon_ns}"
+        )
+        self.prometheus_service: pulumi.Output[str] = pulumi.Output.from_input(
+            f"svc/{objects.KPS_RELEASE}-prometheus -n {mon_ns}"
+        )
         self.register_outputs({"grafana_service": self.grafana_service, "prometheus_service": self.prometheus_service})

@@ -36,9 +36,6 @@ class BackupPods:
 class NetworkPolicies(pulumi.ComponentResource):
     """Default deny for the namespace, then per service exactly the traffic its spec declares."""
 
-    policy_names: list[str]
-    """Names of the policies, known before they exist: no Output per policy to await."""
-
     def __init__(self, name: str, args: NetworkPoliciesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:kubernetes:NetworkPolicies", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -49,7 +46,8 @@ class NetworkPolicies(pulumi.ComponentResource):
             spec=render.default_deny_spec(),
             opts=child,
         )
-        self.policy_names = ["default-deny"]
+        self.policy_names: list[str] = ["default-deny"]
+        """Names of the policies, known before they exist: no Output per policy to await."""
         for spec, policy_spec in render.service_policy_specs(args.catalog, args.peers):
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-{spec.name}",

@@ -32,15 +32,12 @@ class StorageVolumesArgs:
 class StorageVolumes(pulumi.ComponentResource):
     """One PersistentVolumeClaim per volume purpose."""
 
-    claims: dict[str, k8s.core.v1.PersistentVolumeClaim]
-    claim_names: list[str]
-
     def __init__(self, name: str, args: StorageVolumesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:kubernetes:StorageVolumes", name, None, opts)
         data_opts = pulumi.ResourceOptions(
             parent=self, protect=args.protect, retain_on_delete=args.protect, depends_on=args.depends_on
         )
-        self.claims = {}
+        self.claims: dict[str, k8s.core.v1.PersistentVolumeClaim] = {}
         for purpose, size in args.sizes.items():
             self.claims[purpose] = k8s.core.v1.PersistentVolumeClaim(
                 f"{name}-{purpose}",
@@ -55,5 +52,5 @@ class StorageVolumes(pulumi.ComponentResource):
                 spec=volume_claim_spec(size, args.access_mode, args.storage_class),
                 opts=data_opts,
             )
-        self.claim_names = [volume_claim_name(args.name_prefix, purpose) for purpose in args.sizes]
+        self.claim_names: list[str] = [volume_claim_name(args.name_prefix, purpose) for purpose in args.sizes]
         self.register_outputs({"claim_names": self.claim_names})

@@ -71,8 +71,6 @@ class VolumeBackups(pulumi.ComponentResource):
     """A CronJob per claim running backup, retention and check; kube-state-metrics reports each one's last success
     as `kube_cronjob_status_last_successful_time`."""
 
-    cron_job_names: list[str]
-
     def __init__(self, name: str, args: VolumeBackupsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:kubernetes:VolumeBackups", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -117,5 +115,5 @@ class VolumeBackups(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[secret, *args.depends_on]),
             )
         # Names are explicit: known now, with no Output per job to await.
-        self.cron_job_names = [cron_job_name(args.name_prefix, claim.purpose) for claim in args.claims]
+        self.cron_job_names: list[str] = [cron_job_name(args.name_prefix, claim.purpose) for claim in args.claims]
         self.register_outputs({"cron_job_names": self.cron_job_names})
