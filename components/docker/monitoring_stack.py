@@ -47,7 +47,7 @@ class MonitoringStack(pulumi.ComponentResource):
         urls: dict[str, str] = {}
         for role in render.roles(args.tracing, args.retention):
             urls.update(self._container(name, role, args))
-        self.urls: pulumi.Output[dict[str, str]] = pulumi.Output.from_input(urls)
+        self.urls = urls
         """UI URLs on the host: grafana, prometheus, alertmanager (and jaeger)."""
         self.register_outputs({"urls": self.urls})
 

@@ -55,8 +55,7 @@ class IngressGateway(pulumi.ComponentResource):
                 spec=render.service_ingress_spec(spec, args.options),
                 opts=child,
             )
-        self.urls: pulumi.Output[dict[str, str]] = pulumi.Output.from_input(
-            {spec.name: f"https://{args.options.host}{render.public_path(spec)}" for spec in args.catalog}
-        )
+        # Known now: a plain dict, not an Output over one Output per service.
+        self.urls = {spec.name: f"https://{args.options.host}{render.public_path(spec)}" for spec in args.catalog}
         """Public MCP URL of each service at the origin."""
         self.register_outputs({"urls": self.urls})

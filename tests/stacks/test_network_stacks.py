@@ -37,6 +37,26 @@ def test_a_missing_certificate_file_is_a_clear_error(tmp_path: Path) -> None:
     )
 
 
+def exported(stack: str) -> dict[str, object]:
+    """The stack's outputs, resolved while the program's event loop runs (the mocks then report their values)."""
+    resolved: dict[str, object] = {}
+    original = pulumi.export
+
+    def capture(name: str, value: object) -> None:
+        pulumi.Output.from_input(value).apply(lambda plain: resolved.setdefault(name, plain))
+        original(name, value)
+
+    pulumi.export = capture  # type: ignore[assignment]
+    try:
+        evaluate_stack(stack)
+    finally:
+        pulumi.export = original  # type: ignore[assignment]
+    return resolved
+
+
+SERVICES = ("everything", "filesystem", "memory", "sequential-thinking")
+
+
 @pytest.mark.parametrize(
     ("stack", "base"),
     [
@@ -46,18 +66,13 @@ def test_a_missing_certificate_file_is_a_clear_error(tmp_path: Path) -> None:
     ],
 )
 def test_every_stack_exports_the_public_mcp_url_of_each_service(stack: str, base: str) -> None:
-    resolved: dict[str, object] = {}
-    original = pulumi.export
+    assert exported(stack)["urls"] == {name: f"{base}/{name}/mcp" for name in SERVICES}
 
-    def capture(name: str, value: object) -> None:
-        # Resolve while the program's event loop runs; the mocks then report the value.
-        pulumi.Output.from_input(value).apply(lambda plain: resolved.setdefault(name, plain))
-        original(name, value)
 
-    pulumi.export = capture  # type: ignore[assignment]
-    try:
-        evaluate_stack(stack)
-    finally:
-        pulumi.export = original  # type: ignore[assignment]
-    expected = {name: f"{base}/{name}/mcp" for name in ("everything", "filesystem", "memory", "sequential-thinking")}
-    assert resolved["urls"] == expected
+@pytest.mark.parametrize(
+    ("stack", "edge"), [("staging", "https://mcp-staging.example.com"), ("prod", "https://mcp-prod.example.com")]
+)
+def test_stacks_with_the_edge_export_each_service_s_endpoint_at_the_edge(stack: str, edge: str) -> None:
+    outputs = exported(stack)
+    assert outputs["edgeUrl"] == edge
+    assert outputs["edgeEndpoints"] == {name: f"{edge}/{name}/mcp" for name in SERVICES}
