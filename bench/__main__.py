@@ -25,8 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SIZES = (10, 100, 500)
 SIDES = ("program", "floor", "raw-floor")
 SAMPLING_SECONDS = 45.0
-"""CPU time to spend sampling one size, after the first round: more rounds for small, fast sizes."""
-MIN_ROUNDS, MAX_ROUNDS = 3, 9
+"""CPU time to spend on program/floor pairs at one size, after the first round: more rounds for fast sizes."""
+MIN_ROUNDS, MAX_ROUNDS = 5, 15
+RAW_ROUNDS = 3
+"""Rounds that also sample the raw floor: a reference figure, not part of the ratio."""
 BARE_REGISTRATIONS = 300
 
 
@@ -75,7 +77,8 @@ class Worker:
 
 
 def measure_size(size: int, records: Path, fixed_rounds: int | None) -> dict[str, Any]:
-    """Rounds of one sample per side; per-resource times are medians, the ratio the median of paired ratios."""
+    """Rounds of one program sample and one floor sample (and a raw floor sample in the first RAW_ROUNDS);
+    per-resource times are medians, the ratio is the median of the rounds' program/floor ratios."""
     program = Worker(size, "program", records).ready()
     first = program.ask("sample")  # also writes the records the floors register
     floors = {side: Worker(size, side, records) for side in SIDES[1:]}  # both import at once: not timed
@@ -87,10 +90,12 @@ def measure_size(size: int, records: Path, fixed_rounds: int | None) -> dict[str
         if answer["registered"] != first["customs"]:
             raise BenchError(f"{side} registered {answer['registered']} resources, the program {first['customs']}")
         samples[side].append(answer["seconds"])
-    round_seconds = sum(values[0] for values in samples.values())
-    rounds = fixed_rounds or min(MAX_ROUNDS, max(MIN_ROUNDS, 1 + math.ceil(SAMPLING_SECONDS / round_seconds)))
-    for _ in range(rounds - 1):
-        for side in SIDES:
+    pair_seconds = samples["program"][0] + samples["floor"][0]
+    rounds = fixed_rounds or min(MAX_ROUNDS, max(MIN_ROUNDS, 1 + math.ceil(SAMPLING_SECONDS / pair_seconds)))
+    for index in range(1, rounds):
+        # Every other round the floor goes first, so neither side always follows the same one.
+        pair = ("program", "floor") if index % 2 == 0 else ("floor", "program")
+        for side in (*pair, "raw-floor") if index < RAW_ROUNDS else pair:
             samples[side].append(workers[side].ask("sample")["seconds"])
     peaks = {side: worker.ask("peak")["peak_mib"] for side, worker in workers.items()}
     for worker in workers.values():

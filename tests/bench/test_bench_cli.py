@@ -37,6 +37,16 @@ def test_one_small_size_prints_the_table_and_ends_with_the_max_ratio() -> None:
     assert lines[-1] == f"max ratio program/floor: {float(ratio):.2f}"
 
 
+def test_later_rounds_alternate_the_pair_and_the_row_reports_them() -> None:
+    result = bench("--sizes", "1", "--rounds", "4", "--skip-suite")
+
+    assert result.returncode == 0, result.stderr
+    row = result.stdout.strip().splitlines()[2].split()
+    assert row[3] == "4"
+    assert all(float(value) > 0 for value in row[4:8])
+    assert result.stdout.strip().splitlines()[-1] == f"max ratio program/floor: {float(row[6]):.2f}"
+
+
 def test_bad_arguments_are_refused_before_anything_runs() -> None:
     result = bench("--sizes", "0")
 
