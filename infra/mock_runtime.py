@@ -163,8 +163,9 @@ def evaluate(
         loop.close()
         executor.shutdown()
         asyncio.set_event_loop(None)
-        # The runtime's globals would keep this evaluation's monitor, root stack and every resource alive until
-        # the next evaluation replaced them; released now, they go before the next one starts.
+        # The runtime's globals would keep this evaluation's root stack, and through it every resource, alive
+        # until the next evaluation replaced them; released now, they go before the next one starts. (The
+        # runtime still remembers the last mock monitor as its settings' default: registration records only.)
         runtime_settings.reset_options(project=PROJECT, stack=stack)
     for entry in mocks.registrations:
         parent, recorded = options.get((entry.type, entry.name), (None, {}))

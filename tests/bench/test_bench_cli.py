@@ -37,7 +37,7 @@ def test_one_small_size_prints_the_table_and_ends_with_the_max_ratio() -> None:
     assert lines[-1] == f"max ratio program/floor: {float(ratio):.2f}"
 
 
-def test_later_rounds_alternate_the_pair_and_the_row_reports_them() -> None:
+def test_several_rounds_run_to_the_end_and_the_row_reports_them() -> None:
     result = bench("--sizes", "1", "--rounds", "4", "--skip-suite")
 
     assert result.returncode == 0, result.stderr
