@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import rendered
+from tests.helpers.stacks import rendered
 
 CONTAINER = "docker:index/container:Container"
 LOG_CEILING_MIB = 32

@@ -7,7 +7,7 @@ import pytest
 from components.render.monitoring import docker_stack
 from components.spec import validate_image_reference
 from infra.mock_runtime import REDACTED, Evaluation
-from tests.conftest import REQUIRED_SECRET_KEYS, REQUIRED_SECRETS, evaluate_stack
+from tests.helpers.stacks import REQUIRED_SECRET_KEYS, REQUIRED_SECRETS, evaluate_stack
 
 ROLES = {"prometheus", "alertmanager", "grafana", "loki", "alloy", "blackbox"}
 

@@ -14,7 +14,7 @@ from components.render.monitoring.kubernetes_objects import (
 )
 from infra.mock_runtime import REDACTED, Evaluation
 from infra.stack_files import read_stack_config
-from tests.conftest import REQUIRED_SECRET_KEYS, REQUIRED_SECRETS, evaluate_stack
+from tests.helpers.stacks import REQUIRED_SECRET_KEYS, REQUIRED_SECRETS, evaluate_stack
 
 CATALOG = ("everything", "filesystem", "memory", "sequential-thinking")
 

@@ -18,7 +18,8 @@ import yaml
 from components.render.checkov_skips import ANNOTATION_PREFIX
 from infra.render import write_render
 from infra.stack_files import PROJECT_DIR, read_stack_config
-from tests.conftest import KUBERNETES_STACKS, evaluate_stack, require_venv_tool
+from tests.helpers.stacks import KUBERNETES_STACKS, evaluate_stack
+from tests.helpers.tools import require_venv_tool
 
 REPORT_ARGS = ("--compact", "--skip-download", "-o", "json")
 NOT_SOURCE = (".git", ".venv", ".tools", "node_modules", "policy/venv", "render", ".pulumi-state")

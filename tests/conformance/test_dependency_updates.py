@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from infra.stack_files import PROJECT_DIR
-from tests.conftest import STACKS, rendered, require_tool
+from tests.helpers.stacks import STACKS, rendered
+from tests.helpers.tools import require_tool
 
 RENOVATE = json.loads((PROJECT_DIR / "renovate.json").read_text())
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)$")

@@ -16,7 +16,8 @@ import pytest
 
 from infra.mock_runtime import SECRET_SIG
 from infra.stack_files import PROJECT_DIR
-from tests.conftest import KUBERNETES_STACKS, evaluate_stack, require_tool
+from tests.helpers.stacks import KUBERNETES_STACKS, evaluate_stack
+from tests.helpers.tools import require_tool
 
 EDGE_DIR = PROJECT_DIR / "edge"
 TOKEN = "conformance-client-token"

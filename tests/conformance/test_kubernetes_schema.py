@@ -9,7 +9,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.conftest import KUBERNETES_STACKS
+from tests.helpers.stacks import KUBERNETES_STACKS
 
 OLDEST, NEWEST = "1.30", kubernetes_validate.latest_version()
 # kubernetes-validate ships no schemas for custom resources; the Prometheus Operator's objects are checked by

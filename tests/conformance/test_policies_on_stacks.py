@@ -11,7 +11,7 @@ from components.spec import VOLUME_PURPOSES, split_image_reference
 from infra.mock_runtime import Evaluation
 from infra.stack_files import read_stack_config
 from policy.mcp_policies import RESOURCE_RULES, STACK_RULES, Resource, StackFacts, resource_violations, rule_context
-from tests.conftest import STACKS, evaluate_stack, rendered
+from tests.helpers.stacks import STACKS, evaluate_stack, rendered
 
 
 def policy_resources(evaluation: Evaluation) -> list[Resource]:

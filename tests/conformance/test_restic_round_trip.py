@@ -29,7 +29,7 @@ from components.render.backup import (
     restore_script,
     volume_repository,
 )
-from tests.conftest import require_tool
+from tests.helpers.tools import require_tool
 
 pytestmark = pytest.mark.slow
 PASSWORD = "correct horse battery staple"

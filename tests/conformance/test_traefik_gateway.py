@@ -24,7 +24,7 @@ import pytest
 from components.render import traefik as render
 from components.render.monitoring.sources import LATENCY_BUCKETS
 from components.spec import ServiceSpec
-from tests.conftest import require_tool
+from tests.helpers.tools import require_tool
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from infra.stack_files import PROJECT_DIR
-from tests.conftest import require_tool
+from tests.helpers.tools import require_tool
 
 WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
 PULUMI_ACTION = "pulumi/actions@v7"

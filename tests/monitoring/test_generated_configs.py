@@ -12,7 +12,8 @@ import yaml
 
 from components.render.monitoring.docker_stack import CONFIG_DIR
 from infra.mock_runtime import Evaluation
-from tests.conftest import evaluate_stack, require_tool
+from tests.helpers.stacks import evaluate_stack
+from tests.helpers.tools import require_tool
 
 RECEIVERS = {
     "monitoring": {"receivers": {"page": {"kind": "pagerduty"}, "ticket": {"kind": "slack", "channel": "#mcp-ops"}}}

@@ -15,7 +15,7 @@ from components.render.monitoring.objectives import BACKUP_TOO_OLD, PROBE_FAILIN
 from components.render.monitoring.rules import RuleContext, rule_groups
 from components.render.monitoring.text import to_yaml
 from components.spec import ServiceSpec
-from tests.conftest import require_tool
+from tests.helpers.tools import require_tool
 from tests.monitoring import promtool_cases as cases
 from tests.monitoring.promtool_cases import SERVICE, check, expected
 

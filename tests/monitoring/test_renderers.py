@@ -17,7 +17,7 @@ from components.render.monitoring.rules import RuleContext, alert_names, rule_gr
 from components.render.monitoring.text import to_yaml
 from components.spec import ServiceSpec
 from infra.stack_files import PROJECT_DIR
-from tests.conftest import require_tool
+from tests.helpers.tools import require_tool
 
 SPECS = tuple(
     ServiceSpec.model_validate(

@@ -18,7 +18,7 @@ import pytest
 from components.spec import ServiceSpec
 from infra.render import kubernetes_manifests
 from infra.settings import Settings
-from tests.conftest import KUBERNETES_STACKS, evaluate_stack, rendered
+from tests.helpers.stacks import KUBERNETES_STACKS, evaluate_stack, rendered
 from tests.network.policy_evaluator import Cluster, Edge, External, Pod, reachability
 
 NAME_LABEL = "kubernetes.io/metadata.name"

@@ -11,7 +11,7 @@ import pytest
 
 from infra.mock_runtime import SECRET_SIG
 from infra.stack_files import PROJECT_DIR
-from tests.conftest import KUBERNETES_STACKS, REQUIRED_SECRET_KEYS, REQUIRED_SECRETS, evaluate_stack
+from tests.helpers.stacks import KUBERNETES_STACKS, REQUIRED_SECRET_KEYS, REQUIRED_SECRETS, evaluate_stack
 
 CATALOG = ["everything", "filesystem", "memory", "sequential-thinking"]
 EDGE_SECRETS = {"cloudflareApiToken": "cf-api-token-value", "clientTokenHashes": {"alice": "a" * 64}}
@@ -28,7 +28,7 @@ def test_dev_registers_no_cloudflare_resource_and_never_imports_the_sdk() -> Non
     # A fresh interpreter, so no other test's import counts: dev must not pay pulumi_cloudflare's import time.
     probe = (
         "import sys\n"
-        "from tests.conftest import evaluate_stack\n"
+        "from tests.helpers.stacks import evaluate_stack\n"
         "evaluate_stack('dev')\n"
         "print('pulumi_cloudflare' in sys.modules)\n"
     )

@@ -15,7 +15,7 @@ from components.render.koyeb_platform import default_instance_type, secret_name
 from infra.mock_runtime import REDACTED, Evaluation
 from infra.settings import load_settings
 from infra.stack_files import PROJECT_DIR, read_stack_config
-from tests.conftest import KOYEB_STACKS, evaluate_stack
+from tests.helpers.stacks import KOYEB_STACKS, evaluate_stack
 
 STACK = "koyeb"
 ENABLED = {"everything", "sequential-thinking"}
@@ -147,7 +147,8 @@ def test_regions_and_instance_types_come_from_settings() -> None:
 def test_other_targets_do_not_import_the_koyeb_sdk() -> None:
     # Every preview pays for what the program imports; only the koyeb target needs pulumi_koyeb.
     code = (
-        "import sys; from tests.conftest import evaluate_stack; evaluate_stack('staging'); evaluate_stack('dev'); "
+        "import sys; from tests.helpers.stacks import evaluate_stack; "
+        "evaluate_stack('staging'); evaluate_stack('dev'); "
         "print(sorted(name for name in sys.modules if name.startswith('pulumi_koyeb')))"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from tests.conftest import evaluate_stack
+from tests.helpers.stacks import evaluate_stack
 
 
 def test_dev_serves_provided_certificate_files_and_tracks_their_content(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from infra.stack_files import available_stacks
-from tests.conftest import KOYEB_STACKS, KUBERNETES_STACKS, STACKS, evaluate_stack
+from tests.helpers.stacks import KOYEB_STACKS, KUBERNETES_STACKS, STACKS, evaluate_stack
 
 CATALOG = {"everything", "filesystem", "memory", "sequential-thinking"}
 STATEFUL = {"filesystem", "memory"}

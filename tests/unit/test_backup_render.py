@@ -23,7 +23,7 @@ from components.render.backup import (
 )
 from components.render.backup_kubernetes import camel_case_keys
 from infra.stack_files import PROJECT_DIR
-from tests.conftest import require_tool
+from tests.helpers.tools import require_tool
 
 JOB = VolumeBackup(
     purpose="memory-graph",

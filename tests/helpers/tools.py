@@ -1,0 +1,37 @@
+"""External tools some tests run: their paths, or a skip where they are missing (a failure in CI)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra.stack_files import PROJECT_DIR
+
+
+def require_tool(name: str) -> str:
+    """Path of an external tool; in CI a missing tool fails the run, elsewhere the test is skipped.
+
+    Tools pinned in requirements-dev.txt live beside the interpreter (.venv/bin), which need not be on PATH.
+    """
+    path = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed (CI installs it in .ci/run)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def require_venv_tool(name: str) -> str:
+    """Path of a tool that scripts/tools installs in its own venv (.tools/<name>); fails in CI, skips elsewhere."""
+    path = PROJECT_DIR / ".tools" / name / "bin" / name
+    if not path.exists():
+        message = f"{name} is not installed; run scripts/tools (scripts/test does)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return str(path)
