@@ -10,7 +10,7 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_tls as tls
 
-from components.render import docker_container
+from components.render import docker_container, labels
 from components.render import traefik as render
 from components.render.monitoring.sources import LATENCY_BUCKETS
 from components.spec import ServiceSpec
@@ -71,14 +71,14 @@ class Gateway(pulumi.ComponentResource):
         # Fixed container names: a replacement must remove the old container before creating the new one.
         replaced_in_place = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
         image = docker.RemoteImage(f"{name}-image", name=TRAEFIK_IMAGE, keep_locally=True, opts=child)
-        labels: list[docker.ContainerLabelArgsDict] = [
-            {"label": "app.kubernetes.io/component", "value": "gateway"},
-            {"label": "mcp-suite/stack", "value": args.stack},
+        container_labels: list[docker.ContainerLabelArgsDict] = [
+            {"label": labels.COMPONENT_KEY, "value": "gateway"},
+            {"label": labels.STACK_KEY, "value": args.stack},
         ]
         config = docker.Volume(
             f"{name}-config",
             name=f"{args.container_name}-config",
-            labels=[{"label": "mcp-suite/stack", "value": args.stack}],
+            labels=[{"label": labels.STACK_KEY, "value": args.stack}],
             opts=child,
         )
         static_text = render.to_yaml(render.static_config(args.stream_timeout_seconds, LATENCY_BUCKETS))
@@ -133,7 +133,7 @@ class Gateway(pulumi.ComponentResource):
             image=image.image_id,
             start=False,
             must_run=False,
-            labels=labels,
+            labels=container_labels,
             volumes=[{"volume_name": config.name, "container_path": render.CONFIG_DIR}],
             uploads=uploads,
             opts=replaced_in_place,
@@ -156,7 +156,7 @@ class Gateway(pulumi.ComponentResource):
                 "start_period": "10s",
                 "retries": 3,
             },
-            labels=[*labels, {"label": "mcp-suite/config-sha256", "value": config_hash}],
+            labels=[*container_labels, {"label": "mcp-suite/config-sha256", "value": config_hash}],
             # `gateway` on the internal network: Prometheus scrapes Traefik's metrics there (monitoring sources).
             networks_advanced=[
                 {"name": args.internal_network, "aliases": [render.NETWORK_ALIAS]},

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.docker.mcp_service import DockerVolume
+from components.render import labels
 from components.render.docker_container import locked_down
 
 OWNERSHIP_MOUNT_ROOT = "/volumes"
@@ -48,9 +49,12 @@ class StorageVolumes(pulumi.ComponentResource):
                     f"{name}-{purpose}",
                     name=volume_name(args.name_prefix, purpose),
                     labels=[
-                        {"label": "app.kubernetes.io/part-of", "value": "mcp-suite"},
-                        {"label": "mcp-suite/stack", "value": args.stack},
-                        {"label": "mcp-suite/volume-purpose", "value": purpose},
+                        {"label": key, "value": value}
+                        for key, value in {
+                            **labels.part_of(),
+                            labels.STACK_KEY: args.stack,
+                            labels.VOLUME_PURPOSE_KEY: purpose,
+                        }.items()
                     ],
                     opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
                 ),
@@ -81,7 +85,7 @@ class StorageVolumes(pulumi.ComponentResource):
             memory_reservation=16,
             cpus="0.5",
             labels=[
-                {"label": "mcp-suite/stack", "value": args.stack},
+                {"label": labels.STACK_KEY, "value": args.stack},
                 # Root with CHOWN only, no network, runs once: the policy pack's named `volume-ownership` allowance.
                 {"label": "mcp-suite/policy-allowance", "value": "volume-ownership"},
                 # A volume re-created (deleted outside Pulumi, then `pulumi up`) changes its id, so this

@@ -10,6 +10,7 @@ import pulumi_docker as docker
 
 from components.docker.mcp_service import DockerVolume
 from components.render import backup as render
+from components.render import labels
 from components.render.docker_container import hardened
 from components.spec import DEFAULT_UID
 
@@ -112,9 +113,12 @@ class VolumeBackups(pulumi.ComponentResource):
                 "retries": 3,
             },
             labels=[
-                {"label": "app.kubernetes.io/component", "value": "backup"},
-                {"label": "app.kubernetes.io/part-of", "value": "mcp-suite"},
-                {"label": "mcp-suite/stack", "value": args.stack},
+                {"label": key, "value": value}
+                for key, value in {
+                    labels.COMPONENT_KEY: labels.BACKUP_COMPONENT,
+                    **labels.part_of(),
+                    labels.STACK_KEY: args.stack,
+                }.items()
             ],
             envs=[*(f"{key}={value}" for key, value in sorted(plain_env.items())), *secret_env],
             volumes=mounts,

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.render import network_policy as render
-from components.render.kubernetes_workload import PART_OF
+from components.render.labels import managed
 from components.spec import ServiceSpec
 
 
@@ -39,7 +39,7 @@ class NetworkPolicies(pulumi.ComponentResource):
     def __init__(self, name: str, args: NetworkPoliciesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:kubernetes:NetworkPolicies", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        labels = {"app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": "pulumi"}
+        labels = managed()
         k8s.networking.v1.NetworkPolicy(
             f"{name}-default-deny",
             metadata={"name": "default-deny", "namespace": args.namespace, "labels": labels},

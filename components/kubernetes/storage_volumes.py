@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.render.kubernetes_workload import PART_OF, volume_claim_name, volume_claim_spec
+from components.render import labels
+from components.render.kubernetes_workload import volume_claim_name, volume_claim_spec
 from components.spec import VolumePurpose
 
 
@@ -44,7 +45,7 @@ class StorageVolumes(pulumi.ComponentResource):
                 metadata={
                     "name": volume_claim_name(args.name_prefix, purpose),
                     "namespace": args.namespace,
-                    "labels": {"app.kubernetes.io/part-of": PART_OF, "mcp-suite/volume-purpose": purpose},
+                    "labels": labels.volume(purpose),
                     # With a WaitForFirstConsumer storage class a claim binds only once its pod is scheduled,
                     # and the pod waits for the claim: awaiting "Bound" here would deadlock the update.
                     "annotations": {"pulumi.com/skipAwait": "true"},

@@ -9,6 +9,7 @@ import pulumi_kubernetes as k8s
 
 from components.render import backup as render
 from components.render import backup_kubernetes as render_k8s
+from components.render.labels import BACKUP_COMPONENT
 from components.spec import DEFAULT_UID
 
 SOURCE_DIR = "/data"
@@ -85,7 +86,7 @@ class VolumeBackups(pulumi.ComponentResource):
             metadata={
                 "name": secret_name(args.name_prefix),
                 "namespace": args.namespace,
-                "labels": render_k8s.labels("backup"),
+                "labels": render_k8s.labels(BACKUP_COMPONENT),
             },
             type="Opaque",
             string_data=credentials,
@@ -109,7 +110,7 @@ class VolumeBackups(pulumi.ComponentResource):
                 metadata={
                     "name": cron_job_name(args.name_prefix, claim.purpose),
                     "namespace": args.namespace,
-                    "labels": render_k8s.labels("backup", claim.purpose),
+                    "labels": render_k8s.labels(BACKUP_COMPONENT, claim.purpose),
                 },
                 spec=render_k8s.cron_job_spec(args.schedule, pod),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[secret, *args.depends_on]),

@@ -10,13 +10,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from components.render import labels as common_labels
 from components.render.backup import CACHE_DIR
-from components.render.kubernetes_workload import PART_OF
-from components.render.pod_security import restricted_container_security, restricted_pod_security
+from components.render.pod_security import restricted_container_security, restricted_pod_spec
 
 if TYPE_CHECKING:
     from pulumi_kubernetes.batch.v1 import CronJobSpecArgsDict, JobSpecArgsDict
-    from pulumi_kubernetes.core.v1 import EnvVarArgsDict, PodSpecArgsDict
+    from pulumi_kubernetes.core.v1 import ContainerArgsDict, EnvVarArgsDict, PodSpecArgsDict, VolumeArgsDict
 
 CONTAINER_NAME = "restic"
 TIME_ZONE = "Etc/UTC"
@@ -71,59 +71,45 @@ class ResticPod:
 
 def labels(component: str, purpose: str | None = None) -> dict[str, str]:
     """Labels of backup (`component` backup) and restore objects, with the volume they serve."""
-    result = {
-        "app.kubernetes.io/name": f"mcp-{component}",
-        "app.kubernetes.io/component": component,
-        "app.kubernetes.io/part-of": PART_OF,
-        "app.kubernetes.io/managed-by": "pulumi",
-    }
+    result = common_labels.workload(f"mcp-{component}", component)
     if purpose is not None:
-        result["mcp-suite/volume-purpose"] = purpose
+        result[common_labels.VOLUME_PURPOSE_KEY] = purpose
     return result
 
 
 def pod_spec(pod: ResticPod) -> PodSpecArgsDict:
-    spec: PodSpecArgsDict = {
-        "restart_policy": "Never",
-        "automount_service_account_token": False,
-        "enable_service_links": False,
-        "security_context": {
-            **restricted_pod_security(pod.run_as_user),
-            # The claim is already owned by this group (the service's fsGroup): skip a recursive chown.
-            "fs_group_change_policy": "OnRootMismatch",
-        },
-        "containers": [
-            {
-                "name": CONTAINER_NAME,
-                "image": pod.image,
-                "image_pull_policy": "Always",
-                "command": ["/bin/sh", "-c", pod.script],
-                "env": [
-                    {"name": "RESTIC_CACHE_DIR", "value": CACHE_DIR},
-                    {"name": "HOME", "value": "/tmp"},
-                    *credential_env(pod.s3_credentials),
-                ],
-                "resources": {
-                    "requests": {"cpu": "100m", "memory": "256Mi"},
-                    "limits": {"cpu": "1000m", "memory": "1024Mi"},
-                },
-                "security_context": restricted_container_security(pod.run_as_user),
-                "volume_mounts": [
-                    {"name": "data", "mount_path": pod.mount_path, "read_only": pod.read_only},
-                    {"name": "cache", "mount_path": CACHE_DIR},
-                    {"name": "tmp", "mount_path": "/tmp"},
-                    {"name": "credentials", "mount_path": SECRET_DIR, "read_only": True},
-                ],
-            }
+    container: ContainerArgsDict = {
+        "name": CONTAINER_NAME,
+        "image": pod.image,
+        "image_pull_policy": "Always",
+        "command": ["/bin/sh", "-c", pod.script],
+        "env": [
+            {"name": "RESTIC_CACHE_DIR", "value": CACHE_DIR},
+            {"name": "HOME", "value": "/tmp"},
+            *credential_env(pod.s3_credentials),
         ],
-        "volumes": [
-            {"name": "data", "persistent_volume_claim": {"claim_name": pod.claim_name, "read_only": pod.read_only}},
-            {"name": "cache", "empty_dir": {"size_limit": CACHE_SIZE}},
-            {"name": "tmp", "empty_dir": {"size_limit": "64Mi"}},
-            # Owner root, group fsGroup: readable by the restic user only (0440).
-            {"name": "credentials", "secret": {"secret_name": pod.secret_name, "default_mode": 0o440}},
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "256Mi"},
+            "limits": {"cpu": "1000m", "memory": "1024Mi"},
+        },
+        "security_context": restricted_container_security(pod.run_as_user),
+        "volume_mounts": [
+            {"name": "data", "mount_path": pod.mount_path, "read_only": pod.read_only},
+            {"name": "cache", "mount_path": CACHE_DIR},
+            {"name": "tmp", "mount_path": "/tmp"},
+            {"name": "credentials", "mount_path": SECRET_DIR, "read_only": True},
         ],
     }
+    volumes: list[VolumeArgsDict] = [
+        {"name": "data", "persistent_volume_claim": {"claim_name": pod.claim_name, "read_only": pod.read_only}},
+        {"name": "cache", "empty_dir": {"size_limit": CACHE_SIZE}},
+        {"name": "tmp", "empty_dir": {"size_limit": "64Mi"}},
+        # Owner root, group fsGroup: readable by the restic user only (0440).
+        {"name": "credentials", "secret": {"secret_name": pod.secret_name, "default_mode": 0o440}},
+    ]
+    # The claim is already owned by this group (the service's fsGroup): skip a recursive chown.
+    spec = restricted_pod_spec(pod.run_as_user, [container], volumes, fs_group_change_policy="OnRootMismatch")
+    spec["restart_policy"] = "Never"
     if pod.colocate_with is not None:
         spec["affinity"] = {
             "pod_affinity": {
@@ -139,7 +125,10 @@ def job_spec(pod: ResticPod, *, backoff_limit: int, deadline_seconds: int) -> Jo
     return {
         "backoff_limit": backoff_limit,
         "active_deadline_seconds": deadline_seconds,
-        "template": {"metadata": {"labels": labels("backup", pod.purpose)}, "spec": pod_spec(pod)},
+        "template": {
+            "metadata": {"labels": labels(common_labels.BACKUP_COMPONENT, pod.purpose)},
+            "spec": pod_spec(pod),
+        },
     }
 
 
@@ -154,7 +143,7 @@ def cron_job_spec(schedule: str, pod: ResticPod) -> CronJobSpecArgsDict:
         "successful_jobs_history_limit": 3,
         "failed_jobs_history_limit": 3,
         "job_template": {
-            "metadata": {"labels": labels("backup", pod.purpose)},
+            "metadata": {"labels": labels(common_labels.BACKUP_COMPONENT, pod.purpose)},
             "spec": job_spec(pod, backoff_limit=2, deadline_seconds=6 * 3600),
         },
     }

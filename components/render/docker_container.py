@@ -1,11 +1,16 @@
 """Pure renderers of Docker container settings: a service's, functions of its ServiceSpec, and the hardening every
-container shares."""
+container shares.
+
+The hardening is typed once (`Hardening`) and reaches Docker two ways: unpacked into `docker.Container` for the
+containers Pulumi runs, and as `docker run` flags (`run_flags`) for the one-off containers operators run.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, TypedDict
 
+from components.render import labels as common_labels
 from components.render.bridge import runtime_env
 from components.render.kubernetes_workload import labels as workload_labels
 from components.spec import ServiceSpec
@@ -52,6 +57,58 @@ def hardened(*, extra_tmpfs: Mapping[str, str] | None = None) -> Hardening:
     }
 
 
+def run_flags(hardening: Hardening) -> list[str]:
+    """`docker run` flags that apply `hardening` as `docker.Container` would, key by key, so a container started by
+    hand is locked down exactly like the ones Pulumi runs. A key without a flag here fails loudly, not silently."""
+    flags: list[str] = []
+    for key, value in hardening.items():
+        if key == "read_only":
+            flags += ["--read-only"] if value is True else []
+        elif key == "tmpfs":
+            flags += _repeated("--tmpfs", [f"{path}:{options}" for path, options in _text_map(value).items()])
+        elif key == "capabilities":
+            if not isinstance(value, Mapping):
+                raise TypeError(f"`docker run` flags need a map of capability lists, not {value!r}")
+            capabilities = value
+            flags += _repeated("--cap-drop", _texts(capabilities.get("drops", [])))
+            flags += _repeated("--cap-add", _texts(capabilities.get("adds", [])))
+        elif key == "security_opts":
+            flags += _repeated("--security-opt", _texts(value))
+        elif key == "restart":
+            flags += ["--restart", _text(value)]
+        elif key == "log_driver":
+            flags += ["--log-driver", _text(value)]
+        elif key == "log_opts":
+            flags += _repeated("--log-opt", [f"{name}={option}" for name, option in _text_map(value).items()])
+        else:
+            raise ValueError(f"no `docker run` flag for the hardening key {key!r}")
+    return flags
+
+
+def _repeated(flag: str, values: Sequence[str]) -> list[str]:
+    return [item for value in values for item in (flag, value)]
+
+
+# A Hardening's type admits Pulumi Outputs, which have no text before deployment; the functions above only ever put
+# known values in one, and a command line needs them, so anything else is an error rather than a wrong flag.
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"a `docker run` flag needs a known string, not {value!r}")
+    return value
+
+
+def _texts(value: object) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise TypeError(f"`docker run` flags need a list of known strings, not {value!r}")
+    return [_text(item) for item in value]
+
+
+def _text_map(value: object) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"`docker run` flags need a map of known strings, not {value!r}")
+    return {_text(key): _text(item) for key, item in value.items()}
+
+
 def healthcheck(spec: ServiceSpec) -> ContainerHealthcheckArgsDict:
     tests = spec.docker_healthcheck or [
         "CMD",
@@ -70,7 +127,7 @@ def plain_env(spec: ServiceSpec) -> list[str]:
 
 
 def labels(spec: ServiceSpec, stack: str) -> dict[str, str]:
-    return {**workload_labels(spec), "mcp-suite/stack": stack}
+    return {**workload_labels(spec), common_labels.STACK_KEY: stack}
 
 
 def memory_mib(spec: ServiceSpec) -> tuple[int, int]:

@@ -9,8 +9,9 @@ import hashlib
 import json
 from typing import TYPE_CHECKING
 
+from components.render import labels as common_labels
 from components.render.bridge import container_args, runtime_env
-from components.render.pod_security import restricted_container_security, restricted_pod_security
+from components.render.pod_security import restricted_container_security, restricted_pod_spec
 from components.spec import ServiceSpec
 
 if TYPE_CHECKING:
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     )
     from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgsDict
 
-PART_OF = "mcp-suite"
 TMP_SIZE = "64Mi"
 PORT_NAME = "http"
 METRICS_PORT_NAME = "metrics"
@@ -49,14 +49,12 @@ def _extra_metrics_port(spec: ServiceSpec) -> int | None:
 
 def selector_labels(spec: ServiceSpec) -> dict[str, str]:
     """Labels that select the service's pods; stable for the life of the workload (selectors are immutable)."""
-    return {"app.kubernetes.io/name": spec.name, "app.kubernetes.io/part-of": PART_OF}
+    return common_labels.app(spec.name)
 
 
 def labels(spec: ServiceSpec) -> dict[str, str]:
     return {
-        **selector_labels(spec),
-        "app.kubernetes.io/component": "mcp-server",
-        "app.kubernetes.io/managed-by": "pulumi",
+        **common_labels.workload(spec.name, "mcp-server"),
         "mcp-suite/transport": spec.transport,
         "mcp-suite/state": "stateful" if spec.stateful else "stateless",
     }
@@ -145,19 +143,14 @@ def pod_template(
         }
         for mount in spec.volumes
     ]
+    pod = restricted_pod_spec(spec.run_as_user, [container(spec, config_map_name, secret_name)], volumes)
+    pod["termination_grace_period_seconds"] = 30
     return {
         "metadata": {
             "labels": labels(spec),
             "annotations": {"mcp-suite/config-checksum": config_checksum(spec)},
         },
-        "spec": {
-            "automount_service_account_token": False,
-            "enable_service_links": False,
-            "termination_grace_period_seconds": 30,
-            "security_context": restricted_pod_security(spec.run_as_user),
-            "containers": [container(spec, config_map_name, secret_name)],
-            "volumes": volumes,
-        },
+        "spec": pod,
     }
 
 

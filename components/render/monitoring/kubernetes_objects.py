@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from components.render import labels
 from components.render.kubernetes_workload import metrics_port_name, selector_labels
 from components.render.monitoring.blackbox import BLACKBOX_PORT, HTTP_MODULE, blackbox_config, health_url
 from components.render.monitoring.grafana import log_and_trace_datasources
@@ -72,7 +73,7 @@ def helm_charts(
 
 
 def release_labels() -> dict[str, str]:
-    return {"release": KPS_RELEASE, "app.kubernetes.io/part-of": "mcp-suite"}
+    return {"release": KPS_RELEASE, **labels.part_of()}
 
 
 def kube_prometheus_stack_values(
@@ -106,7 +107,7 @@ def kube_prometheus_stack_values(
             },
         },
         # Backup CronJobs are recognised by their component label; kube-state-metrics exports it on request.
-        "kube-state-metrics": {"metricLabelsAllowlist": ["cronjobs=[app.kubernetes.io/component]"]},
+        "kube-state-metrics": {"metricLabelsAllowlist": [f"cronjobs=[{labels.COMPONENT_KEY}]"]},
     }
 
 

@@ -1,14 +1,16 @@
 """Kubernetes workloads of the monitoring stack that no chart provides: blackbox exporter and Jaeger v2.
 
-Both meet the `restricted` Pod Security level, like the services, although their namespace admits more.
+Both meet the `restricted` Pod Security level and carry the same pod base as the services (`restricted_pod_spec`),
+although their namespace admits more.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from components.render import labels
 from components.render.monitoring.blackbox import BLACKBOX_PORT
-from components.render.pod_security import restricted_container_security, restricted_pod_security
+from components.render.pod_security import restricted_container_security, restricted_pod_spec
 
 if TYPE_CHECKING:
     from pulumi_kubernetes.apps.v1 import DeploymentSpecArgsDict
@@ -19,10 +21,6 @@ __all__ = ["BLACKBOX_PORT", "JAEGER_PORTS", "JAEGER_UI_PORT"]
 JAEGER_UI_PORT = 16686
 JAEGER_PORTS = {"otlp-grpc": 4317, "otlp-http": 4318, "ui": JAEGER_UI_PORT}
 NOBODY = 65534
-
-
-def _labels(name: str) -> dict[str, str]:
-    return {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "mcp-suite"}
 
 
 def _container(
@@ -54,18 +52,13 @@ def _container(
 def _deployment(
     name: str, container: ContainerArgsDict, volumes: list[VolumeArgsDict], user: int
 ) -> DeploymentSpecArgsDict:
+    scratch: VolumeArgsDict = {"name": "tmp", "empty_dir": {"size_limit": "64Mi"}}
+    # No claims: the blackbox exporter and Jaeger (in-memory storage) keep no data.
+    pod = restricted_pod_spec(user, [container], [scratch, *volumes], mounts_claims=False)
     return {
         "replicas": 1,
-        "selector": {"match_labels": _labels(name)},
-        "template": {
-            "metadata": {"labels": _labels(name)},
-            "spec": {
-                "automount_service_account_token": False,
-                "security_context": restricted_pod_security(user, mounts_claims=False),
-                "containers": [container],
-                "volumes": [{"name": "tmp", "empty_dir": {"size_limit": "64Mi"}}, *volumes],
-            },
-        },
+        "selector": {"match_labels": labels.app(name)},
+        "template": {"metadata": {"labels": labels.app(name)}, "spec": pod},
     }
 
 
@@ -94,7 +87,7 @@ def jaeger_deployment_spec(image: str, name: str) -> DeploymentSpecArgsDict:
 def service_spec(name: str, ports: dict[str, int]) -> ServiceSpecArgsDict:
     return {
         "type": "ClusterIP",
-        "selector": _labels(name),
+        "selector": labels.app(name),
         "ports": [
             {"name": port_name, "port": number, "target_port": port_name, "protocol": "TCP"}
             for port_name, number in ports.items()
