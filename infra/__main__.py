@@ -136,11 +136,11 @@ def backup_operation_command(args: argparse.Namespace) -> int:
     try:
         settings = stack_settings(args.stack)
         if args.command == "restore":
-            if settings.target == "docker":
-                print(restore_docker(settings, args.volume, args.snapshot, args.into, args.replace), end="")
-            else:
+            if settings.cluster is not None:
                 now = datetime.now(UTC)
                 print(restore_kubernetes(settings, args.volume, args.snapshot, args.into, args.replace, now), end="")
+            else:
+                print(restore_docker(settings, args.volume, args.snapshot, args.into, args.replace), end="")
             return 0
         if not args.run:
             for command in backup_now_commands(settings, args.volume, datetime.now(UTC)):

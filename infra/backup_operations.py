@@ -20,9 +20,11 @@ from components.docker.volume_backups import REPOSITORY_DIR, backup_container_na
 from components.kubernetes.volume_backups import cron_job_name, secret_name, volume_job
 from components.render import backup as render
 from components.render import backup_kubernetes as render_k8s
-from components.render.kubernetes_workload import PART_OF, volume_claim_name, volume_claim_spec
+from components.render import labels
+from components.render.docker_container import locked_down, run_flags
+from components.render.kubernetes_workload import volume_claim_name, volume_claim_spec
 from components.spec import VolumePurpose
-from infra.settings import BACKED_UP_TARGETS, Settings, load_settings
+from infra.settings import TARGETS, Settings, load_settings
 from infra.stack_files import read_stack_config
 
 
@@ -37,7 +39,7 @@ class OperationError(Exception):
 
 
 def selected_volumes(settings: Settings, volume: str | None) -> tuple[VolumePurpose, ...]:
-    if settings.target not in BACKED_UP_TARGETS:
+    if not TARGETS[settings.target].has_volumes:
         raise OperationError(f"stack '{settings.stack}' runs on {settings.target}, which keeps no volumes to back up")
     if not settings.backs_up:
         raise OperationError(f"backups are disabled for stack '{settings.stack}' (backup.enabled is false)")
@@ -86,10 +88,16 @@ def backup_now_commands(settings: Settings, volume: str | None, now: datetime) -
 
 def backup_destination(settings: Settings, purpose: str) -> str:
     """The restic repository a volume's backups go to."""
-    if settings.target == "docker":
+    if settings.cluster is None:
         return volume_jobs(settings.name_prefix, settings.backup.repository, [purpose])[0].repository
-    assert settings.backup.repository is not None, "settings require a repository on Kubernetes"
-    return volume_job(settings.name_prefix, settings.backup.repository, purpose).repository
+    return volume_job(settings.name_prefix, _cluster_repository(settings), purpose).repository
+
+
+def _cluster_repository(settings: Settings) -> str:
+    """The S3 repository of a Kubernetes stack that backs up (settings require one there)."""
+    if settings.cluster is None or settings.cluster.backup_repository is None:
+        raise OperationError(f"stack '{settings.stack}' keeps no backups in a cluster repository")
+    return settings.cluster.backup_repository
 
 
 def run_backup_now(
@@ -138,10 +146,10 @@ def restore_kubernetes(
 ) -> str:
     """YAML for `kubectl apply -f -`: a fresh claim if `into` names one that is not the suite's, and the Job."""
     purpose = selected_volumes(settings, volume)[0]
-    assert settings.backup.repository is not None, "settings require a repository on Kubernetes"
+    repository = _cluster_repository(settings)
     own_claim = volume_claim_name(settings.name_prefix, purpose)
     claim = into or own_claim
-    job = volume_job(settings.name_prefix, settings.backup.repository, purpose)
+    job = volume_job(settings.name_prefix, repository, purpose)
     pod = render_k8s.ResticPod(
         purpose=purpose,
         claim_name=claim,
@@ -164,7 +172,7 @@ def restore_kubernetes(
                     "metadata": {
                         "name": claim,
                         "namespace": settings.kubernetes.namespace,
-                        "labels": {"app.kubernetes.io/part-of": PART_OF, "mcp-suite/volume-purpose": purpose},
+                        "labels": labels.volume(purpose),
                     },
                     "spec": volume_claim_spec(
                         settings.storage.sizes[purpose], settings.storage.access_mode, settings.storage.storage_class
@@ -190,7 +198,9 @@ def restore_docker(settings: Settings, volume: str, snapshot: str, into: str | N
     writer = settings.writer_of(purpose)
     uid = settings.volume_owner(purpose)
     docker = shlex.join(_docker(settings))
-    hardening = ["--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges:true"]
+    # The lockdown of every container Pulumi runs, as flags. `locked_down`, not `hardened`: a restart policy
+    # conflicts with --rm, and the scratch space is the restore's own (--tmpfs below).
+    hardening = run_flags(locked_down())
     repository: list[str] = []
     if settings.backup.repository is None:
         # Writable: restic takes a lock in the repository even to restore.
@@ -204,7 +214,7 @@ def restore_docker(settings: Settings, volume: str, snapshot: str, into: str | N
         repository = ["-e", "AWS_ACCESS_KEY_ID", "-e", "AWS_SECRET_ACCESS_KEY"]
     # A new volume is created root-owned; hand its root to the owner the restored files belong to.
     ownership = [
-        "run", "--rm", "--user", "0:0", *hardening, "--cap-add", "CHOWN", "--network", "none",
+        "run", "--rm", "--user", "0:0", *run_flags(locked_down(added_capabilities=["CHOWN"])), "--network", "none",
         "-v", f"{target}:{render.RESTORE_DIR}", "--entrypoint", "/bin/chown", settings.backup.image,
         f"{uid}:{uid}", render.RESTORE_DIR,
     ]  # fmt: skip

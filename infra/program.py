@@ -5,10 +5,12 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pulumi
 
 from infra.config_source import read_config
-from infra.settings import Settings, SettingsError, load_settings
+from infra.settings import TARGETS, Settings, SettingsError, load_settings
 
 
 def run(*, placeholder_secrets: bool = False) -> Settings:
@@ -26,21 +28,11 @@ def run(*, placeholder_secrets: bool = False) -> Settings:
 
 def compose(settings: Settings) -> None:
     """Register the stack's resources for its target and export its outputs."""
-    # Each target's modules import only their own provider SDK, so a stack pays for what it uses.
-    if settings.target == "docker":
-        from infra.targets.docker import compose_docker
-
-        compose_docker(settings)
-    elif settings.target == "koyeb":
-        from infra.targets.koyeb import compose_koyeb
-
-        compose_koyeb(settings)
-    else:
-        from infra.targets.kubernetes import compose_kubernetes
-
-        compose_kubernetes(settings)
+    # Each target's module imports only its own provider SDK, so a stack pays for what it uses.
+    module, function = TARGETS[settings.target].compose.split(":")
+    getattr(importlib.import_module(module), function)(settings)
     # pulumi_cloudflare takes seconds to import: only stacks with the edge pay for it.
-    if settings.edge.enabled:
+    if settings.edge_deployment is not None:
         from infra.targets.cloudflare import compose_edge
 
-        compose_edge(settings)
+        compose_edge(settings, settings.edge_deployment)

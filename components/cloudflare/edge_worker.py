@@ -30,21 +30,21 @@ class EdgeWorkerArgs:
     """Workers runtime compatibility date."""
     client_token_hashes: pulumi.Output[str]
     """Secret `{client: sha256 hex}` JSON (see `render.token_hashes_text`)."""
-    allowed_origins: tuple[str, ...] = ()
-    """Browser origins allowed by CORS; default none."""
-    max_body_bytes: int = 1024 * 1024
-    """Largest request body forwarded; default 1 MiB."""
-    keepalive_seconds: int = 25
-    """Idle seconds before an SSE keep-alive comment; default 25 (Cloudflare gives up after 100)."""
-    requests_per_period: int = 600
-    """Rate limit: requests per client IP per period; default 600."""
-    period_seconds: int = 60
-    """Rate limit counting period; default 60."""
-    mitigation_seconds: int = 60
-    """How long a client over the limit stays blocked; default 60."""
-    token_store: bool = False
-    """Create a KV namespace whose keys `sha256:<hex>` are further client tokens; default off."""
-    protect: bool = False
+    allowed_origins: tuple[str, ...]
+    """Browser origins allowed by CORS."""
+    max_body_bytes: int
+    """Largest request body forwarded."""
+    keepalive_seconds: int
+    """Idle seconds before an SSE keep-alive comment (Cloudflare gives up after 100)."""
+    requests_per_period: int
+    """Rate limit: requests per client IP per period."""
+    period_seconds: int
+    """Rate limit counting period."""
+    mitigation_seconds: int
+    """How long a client over the limit stays blocked."""
+    token_store: bool
+    """Create a KV namespace whose keys `sha256:<hex>` are further client tokens."""
+    protect: bool
     """Protect the KV namespace and keep it on delete (it holds client registrations)."""
 
 

@@ -3,14 +3,15 @@ with tracing, Jaeger v2. Configs are generated from the catalog and uploaded int
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_docker as docker
 
+from components.monitoring_inputs import MonitoringInputs
+from components.render import labels as common_labels
 from components.render.docker_container import hardened
 from components.render.monitoring import docker_stack as render
-from components.render.monitoring.alertmanager import Receiver
 
 
 @dataclass(frozen=True)
@@ -27,16 +28,8 @@ class MonitoringStackArgs:
     """Network that carries the loopback-published UI ports (outbound NAT disabled)."""
     publish_address: str
     """Loopback address the UIs are published on."""
-    tracing: bool
-    """Run Jaeger v2."""
-    retention: str
-    """Prometheus retention, e.g. `15d`."""
-    grafana_admin_password: pulumi.Output[str]
-    """Secret Output."""
-    receivers: dict[str, Receiver] = field(default_factory=dict)
-    """`page` / `ticket` receivers."""
-    receiver_credentials: dict[str, pulumi.Output[str]] = field(default_factory=dict)
-    """Secret Outputs keyed like `receivers`."""
+    inputs: MonitoringInputs
+    """What settings hold for monitoring (the rendered `files` come from the same inputs)."""
 
 
 class MonitoringStack(pulumi.ComponentResource):
@@ -45,7 +38,7 @@ class MonitoringStack(pulumi.ComponentResource):
     def __init__(self, name: str, args: MonitoringStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:docker:MonitoringStack", name, None, opts)
         urls: dict[str, str] = {}
-        for role in render.roles(args.tracing, args.retention):
+        for role in render.roles(args.inputs.tracing, args.inputs.retention):
             urls.update(self._container(name, role, args))
         self.urls = urls
         """UI URLs on the host: grafana, prometheus, alertmanager (and jaeger)."""
@@ -54,9 +47,9 @@ class MonitoringStack(pulumi.ComponentResource):
     def _container(self, name: str, role: render.Role, args: MonitoringStackArgs) -> dict[str, str]:
         child = pulumi.ResourceOptions(parent=self)
         label_values = {
-            "app.kubernetes.io/part-of": "mcp-suite",
-            "app.kubernetes.io/component": "monitoring",
-            "mcp-suite/stack": args.stack,
+            **common_labels.part_of(),
+            common_labels.COMPONENT_KEY: "monitoring",
+            common_labels.STACK_KEY: args.stack,
         }
         labels: list[docker.ContainerLabelArgsDict] = [{"label": k, "value": v} for k, v in label_values.items()]
         volume_labels: list[docker.VolumeLabelArgsDict] = [{"label": k, "value": v} for k, v in label_values.items()]
@@ -88,14 +81,14 @@ class MonitoringStack(pulumi.ComponentResource):
         if role.name == "alertmanager":
             uploads += [
                 {"file": f"{render.ALERTMANAGER_SECRETS_DIR}/{key}", "content": value}
-                for key, value in sorted(args.receiver_credentials.items())
+                for key, value in sorted(args.inputs.receiver_credentials.items())
             ]
         allowance_labels: list[docker.ContainerLabelArgsDict] = [
             {"label": k, "value": v} for k, v in render.policy_labels(role).items()
         ]
         envs: list[pulumi.Input[str]] = list(role.env)
         if role.name == "grafana":
-            envs.append(pulumi.Output.concat("GF_SECURITY_ADMIN_PASSWORD=", args.grafana_admin_password))
+            envs.append(pulumi.Output.concat("GF_SECURITY_ADMIN_PASSWORD=", args.inputs.grafana_admin_password))
         ports: list[docker.ContainerPortArgsDict] = []
         networks: list[docker.ContainerNetworksAdvancedArgsDict] = [
             {"name": args.internal_network, "aliases": [role.name]}

@@ -3,19 +3,20 @@ and per service a Probe (and a ServiceMonitor when it exposes metrics), rules as
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.monitoring_inputs import MonitoringInputs
 from components.render.checkov_skips import image_skips, skip_annotations
-from components.render.kubernetes_workload import PART_OF
 from components.render.monitoring import kubernetes_objects as objects
 from components.render.monitoring import workloads
-from components.render.monitoring.alertmanager import Receiver, alertmanager_config
+from components.render.monitoring.alertmanager import alertmanager_config
 from components.render.monitoring.dashboards import dashboards
 from components.render.monitoring.rules import RuleContext, rule_groups
 from components.render.monitoring.text import to_json
+from components.render.pod_security import namespace_labels
 from components.spec import ServiceSpec
 
 
@@ -29,18 +30,8 @@ class MonitoringStackArgs:
     """The same namespace as plain text, for DNS names and rule selectors."""
     monitoring_namespace: str
     """Namespace of the stack itself; its Pod Security level is privileged because node-exporter needs the host."""
-    retention: str
-    """Prometheus and Loki retention, e.g. `15d`."""
-    backup_max_age_hours: int
-    """BackupTooOld fires past this age."""
-    tracing: bool
-    """Deploy Jaeger v2 and its Grafana datasource."""
-    grafana_admin_password: pulumi.Output[str]
-    """Secret Output."""
-    receivers: dict[str, Receiver] = field(default_factory=dict)
-    """`page` / `ticket` receivers."""
-    receiver_credentials: dict[str, pulumi.Output[str]] = field(default_factory=dict)
-    """Secret Outputs keyed like `receivers`."""
+    inputs: MonitoringInputs
+    """What settings hold for monitoring."""
 
 
 class MonitoringStack(pulumi.ComponentResource):
@@ -52,18 +43,9 @@ class MonitoringStack(pulumi.ComponentResource):
         mon_ns = args.monitoring_namespace
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
-            metadata={
-                "name": mon_ns,
-                "labels": {
-                    "app.kubernetes.io/part-of": PART_OF,
-                    # node-exporter runs with hostNetwork, hostPID and hostPath mounts: only `privileged` admits it.
-                    # Warnings and audit stay at `restricted`, so anything else that needs more is still reported.
-                    "pod-security.kubernetes.io/enforce": "privileged",
-                    "pod-security.kubernetes.io/enforce-version": "latest",
-                    "pod-security.kubernetes.io/warn": "restricted",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                },
-            },
+            # node-exporter runs with hostNetwork, hostPID and hostPath mounts: only `privileged` admits it.
+            # Warnings and audit stay at `restricted`, so anything else that needs more is still reported.
+            metadata={"name": mon_ns, "labels": namespace_labels("privileged")},
             opts=child,
         )
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
@@ -80,7 +62,7 @@ class MonitoringStack(pulumi.ComponentResource):
             type="Opaque",
             string_data={
                 "admin-user": pulumi.Output.from_input("admin"),
-                "admin-password": args.grafana_admin_password,
+                "admin-password": args.inputs.grafana_admin_password,
             },
             opts=in_namespace,
         )
@@ -88,14 +70,16 @@ class MonitoringStack(pulumi.ComponentResource):
             f"{name}-alertmanager-receivers",
             metadata=meta(objects.ALERTMANAGER_SECRET),
             type="Opaque",
-            string_data={key: value for key, value in sorted(args.receiver_credentials.items())},
+            string_data={key: value for key, value in sorted(args.inputs.receiver_credentials.items())},
             opts=in_namespace,
         )
-        jaeger_url = f"http://{objects.JAEGER_NAME}.{mon_ns}.svc:{workloads.JAEGER_UI_PORT}" if args.tracing else None
+        jaeger_url = (
+            f"http://{objects.JAEGER_NAME}.{mon_ns}.svc:{workloads.JAEGER_UI_PORT}" if args.inputs.tracing else None
+        )
         charts = objects.helm_charts(
             mon_ns,
-            args.retention,
-            alertmanager_config(args.receivers, objects.ALERTMANAGER_SECRETS_DIR),
+            args.inputs.retention,
+            alertmanager_config(args.inputs.receivers, objects.ALERTMANAGER_SECRETS_DIR),
             jaeger_url,
         )
         releases: dict[str, k8s.helm.v3.Release] = {}
@@ -133,7 +117,7 @@ class MonitoringStack(pulumi.ComponentResource):
             spec=workloads.service_spec(objects.BLACKBOX_NAME, {"http": workloads.BLACKBOX_PORT}),
             opts=in_namespace,
         )
-        if args.tracing:
+        if args.inputs.tracing:
             k8s.apps.v1.Deployment(
                 f"{name}-jaeger",
                 metadata=workload_meta(objects.JAEGER_NAME, objects.JAEGER_IMAGE),
@@ -164,7 +148,7 @@ class MonitoringStack(pulumi.ComponentResource):
             services=args.services,
             container_prefix="",
             namespace=args.services_namespace,
-            backup_max_age_hours=args.backup_max_age_hours,
+            backup_max_age_hours=args.inputs.backup_max_age_hours,
         )
         k8s.apiextensions.CustomResource(
             f"{name}-rules",

@@ -7,24 +7,21 @@ import pulumi_cloudflare as cloudflare
 
 from components.cloudflare.edge_worker import EdgeWorker, EdgeWorkerArgs
 from components.render.edge_worker import public_endpoints, token_hashes_text, worker_source
-from infra.settings import Settings
+from infra.settings import EdgeDeployment, Settings
 
 
-def compose_edge(settings: Settings) -> None:
+def compose_edge(settings: Settings, deployment: EdgeDeployment) -> None:
     edge, secrets = settings.edge, settings.edge_secrets
-    # Settings guarantee these once the edge is enabled; the asserts narrow the types.
-    assert edge.account_id and edge.zone_id and edge.hostname and edge.origin_host
-    assert secrets.cloudflare_api_token is not None
     provider = cloudflare.Provider(
-        "cloudflare", api_token=pulumi.Output.secret(secrets.cloudflare_api_token.get_secret_value())
+        "cloudflare", api_token=pulumi.Output.secret(deployment.cloudflare_api_token.get_secret_value())
     )
     worker = EdgeWorker(
         "edge",
         EdgeWorkerArgs(
-            account_id=edge.account_id,
-            zone_id=edge.zone_id,
-            hostname=edge.hostname,
-            origin_host=edge.origin_host,
+            account_id=deployment.account_id,
+            zone_id=deployment.zone_id,
+            hostname=deployment.hostname,
+            origin_host=deployment.origin_host,
             services=tuple(spec.name for spec in settings.services),
             script_name=f"{settings.name_prefix}-edge",
             worker_source=worker_source(),

@@ -13,6 +13,7 @@ from components.docker.mcp_service import McpService, McpServiceArgs
 from components.docker.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from components.docker.storage_volumes import BACKUP_REPOSITORY, BACKUP_STATUS, StorageVolumes, StorageVolumesArgs
 from components.docker.volume_backups import VolumeBackups, VolumeBackupsArgs, backup_container_name
+from components.render import labels
 from components.render.monitoring.docker_stack import docker_files
 from components.spec import DEFAULT_UID, VOLUME_PURPOSES
 from infra.settings import GatewaySettings, Settings
@@ -24,7 +25,7 @@ def compose_docker(settings: Settings) -> None:
     prefix = settings.name_prefix
     provider = docker.Provider("docker", host=settings.docker.host)
     with_provider = pulumi.ResourceOptions(provider=provider)
-    stack_label: list[docker.NetworkLabelArgsDict] = [{"label": "mcp-suite/stack", "value": settings.stack}]
+    stack_label: list[docker.NetworkLabelArgsDict] = [{"label": labels.STACK_KEY, "value": settings.stack}]
     internal = docker.Network(
         "internal-network", name=f"{prefix}-internal", internal=True, labels=stack_label, opts=with_provider
     )
@@ -89,6 +90,7 @@ def compose_docker(settings: Settings) -> None:
         opts=with_provider,
     )
     if settings.monitoring.enabled:
+        inputs = monitoring.monitoring_inputs(settings)
         stack = MonitoringStack(
             "monitoring",
             MonitoringStackArgs(
@@ -96,26 +98,22 @@ def compose_docker(settings: Settings) -> None:
                     services=settings.services,
                     stack=settings.stack,
                     container_prefix=prefix,
-                    retention=settings.monitoring.retention,
-                    backup_max_age_hours=settings.monitoring.backup_max_age_hours,
-                    tracing=settings.monitoring.tracing,
-                    receivers=monitoring.receivers(settings),
+                    retention=inputs.retention,
+                    backup_max_age_hours=inputs.backup_max_age_hours,
+                    tracing=inputs.tracing,
+                    receivers=inputs.receivers,
                 ),
                 name_prefix=prefix,
                 stack=settings.stack,
                 internal_network=internal.name,
                 publish_network=gateway_network.name,
                 publish_address=settings.network.gateway.address,
-                tracing=settings.monitoring.tracing,
-                retention=settings.monitoring.retention,
-                grafana_admin_password=monitoring.grafana_admin_password(settings),
-                receivers=monitoring.receivers(settings),
-                receiver_credentials=monitoring.receiver_credentials(settings),
+                inputs=inputs,
             ),
             opts=with_provider,
         )
         pulumi.export("monitoring", stack.urls)
-    if settings.backs_up:
+    if settings.backs_up and (backup_secrets := settings.backup_secrets) is not None:
         by_purpose = {entry.purpose: entry for entry in storage.volumes}
         backups = VolumeBackups(
             "backups",
@@ -129,8 +127,8 @@ def compose_docker(settings: Settings) -> None:
                 status_volume=by_purpose[BACKUP_STATUS],
                 repository_volume=by_purpose.get(BACKUP_REPOSITORY),
                 repository=settings.backup.repository,
-                password=backup_password(settings),
-                s3_credentials=backup_s3_credentials(settings),
+                password=backup_password(backup_secrets),
+                s3_credentials=backup_s3_credentials(backup_secrets),
             ),
             opts=pulumi.ResourceOptions(provider=provider, depends_on=[storage]),
         )

@@ -13,14 +13,19 @@ from components.kubernetes.storage_volumes import StorageVolumes, StorageVolumes
 from components.kubernetes.volume_backups import BackedUpClaim, VolumeBackups, VolumeBackupsArgs
 from components.render.backup_kubernetes import labels as backup_pod_labels_for
 from components.render.ingress import IngressOptions
-from components.render.kubernetes_workload import PART_OF, selector_labels, volume_claim_name
+from components.render.kubernetes_workload import selector_labels, volume_claim_name
 from components.render.network_policy import ClusterPeer, PolicyPeers
-from infra.settings import PodSelection, Settings
+from components.render.pod_security import namespace_labels
+from infra.settings import BackupSecrets, PodSelection, Problem, Settings, SettingsError
 from infra.targets import monitoring
 from infra.targets.secrets import backup_password, backup_s3_credentials, secret_env
 
 
 def compose_kubernetes(settings: Settings) -> None:
+    cluster = settings.cluster
+    if cluster is None:
+        # load_settings sets the plan on every kubernetes stack; only hand-built Settings can lack it.
+        raise SettingsError(settings.stack, [Problem(path="network.ingressHost", message="required on kubernetes")])
     prefix = settings.name_prefix
     provider = k8s.Provider(
         "kubernetes",
@@ -34,13 +39,7 @@ def compose_kubernetes(settings: Settings) -> None:
         "namespace",
         metadata={
             "name": settings.kubernetes.namespace,
-            "labels": {
-                "app.kubernetes.io/part-of": PART_OF,
-                "pod-security.kubernetes.io/enforce": "restricted",
-                "pod-security.kubernetes.io/enforce-version": "latest",
-                "pod-security.kubernetes.io/warn": "restricted",
-                "pod-security.kubernetes.io/audit": "restricted",
-            },
+            "labels": namespace_labels("restricted"),
         },
         opts=with_provider,
     )
@@ -85,20 +84,19 @@ def compose_kubernetes(settings: Settings) -> None:
                 blackbox_exporter=_peer(network.blackbox_exporter),
                 dns=_peer(network.cluster_dns),
             ),
-            backup=BackupPods(pod_labels=backup_pod_labels(), repository=settings.backup.repository)
-            if settings.backs_up and settings.backup.repository is not None
+            backup=BackupPods(pod_labels=backup_pod_labels(), repository=cluster.backup_repository)
+            if cluster.backup_repository is not None
             else None,
         ),
         opts=with_provider,
     )
-    assert network.ingress_host is not None  # settings require it for this target
     gateway = IngressGateway(
         "ingress",
         IngressGatewayArgs(
             namespace=namespace_name,
             catalog=settings.services,
             options=IngressOptions(
-                host=network.ingress_host,
+                host=cluster.ingress_host,
                 ingress_class=network.ingress_class,
                 tls_secret=settings.ingress_tls_secret,
                 body_limit=network.body_limit,
@@ -116,18 +114,15 @@ def compose_kubernetes(settings: Settings) -> None:
                 namespace=namespace_name,
                 services_namespace=settings.kubernetes.namespace,
                 monitoring_namespace=settings.monitoring.namespace,
-                retention=settings.monitoring.retention,
-                backup_max_age_hours=settings.monitoring.backup_max_age_hours,
-                tracing=settings.monitoring.tracing,
-                grafana_admin_password=monitoring.grafana_admin_password(settings),
-                receivers=monitoring.receivers(settings),
-                receiver_credentials=monitoring.receiver_credentials(settings),
+                inputs=monitoring.monitoring_inputs(settings),
             ),
             opts=with_provider,
         )
         pulumi.export("monitoring", {"grafana": stack.grafana_service, "prometheus": stack.prometheus_service})
-    if settings.backs_up:
-        backups = compose_backups(settings, namespace_name, storage, with_provider)
+    if cluster.backup_repository is not None and settings.backup_secrets is not None:
+        backups = compose_backups(
+            settings, cluster.backup_repository, settings.backup_secrets, namespace_name, storage, with_provider
+        )
         pulumi.export("backupCronJobs", backups.cron_job_names)
     pulumi.export("target", "kubernetes")
     pulumi.export("namespace", namespace_name)
@@ -142,9 +137,13 @@ def backup_pod_labels() -> dict[str, str]:
 
 
 def compose_backups(
-    settings: Settings, namespace: pulumi.Input[str], storage: StorageVolumes, opts: pulumi.ResourceOptions
+    settings: Settings,
+    repository: str,
+    secrets: BackupSecrets,
+    namespace: pulumi.Input[str],
+    storage: StorageVolumes,
+    opts: pulumi.ResourceOptions,
 ) -> VolumeBackups:
-    assert settings.backup.repository is not None, "settings require a repository on Kubernetes"
     claims = []
     for purpose in settings.backup.volumes:
         writer = settings.writer_of(purpose)
@@ -165,10 +164,10 @@ def compose_backups(
             name_prefix=settings.name_prefix,
             schedule=settings.backup.schedule,
             image=settings.backup.image,
-            repository=settings.backup.repository,
+            repository=repository,
             claims=claims,
-            password=backup_password(settings),
-            s3_credentials=backup_s3_credentials(settings),
+            password=backup_password(secrets),
+            s3_credentials=backup_s3_credentials(secrets),
             depends_on=[storage.claims[purpose] for purpose in settings.backup.volumes],
         ),
         opts=opts,

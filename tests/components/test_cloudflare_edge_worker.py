@@ -10,10 +10,12 @@ import pulumi
 from components.cloudflare.edge_worker import EdgeWorker, EdgeWorkerArgs
 from components.render.edge_worker import token_hashes_text, worker_source
 from infra.mock_runtime import SECRET_SIG, Evaluation, evaluate
+from infra.settings import EdgeSettings
 from infra.stack_files import PROJECT_DIR
 
 TOKEN_HASHES = {"alice": "a" * 64, "ci": "c" * 64}
 SERVICES = ("everything", "memory")
+DEFAULTS = EdgeSettings()
 
 
 def build(**overrides: Any) -> tuple[Evaluation, list[str]]:
@@ -31,6 +33,14 @@ def build(**overrides: Any) -> tuple[Evaluation, list[str]]:
             "compatibility_date": "2026-04-26",
             "client_token_hashes": pulumi.Output.secret(token_hashes_text(TOKEN_HASHES)),
             "allowed_origins": ("https://console.example.com",),
+            # The component has no defaults of its own: settings hold them.
+            "max_body_bytes": DEFAULTS.max_body_bytes,
+            "keepalive_seconds": DEFAULTS.keepalive_seconds,
+            "requests_per_period": DEFAULTS.rate_limit.requests_per_period,
+            "period_seconds": DEFAULTS.rate_limit.period_seconds,
+            "mitigation_seconds": DEFAULTS.rate_limit.mitigation_seconds,
+            "token_store": DEFAULTS.token_store,
+            "protect": False,
             **overrides,
         }
         edge = EdgeWorker("edge", EdgeWorkerArgs(**fields))

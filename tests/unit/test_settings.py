@@ -10,7 +10,7 @@ import pytest
 
 from infra.settings import SECRET_PLACEHOLDER, SettingsError, load_settings
 from infra.stack_files import read_stack_config
-from tests.conftest import evaluate_stack
+from tests.helpers.stacks import evaluate_stack
 
 # Monitoring and backups off in the base config: their secrets (Grafana's password, the restic password) are covered
 # by their own tests.
@@ -90,7 +90,7 @@ BAD_CONFIG = [
         {"services": services_with("everything", replica={"min": 1})},
         [
             "services.everything.replica: unknown key; remove it (see the documented fields in components/spec.py "
-            "and infra/settings.py)"
+            "and infra/settings/)"
         ],
         id="unknown-service-field",
     ),

@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from components.render.monitoring.rules import CPU_RATIO, HEALTH_PROBE_LABEL, LATENCY_P95, MEMORY_RATIO, SLI_ERROR
-from components.render.monitoring.sources import QUEUE_DEPTH_METRIC, REQUEST_SOURCES, Target, service_alternation
+from components.render.monitoring.sources import (
+    QUEUE_DEPTH_METRIC,
+    REQUEST_SOURCES,
+    MonitoredPlatform,
+    service_alternation,
+)
 from components.spec import ServiceSpec
 
 PROMETHEUS_UID = "prometheus"
@@ -41,7 +46,7 @@ def _dashboard(uid: str, title: str, panels: list[dict[str, Any]]) -> dict[str, 
     }
 
 
-def _requests_rate(target: Target, service_regex: str) -> str:
+def _requests_rate(target: MonitoredPlatform, service_regex: str) -> str:
     source = REQUEST_SOURCES[target]
     value = source.service_value.format(service=f"({service_regex})")
     return (
@@ -50,7 +55,7 @@ def _requests_rate(target: Target, service_regex: str) -> str:
     )
 
 
-def overview_dashboard(target: Target, services: tuple[ServiceSpec, ...]) -> dict[str, Any]:
+def overview_dashboard(target: MonitoredPlatform, services: tuple[ServiceSpec, ...]) -> dict[str, Any]:
     names = service_alternation(services)
     panels = [
         _panel(
@@ -78,7 +83,7 @@ def overview_dashboard(target: Target, services: tuple[ServiceSpec, ...]) -> dic
     return _dashboard("mcp-overview", "MCP suite: platform overview", panels)
 
 
-def service_dashboard(target: Target, spec: ServiceSpec) -> dict[str, Any]:
+def service_dashboard(target: MonitoredPlatform, spec: ServiceSpec) -> dict[str, Any]:
     selector = f'service="{spec.name}"'
     panels = [
         _panel("Requests per second", {"requests": _requests_rate(target, spec.name)}, "reqps", 0, 0),
@@ -122,7 +127,7 @@ def service_dashboard(target: Target, spec: ServiceSpec) -> dict[str, Any]:
     return _dashboard(f"mcp-service-{spec.name}", f"MCP service: {spec.name}", panels)
 
 
-def dashboards(target: Target, services: tuple[ServiceSpec, ...]) -> dict[str, dict[str, Any]]:
+def dashboards(target: MonitoredPlatform, services: tuple[ServiceSpec, ...]) -> dict[str, dict[str, Any]]:
     """File name -> dashboard, for provisioning (Docker) or ConfigMaps (Kubernetes)."""
     result = {"mcp-overview.json": overview_dashboard(target, services)}
     result.update({f"mcp-service-{spec.name}.json": service_dashboard(target, spec) for spec in services})

@@ -23,8 +23,8 @@ from components.render.monitoring.sources import (
     GATEWAY,
     QUEUE_DEPTH_METRIC,
     REQUEST_SOURCES,
+    MonitoredPlatform,
     RequestSource,
-    Target,
     backup_age_expression,
     saturation_source,
     service_alternation,
@@ -43,7 +43,7 @@ HEALTH_PROBE_LABEL = "health"
 class RuleContext:
     """What the rules depend on: the catalog, the target's metric sources and a backup age limit."""
 
-    target: Target
+    target: MonitoredPlatform
     services: tuple[ServiceSpec, ...]
     container_prefix: str
     """Docker container names are `<prefix>-<service>`."""

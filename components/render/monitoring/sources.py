@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from components.render import labels
 from components.render.traefik import ENTRYPOINT, NETWORK_ALIAS, PING_PORT
 from components.spec import ServiceSpec
 
-Target = Literal["docker", "kubernetes"]
+MonitoredPlatform = Literal["docker", "kubernetes"]
+"""The targets that run the suite's own monitoring stack (infra.settings.targets marks them `runs_monitoring`)."""
 
 QUEUE_DEPTH_METRIC = "mcp_task_queue_depth"
 """Gauge a service may export (on its `metrics` endpoint): tasks waiting in its queue."""
@@ -20,7 +22,7 @@ DOCKER_BACKUP_METRIC = "mcp_backup_last_success_timestamp_seconds"
 """Gauge (Unix seconds) of the last successful backup, exported by the Docker backup job, labelled `volume`."""
 KUBERNETES_BACKUP_METRIC = "kube_cronjob_status_last_successful_time"
 """kube-state-metrics gauge of a CronJob's last success; backups are CronJobs labelled as `BACKUP_COMPONENT`."""
-BACKUP_COMPONENT = "backup"
+BACKUP_COMPONENT = labels.BACKUP_COMPONENT
 """Value of `app.kubernetes.io/component` on backup CronJobs (kube-state-metrics exports it as a label)."""
 LATENCY_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0)
 """Histogram bounds (seconds) the gateway must expose: the latency SLOs count requests under 0.2 s and 0.5 s."""
@@ -58,7 +60,7 @@ class RequestSource:
         return self.gateway_duration_bucket.removesuffix("_bucket") + "_count"
 
 
-REQUEST_SOURCES: dict[Target, RequestSource] = {
+REQUEST_SOURCES: dict[MonitoredPlatform, RequestSource] = {
     # Traefik v3 with `metrics.prometheus` on; its service names carry the provider suffix (`memory@docker`).
     "docker": RequestSource(
         requests="traefik_service_requests_total",
@@ -104,7 +106,7 @@ class SaturationSource:
     """Extra matchers for every series (the namespace on Kubernetes)."""
 
 
-def saturation_source(target: Target, container_prefix: str, namespace: str) -> SaturationSource:
+def saturation_source(target: MonitoredPlatform, container_prefix: str, namespace: str) -> SaturationSource:
     """Docker: cAdvisor (inside Alloy) names containers `<prefix>-<service>`. Kubernetes: the kubelet's cAdvisor
     and kube-state-metrics name the container like the service, in the suite's namespace."""
     if target == "docker":
@@ -128,7 +130,7 @@ def saturation_source(target: Target, container_prefix: str, namespace: str) -> 
     )
 
 
-def backup_age_expression(target: Target) -> str:
+def backup_age_expression(target: MonitoredPlatform) -> str:
     """PromQL: seconds since each backup's last success, one series per backup."""
     if target == "docker":
         return f"time() - max by (volume) ({DOCKER_BACKUP_METRIC})"

@@ -1,8 +1,4 @@
-"""Settings of the Koyeb target and what it refuses: validated with the rest of the stack's settings.
-
-Kept apart from infra/settings.py so the target's rules live in one place; problems come back as
-(config path, message) pairs that `load_settings` reports with all the others.
-"""
+"""The `koyeb` section, and what the Koyeb target refuses: validated with the rest of the stack's settings."""
 
 from __future__ import annotations
 
@@ -18,6 +14,7 @@ from components.render.koyeb_platform import (
     KoyebRegion,
 )
 from components.spec import ENV_NAME, ServiceSpec, SpecModel, Tier
+from infra.settings.problems import Problem
 
 DEFAULT_REGIONS: tuple[KoyebRegion, ...] = ("fra",)
 
@@ -55,52 +52,52 @@ class KoyebSettings(SpecModel):
         return regions
 
 
-def external_store_problems(
-    koyeb: KoyebSettings, enabled: list[str], specs: list[ServiceSpec]
-) -> list[tuple[str, str]]:
+def external_store_problems(koyeb: KoyebSettings, enabled: list[str], specs: list[ServiceSpec]) -> list[Problem]:
     """An external store must belong to an enabled stateful service and be handed to it through its env.
 
-    `enabled` names every enabled service, `specs` those that validated; returns (config path, message) pairs.
+    `enabled` names every enabled service, `specs` those that validated.
     """
-    problems: list[tuple[str, str]] = []
+    problems: list[Problem] = []
     by_name = {spec.name: spec for spec in specs}
     for name, store in koyeb.external_stores.items():
         path = f"koyeb.externalStores.{name}"
         spec = by_name.get(name)
         if name not in enabled:
-            problems.append((path, f"no enabled service named '{name}'; known: {', '.join(enabled) or 'none'}"))
+            problems.append(
+                Problem(path=path, message=f"no enabled service named '{name}'; known: {', '.join(enabled) or 'none'}")
+            )
         elif spec is None:
             continue
         elif not spec.stateful:
-            problems.append((path, f"'{name}' is not stateful; remove this entry"))
+            problems.append(Problem(path=path, message=f"'{name}' is not stateful; remove this entry"))
         elif store.url_env not in spec.env and store.url_env not in spec.secret_env:
             problems.append(
-                (
-                    f"{path}.urlEnv",
-                    f"'{store.url_env}' is not in services.{name}.env or secretEnv, so the server would "
+                Problem(
+                    path=f"{path}.urlEnv",
+                    message=f"'{store.url_env}' is not in services.{name}.env or secretEnv, so the server would "
                     "never learn where its store is; declare it there (in secretEnv if it holds credentials)",
                 )
             )
     return problems
 
 
-def koyeb_target_problems(koyeb: KoyebSettings, app_name: str, specs: list[ServiceSpec]) -> list[tuple[str, str]]:
-    """What the Koyeb target cannot deploy faithfully, as (config path, message) pairs, before any resource exists."""
-    problems: list[tuple[str, str]] = []
+def koyeb_target_problems(koyeb: KoyebSettings, app_name: str, specs: list[ServiceSpec]) -> list[Problem]:
+    """What the Koyeb target cannot deploy faithfully, found before any resource exists."""
+    problems: list[Problem] = []
     if not re.match(APP_NAME_PATTERN, app_name):
         problems.append(
-            (
-                "koyeb.appName",
-                f"the default '{app_name}' is not a valid Koyeb app name "
+            Problem(
+                path="koyeb.appName",
+                message=f"the default '{app_name}' is not a valid Koyeb app name "
                 "(3-23 lowercase letters, digits and '-'); set koyeb.appName",
             )
         )
     for spec in specs:
         if spec.stateful and spec.name not in koyeb.external_stores:
             problems.append(
-                (
-                    f"services.{spec.name}",
-                    "is stateful, and Koyeb offers no volume for its data here: every redeploy or restart "
+                Problem(
+                    path=f"services.{spec.name}",
+                    message="is stateful, and Koyeb offers no volume for its data here: every redeploy or restart "
                     "would lose it. Map it to an external store with "
                     f"`koyeb.externalStores.{spec.name}: {{description, urlEnv}}` if the server can use one, "
                     "or leave it out of this stack with `disabledServices`",
@@ -108,9 +105,9 @@ def koyeb_target_problems(koyeb: KoyebSettings, app_name: str, specs: list[Servi
             )
         if "PORT" in spec.env or "PORT" in spec.secret_env:
             problems.append(
-                (
-                    f"services.{spec.name}.env.PORT",
-                    f"the Koyeb target sets PORT to the service's port ({spec.port}); remove it",
+                Problem(
+                    path=f"services.{spec.name}.env.PORT",
+                    message=f"the Koyeb target sets PORT to the service's port ({spec.port}); remove it",
                 )
             )
     return problems

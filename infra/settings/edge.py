@@ -1,0 +1,170 @@
+"""The `edge` and `edgeSecrets` sections: the Cloudflare Worker in front of the cluster."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from components.spec import SpecModel
+from infra.settings.keys import ConfigValues
+from infra.settings.patterns import (
+    BROWSER_ORIGIN,
+    CLIENT_NAME,
+    CLOUDFLARE_ID,
+    PUBLIC_HOSTNAME,
+    SECRET_PLACEHOLDER,
+    SHA256_HEX,
+)
+from infra.settings.problems import Problem
+
+# The Workers runtime release the worker's tests run on (edge/package.json); newer dates are untested.
+DEFAULT_COMPATIBILITY_DATE = "2026-04-26"
+
+
+class RateLimitSettings(SpecModel):
+    """Cloudflare rate limiting rule in front of the worker, counted per client IP and Cloudflare data center."""
+
+    requests_per_period: Annotated[int, Field(ge=1, le=1_000_000)] = 600
+    """Requests one client IP may make per period before it is blocked."""
+    period_seconds: Literal[10, 60, 120, 300, 600, 3600] = 60
+    """Counting period; the Free plan allows only 10."""
+    mitigation_seconds: Literal[0, 10, 60, 120, 300, 600, 3600, 86400] = 60
+    """How long a client IP over the limit stays blocked; the Free plan allows only 10."""
+
+
+class EdgeSettings(SpecModel):
+    """Cloudflare Worker in front of the suite (staging, prod): TLS, one hostname, auth, rate limiting."""
+
+    enabled: bool = False
+    """Deploy the edge; needs the `kubernetes` target, whose public ingress is the origin."""
+    account_id: Annotated[str, Field(pattern=CLOUDFLARE_ID)] | None = None
+    """Cloudflare account id (32 hex digits, on the dashboard's account home)."""
+    zone_id: Annotated[str, Field(pattern=CLOUDFLARE_ID)] | None = None
+    """Id of the Cloudflare zone that holds `hostname`."""
+    hostname: Annotated[str, Field(pattern=PUBLIC_HOSTNAME, max_length=253)] | None = None
+    """Public hostname clients use: `https://<hostname>/<service>/mcp`."""
+    origin_host: Annotated[str, Field(pattern=PUBLIC_HOSTNAME, max_length=253)] | None = None
+    """Public hostname of the cluster's ingress, reached over HTTPS at `/<service>/mcp`."""
+    allowed_origins: list[Annotated[str, Field(pattern=BROWSER_ORIGIN)]] = Field(default_factory=list)
+    """Browser origins (`https://host[:port]`) allowed by CORS; requests from any other origin get 403."""
+    max_body_bytes: Annotated[int, Field(ge=1024, le=100 * 1024 * 1024)] = 1024 * 1024
+    """Largest request body forwarded; bigger ones get 413."""
+    keepalive_seconds: Annotated[int, Field(ge=5, le=90)] = 25
+    """Idle seconds before a keep-alive comment on an SSE stream; below Cloudflare's 100 s read timeout."""
+    rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    """Rate limiting rule of the zone."""
+    compatibility_date: Annotated[str, Field(pattern=r"^20[0-9]{2}-[01][0-9]-[0-3][0-9]$")] = DEFAULT_COMPATIBILITY_DATE
+    """Workers runtime compatibility date of the script."""
+    token_store: bool = False
+    """Also accept client tokens whose hashes are keys of a Workers KV namespace, managed outside Pulumi."""
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> EdgeSettings:
+        if self.enabled:
+            missing = [
+                alias
+                for alias, value in (
+                    ("accountId", self.account_id),
+                    ("zoneId", self.zone_id),
+                    ("hostname", self.hostname),
+                    ("originHost", self.origin_host),
+                )
+                if value is None
+            ]
+            if missing:
+                raise ValueError(f"the edge is enabled, so set {', '.join(missing)}")
+            if self.hostname == self.origin_host:
+                raise ValueError("hostname and originHost must differ: the worker would forward to itself")
+        return self
+
+
+class EdgeSecrets(SpecModel):
+    """Secrets of the edge, from the `edgeSecrets` config secret."""
+
+    cloudflare_api_token: SecretStr | None = None
+    """API token the Cloudflare provider deploys with."""
+    client_token_hashes: dict[Annotated[str, Field(pattern=CLIENT_NAME)], Annotated[str, Field(pattern=SHA256_HEX)]] = (
+        Field(default_factory=dict)
+    )
+    """Client name -> SHA-256 (lowercase hex) of the client's bearer token."""
+
+    @field_validator("client_token_hashes")
+    @classmethod
+    def _one_token_per_client(cls, value: dict[str, str]) -> dict[str, str]:
+        shared = sorted(name for name, digest in value.items() if list(value.values()).count(digest) > 1)
+        if shared:
+            raise ValueError(f"{', '.join(shared)} share one token; give every client its own")
+        return value
+
+
+class EdgeDeployment(SpecModel):
+    """An enabled edge with everything settings require of it present: what the Cloudflare composition needs."""
+
+    account_id: str
+    zone_id: str
+    hostname: str
+    origin_host: str
+    cloudflare_api_token: SecretStr
+
+
+def edge_deployment(edge: EdgeSettings, secrets: EdgeSecrets) -> EdgeDeployment | None:
+    """The narrowed edge, or None when it is off (or incomplete, which settings report as problems)."""
+    if not edge.enabled or secrets.cloudflare_api_token is None:
+        return None
+    if edge.account_id is None or edge.zone_id is None or edge.hostname is None or edge.origin_host is None:
+        return None
+    return EdgeDeployment(
+        account_id=edge.account_id,
+        zone_id=edge.zone_id,
+        hostname=edge.hostname,
+        origin_host=edge.origin_host,
+        cloudflare_api_token=secrets.cloudflare_api_token,
+    )
+
+
+def edge_secrets(
+    config: ConfigValues, target_serves_edge: bool, placeholder_secrets: bool
+) -> tuple[dict[str, Any], list[Problem]]:
+    """`edgeSecrets` as given, checked to be a secret and complete when the edge is enabled (on kubernetes)."""
+    given, problems = config.secrets("edgeSecrets", "<key>")
+    edge = config.section("edge")
+    if not (isinstance(edge, dict) and edge.get("enabled") is True):
+        return given, problems
+    if not target_serves_edge:
+        problems.append(
+            Problem(
+                path="edge.enabled",
+                message="needs target 'kubernetes': the edge forwards to the cluster's public ingress",
+            )
+        )
+    if "cloudflareApiToken" not in given:
+        if placeholder_secrets:
+            given["cloudflareApiToken"] = SECRET_PLACEHOLDER
+        else:
+            problems.append(
+                Problem(
+                    path="edgeSecrets.cloudflareApiToken",
+                    message="missing; the edge is enabled, so set it with "
+                    "`pulumi config set --secret --path edgeSecrets.cloudflareApiToken <token>`",
+                )
+            )
+    hashes = given.get("clientTokenHashes")
+    if placeholder_secrets and isinstance(hashes, dict):
+        # Values the CLI would decrypt are placeholders here; a stand-in digest keeps the render going.
+        given["clientTokenHashes"] = {
+            name: hashlib.sha256(value.encode()).hexdigest()
+            if isinstance(value, str) and value.startswith("<placeholder:")
+            else value
+            for name, value in hashes.items()
+        }
+    if not hashes and not placeholder_secrets and not edge.get("tokenStore"):
+        problems.append(
+            Problem(
+                path="edgeSecrets.clientTokenHashes",
+                message="no client can authenticate; create a token and store its hash with "
+                "`python -m infra edge-token --client <name>`",
+            )
+        )
+    return given, problems

@@ -1,0 +1,102 @@
+"""`load_settings`: raw config in, `Settings` out, or every problem at once before any resource exists."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import ValidationError
+
+from infra.settings.backup import backup_secrets
+from infra.settings.catalog import caller_problems, merged_catalog, service_secrets, service_specs
+from infra.settings.edge import edge_deployment, edge_secrets
+from infra.settings.keys import decode_keys
+from infra.settings.koyeb import external_store_problems
+from infra.settings.model import ClusterPlan, Settings
+from infra.settings.monitoring import monitoring_secrets
+from infra.settings.problems import Problem, SettingsError, sorted_unique, validation_problems
+from infra.settings.targets import TARGETS, target_entry
+
+
+def load_settings(
+    stack: str,
+    raw: Mapping[str, str],
+    secret_keys: frozenset[str] = frozenset(),
+    *,
+    placeholder_secrets: bool = False,
+) -> Settings:
+    """Validate raw config (`{"mcp-suite:key": "value"}`) into Settings, or raise SettingsError with every problem.
+
+    `secret_keys` are the fully qualified keys the engine reports as secret. With `placeholder_secrets`
+    (credential-free renders), declared secret values that are missing get a marked placeholder.
+    """
+    config, problems = decode_keys(raw, secret_keys)
+    values = config.values
+    entry = target_entry(values.get("target"))
+    catalog, found = merged_catalog(config)
+    problems += found
+    services_secret, found = service_secrets(config, catalog, placeholder_secrets)
+    problems += found
+    edge_secret, found = edge_secrets(config, entry is not None and entry.serves_edge, placeholder_secrets)
+    problems += found
+    backup_secret, found = backup_secrets(config, entry is not None and entry.has_volumes, placeholder_secrets)
+    problems += found
+    monitoring_secret, found = monitoring_secrets(config, entry is None or entry.runs_monitoring, placeholder_secrets)
+    problems += found
+    specs, found = service_specs(catalog, values.get("requireImageDigests") is True)
+    problems += found
+    document = {
+        "stack": stack,
+        "target": values.get("target"),
+        "protectStatefulData": values.get("protectStatefulData"),
+        "requireImageDigests": values.get("requireImageDigests", False),
+        "services": (),
+        "disabledServices": catalog.disabled,
+        "serviceSecrets": services_secret,
+        "docker": config.section("docker"),
+        "kubernetes": config.section("kubernetes"),
+        "storage": config.section("storage"),
+        "backup": config.section("backup"),
+        "backupSecrets": backup_secret,
+        "koyeb": config.section("koyeb"),
+        "network": config.section("network"),
+        "monitoring": config.section("monitoring"),
+        "monitoringSecrets": monitoring_secret,
+        "edge": config.section("edge"),
+        "edgeSecrets": edge_secret,
+    }
+    try:
+        # The specs validated above; setting them after validation spares validating each one twice.
+        settings = Settings.model_validate(document).model_copy(update={"services": tuple(specs)})
+    except ValidationError as error:
+        # A key that failed to decode (or a service that failed) is reported once, not again as a bad field.
+        reported = {problem.path.split(".")[0] for problem in problems}
+        problems += [problem for problem in validation_problems(error) if problem.path.split(".")[0] not in reported]
+        settings = None
+    if settings is not None:
+        problems += _cross_section_problems(settings, sorted(catalog.bodies))
+        problems += TARGETS[settings.target].rules(settings)
+    problems += caller_problems(catalog, specs)
+    if problems or settings is None:
+        raise SettingsError(stack, sorted_unique(problems))
+    return settings.model_copy(
+        update={
+            "cluster": ClusterPlan(
+                ingress_host=settings.network.ingress_host,
+                backup_repository=settings.backup.repository if settings.backs_up else None,
+            )
+            if settings.target == "kubernetes" and settings.network.ingress_host is not None
+            else None,
+            "edge_deployment": edge_deployment(settings.edge, settings.edge_secrets),
+        }
+    )
+
+
+def _cross_section_problems(settings: Settings, enabled: list[str]) -> list[Problem]:
+    """Rules that join sections on every target."""
+    problems = external_store_problems(settings.koyeb, enabled, list(settings.services))
+    secrets = settings.backup_secrets
+    if secrets is not None and (secrets.s3_access_key_id is None) != (secrets.s3_secret_access_key is None):
+        problems.append(
+            Problem(path="backupSecrets", message="set both s3AccessKeyId and s3SecretAccessKey, or neither")
+        )
+    return problems
