@@ -31,7 +31,21 @@ const MAX_TOKEN_LENGTH = 4096;
 const SESSION_ID = /^[\x21-\x7e]{1,256}$/;
 const PROTOCOL_VERSION = /^\d{4}-\d{2}-\d{2}$/;
 const LAST_EVENT_ID = /^[\x20-\x7e]{1,256}$/;
-const FORWARDED_MCP_HEADERS = ["mcp-session-id", "mcp-protocol-version", "last-event-id"];
+// Mcp-Method and Mcp-Name mirror the JSON-RPC body (revision 2026-07-28, SEP-2243); Mcp-Param-* mirror tool
+// arguments whose schema names a header, so they are forwarded by prefix.
+const FORWARDED_MCP_HEADERS = ["mcp-session-id", "mcp-protocol-version", "last-event-id", "mcp-method", "mcp-name"];
+const MCP_PARAM_PREFIX = "mcp-param-";
+// RFC 9110 token: the only header names a tool schema may declare.
+const MCP_PARAM_NAME = /^mcp-param-[!#$%&'*+.^_`|~0-9a-z-]+$/;
+// Visible ASCII and inner spaces, or the `=?base64?...?=` sentinel for anything else.
+const MCP_HEADER_VALUE = /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/;
+const BASE64_SENTINEL = /^=\?base64\?([A-Za-z0-9+/]*={0,2})\?=$/;
+// The first revision whose requests carry Mcp-Method (and Mcp-Name) on every POST.
+const HEADER_REVISION = "2026-07-28";
+// JSON-RPC error the spec gives a request whose headers disagree with its body.
+const HEADER_MISMATCH = -32020;
+// The body parameter each name-bearing method mirrors into Mcp-Name.
+const NAME_PARAMS = { "tools/call": "name", "prompts/get": "name", "resources/read": "uri" };
 const FORWARDED_REQUEST_HEADERS = ["accept", "accept-encoding", "accept-language", "content-type", "user-agent"];
 const HOP_BY_HOP = [
   "connection",
@@ -46,7 +60,8 @@ const HOP_BY_HOP = [
 ];
 // Origin response headers that describe the cluster's software rather than the MCP exchange.
 const ORIGIN_INTERNAL_HEADERS = ["server", "via", "x-powered-by"];
-const CORS_ALLOW_HEADERS = "Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID";
+const CORS_ALLOW_HEADERS =
+  "Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, Mcp-Method, Mcp-Name";
 const CORS_EXPOSE_HEADERS = "Mcp-Session-Id, MCP-Protocol-Version, X-Request-Id, WWW-Authenticate";
 const KEEPALIVE_COMMENT = new TextEncoder().encode(": keepalive\n\n");
 
@@ -118,6 +133,10 @@ async function handle(request, config, ctx, requestId) {
         : jsonError(400, "bad_content_length", "Content-Length is not a valid byte count.", requestId);
     }
     body = read.body;
+    const mismatch = headerMismatch(request.headers, body);
+    if (mismatch) {
+      return jsonRpcError(400, mismatch.id, HEADER_MISMATCH, mismatch.message, requestId);
+    }
   }
   const upstreamUrl = `${config.originScheme}://${config.originHost}/${service}/mcp${url.search}`;
   let upstream;
@@ -279,7 +298,63 @@ function checkMcpHeaders(headers) {
       return message;
     }
   }
+  for (const [name, value] of headers) {
+    const mirrored = name === "mcp-method" || name === "mcp-name" || name.startsWith(MCP_PARAM_PREFIX);
+    if (name.startsWith(MCP_PARAM_PREFIX) && !MCP_PARAM_NAME.test(name)) {
+      return `${name} is not a valid Mcp-Param header name.`;
+    }
+    if (mirrored && decodeHeaderValue(value) === null) {
+      return `${name} must be visible ASCII or a =?base64?...?= value.`;
+    }
+  }
   return null;
+}
+
+// The standard headers must say what the body says (SEP-2243): an intermediary that routes, limits or logs by
+// them must not be told one thing while the server does another. A 2026-07-28 request must carry them; an
+// older one may. Mcp-Param-* values are forwarded for the server to check: only the tool's schema, which the
+// edge does not hold, says which argument each one mirrors.
+function headerMismatch(headers, body) {
+  let message;
+  try {
+    message = JSON.parse(new TextDecoder().decode(body ?? new Uint8Array()));
+  } catch {
+    return null; // not JSON: the server answers with its parse error
+  }
+  if (typeof message !== "object" || message === null || Array.isArray(message) || typeof message.method !== "string") {
+    return null; // a response or notification without a method, or a batch: nothing is mirrored
+  }
+  const id = typeof message.id === "string" || typeof message.id === "number" ? message.id : null;
+  const version = headers.get("mcp-protocol-version");
+  const mirrorsRequired = version !== null && version >= HEADER_REVISION;
+  const method = headers.get("mcp-method");
+  if (method === null ? mirrorsRequired : method !== message.method) {
+    return { id, message: "Mcp-Method header does not match the request body's method." };
+  }
+  const nameParam = NAME_PARAMS[message.method];
+  const bodyName = nameParam === undefined ? undefined : message.params?.[nameParam];
+  if (typeof bodyName !== "string") {
+    return null;
+  }
+  const name = headers.get("mcp-name");
+  if (name === null ? mirrorsRequired : decodeHeaderValue(name) !== bodyName) {
+    return { id, message: `Mcp-Name header does not match the request body's ${nameParam}.` };
+  }
+  return null;
+}
+
+// Inverse of the clients' encoding: plain visible ASCII as is, anything else inside =?base64?...?= (UTF-8).
+function decodeHeaderValue(value) {
+  const sentinel = BASE64_SENTINEL.exec(value);
+  if (sentinel === null) {
+    return MCP_HEADER_VALUE.test(value) ? value : null;
+  }
+  try {
+    const bytes = Uint8Array.from(atob(sentinel[1]), (char) => char.charCodeAt(0));
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return null;
+  }
 }
 
 async function readLimitedBody(request, limit) {
@@ -328,6 +403,11 @@ function upstreamHeaders(incoming, clientName, requestId, publicHostname) {
     const value = incoming.get(name);
     if (value !== null) {
       headers.set(name, value);
+    }
+  }
+  for (const [name, value] of incoming) {
+    if (name.startsWith(MCP_PARAM_PREFIX)) {
+      headers.set(name, value); // names and values checked in checkMcpHeaders
     }
   }
   // Cloudflare sets CF-Connecting-IP itself and overwrites any value a client sent.
@@ -446,12 +526,22 @@ function finish(response, request, config, requestId) {
     headers.set("access-control-expose-headers", CORS_EXPOSE_HEADERS);
     if (request.method === "OPTIONS") {
       headers.set("access-control-allow-methods", MCP_METHODS.join(", "));
-      headers.set("access-control-allow-headers", CORS_ALLOW_HEADERS);
+      // Mcp-Param-* names come from tool schemas, so the ones a preflight asks for are allowed by name.
+      const asked = (request.headers.get("access-control-request-headers") ?? "").toLowerCase().split(",");
+      const params = asked.map((name) => name.trim()).filter((name) => MCP_PARAM_NAME.test(name));
+      headers.set("access-control-allow-headers", [CORS_ALLOW_HEADERS, ...params].join(", "));
       headers.set("access-control-max-age", "600");
     }
     headers.append("vary", "Origin");
   }
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
+function jsonRpcError(status, id, code, message, requestId) {
+  return new Response(JSON.stringify({ jsonrpc: "2.0", id, error: { code, message, data: { requestId } } }), {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store" },
+  });
 }
 
 function jsonError(status, error, message, requestId) {

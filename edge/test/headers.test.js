@@ -169,6 +169,87 @@ describe("request headers", () => {
   }
 });
 
+// Revision 2026-07-28 (SEP-2243): every POST mirrors its method, and a named call its name, in headers.
+describe("standard MCP headers", () => {
+  const ctx = withEdge();
+  const META = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientCapabilities": {},
+  };
+  const call = (name) =>
+    JSON.stringify({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name, arguments: {}, _meta: META } });
+  const send = (headers, body = call("echo")) =>
+    ctx.edge.dispatchFetch(url("/memory/mcp"), {
+      method: "POST",
+      headers: { ...bearer(), "content-type": "application/json", ...headers },
+      body,
+    });
+
+  it("forwards Mcp-Method, Mcp-Name and every Mcp-Param-* header that agree with the body", async () => {
+    const response = await send({
+      "mcp-protocol-version": "2026-07-28",
+      "mcp-method": "tools/call",
+      "mcp-name": "echo",
+      "mcp-param-region": "eu-west",
+      "mcp-param-note": "=?base64?w6nDqQ==?=",
+    });
+    await response.arrayBuffer();
+    assert.equal(response.status, 200);
+    const seen = ctx.origin.requests.at(-1).headers;
+    assert.equal(seen["mcp-method"], "tools/call");
+    assert.equal(seen["mcp-name"], "echo");
+    assert.equal(seen["mcp-param-region"], "eu-west");
+    assert.equal(seen["mcp-param-note"], "=?base64?w6nDqQ==?=");
+  });
+
+  it("compares a base64-wrapped Mcp-Name with the body's name after decoding it", async () => {
+    const name = "caf\u00e9";
+    const wrapped = `=?base64?${Buffer.from(name, "utf8").toString("base64")}?=`;
+    const response = await send(
+      { "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": wrapped },
+      call(name),
+    );
+    await response.arrayBuffer();
+    assert.equal(response.status, 200);
+  });
+
+  for (const [label, headers, expected] of [
+    ["a method header that disagrees", { "mcp-method": "tools/list", "mcp-name": "echo" }, "Mcp-Method"],
+    ["a name header that disagrees", { "mcp-method": "tools/call", "mcp-name": "rm" }, "Mcp-Name"],
+    ["a 2026-07-28 request without Mcp-Method", {}, "Mcp-Method"],
+    ["a 2026-07-28 call without Mcp-Name", { "mcp-method": "tools/call" }, "Mcp-Name"],
+  ]) {
+    it(`refuses ${label} with the spec's JSON-RPC error, before the origin`, async () => {
+      const forwarded = ctx.origin.requests.length;
+      const response = await send({ "mcp-protocol-version": "2026-07-28", ...headers });
+      assert.equal(response.status, 400);
+      const answer = await response.json();
+      assert.equal(answer.id, 3);
+      assert.equal(answer.error.code, -32020);
+      assert.match(answer.error.message, new RegExp(expected));
+      assert.equal(ctx.origin.requests.length, forwarded);
+    });
+  }
+
+  it("lets a 2025-11-25 request through without the mirrored headers", async () => {
+    const body = JSON.stringify({ jsonrpc: "2.0", id: 4, method: "tools/call", params: { name: "echo" } });
+    const response = await send({ "mcp-protocol-version": "2025-11-25" }, body);
+    await response.arrayBuffer();
+    assert.equal(response.status, 200);
+  });
+
+  it("refuses an Mcp-Param header whose base64 value is not UTF-8", async () => {
+    const response = await send({
+      "mcp-protocol-version": "2026-07-28",
+      "mcp-method": "tools/call",
+      "mcp-name": "echo",
+      "mcp-param-x": "=?base64?/w==?=",
+    });
+    assert.equal(response.status, 400);
+    assert.equal((await response.json()).error, "bad_header");
+  });
+});
+
 describe("CORS", () => {
   const ctx = withEdge();
   before(() => {

@@ -26,9 +26,12 @@ def require_tool(name: str) -> str:
     return path
 
 
-def require_venv_tool(name: str) -> str:
-    """Path of a tool that scripts/tools installs in its own venv (.tools/<name>); fails in CI, skips elsewhere."""
-    path = PROJECT_DIR / ".tools" / name / "bin" / name
+def require_venv_tool(name: str, command: str | None = None) -> str:
+    """Path of a tool that scripts/tools installs in its own venv (.tools/<name>); fails in CI, skips elsewhere.
+
+    `command` names another program of that venv, for example its `python` to run a library the tool is.
+    """
+    path = PROJECT_DIR / ".tools" / name / "bin" / (command or name)
     if not path.exists():
         message = f"{name} is not installed; run scripts/tools (scripts/test does)"
         if os.environ.get("CI") == "true":
