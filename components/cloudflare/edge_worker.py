@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -44,6 +45,8 @@ class EdgeWorkerArgs:
     """How long a client over the limit stays blocked."""
     token_store: bool
     """Create a KV namespace whose keys `sha256:<hex>` are further client tokens."""
+    client_scopes: Mapping[str, render.ClientScope]
+    """Client name -> what it may call; empty lets every client call everything."""
     protect: bool
     """Protect the KV namespace and keep it on delete (it holds client registrations)."""
 
@@ -70,6 +73,7 @@ class EdgeWorker(pulumi.ComponentResource):
             allowed_origins=args.allowed_origins,
             max_body_bytes=args.max_body_bytes,
             keepalive_seconds=args.keepalive_seconds,
+            client_scopes=args.client_scopes,
         )
         script = cloudflare.WorkersScript(
             f"{name}-script",
@@ -79,6 +83,7 @@ class EdgeWorker(pulumi.ComponentResource):
             main_module=render.MAIN_MODULE,
             compatibility_date=args.compatibility_date,
             bindings=render.worker_bindings(plain, pulumi.Output.secret(args.client_token_hashes), tokens_kv_id),
+            observability=render.observability(),
             opts=child,
         )
         # Only the custom domain is rate limited: the workers.dev address would be a way around it.

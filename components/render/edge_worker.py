@@ -7,17 +7,40 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pulumi
-    from pulumi_cloudflare import RulesetRuleArgsDict, WorkersScriptBindingArgsDict
+    from pulumi_cloudflare import RulesetRuleArgsDict, WorkersScriptBindingArgsDict, WorkersScriptObservabilityArgsDict
 
 WORKER_SOURCE_PATH = Path(__file__).resolve().parents[2] / "edge" / "src" / "worker.js"
 MAIN_MODULE = "worker.js"
 TOKEN_HASHES_BINDING = "TOKEN_HASHES"
 TOKENS_KV_BINDING = "TOKENS_KV"
+
+
+@dataclass(frozen=True)
+class ClientScope:
+    """What one client may call: services, and per service (when listed) only those tools."""
+
+    services: tuple[str, ...]
+    tools: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def client_scopes_text(scopes: Mapping[str, ClientScope]) -> str:
+    """The CLIENT_SCOPES binding: `{client: {services, tools}}` as compact JSON, every list sorted."""
+    return json.dumps(
+        {
+            name: {
+                "services": sorted(scope.services),
+                "tools": {service: sorted(tools) for service, tools in sorted(scope.tools.items())},
+            }
+            for name, scope in sorted(scopes.items())
+        },
+        separators=(",", ":"),
+    )
 
 
 def worker_source() -> str:
@@ -33,9 +56,12 @@ def plain_text_bindings(
     allowed_origins: Iterable[str],
     max_body_bytes: int,
     keepalive_seconds: int,
+    client_scopes: Mapping[str, ClientScope],
 ) -> dict[str, str]:
-    """The worker's non-secret settings, by binding name, in sorted order."""
+    """The worker's non-secret settings, by binding name, in sorted order; CLIENT_SCOPES only when scopes are set."""
+    scopes = {"CLIENT_SCOPES": client_scopes_text(client_scopes)} if client_scopes else {}
     bindings = {
+        **scopes,
         "ALLOWED_ORIGINS": json.dumps(sorted(allowed_origins)),
         "KEEPALIVE_SECONDS": str(keepalive_seconds),
         "MAX_BODY_BYTES": str(max_body_bytes),
@@ -56,6 +82,15 @@ def public_endpoints(public_url: str, services: Iterable[str]) -> dict[str, str]
 def token_hashes_text(client_token_hashes: Mapping[str, str]) -> str:
     """The TOKEN_HASHES secret: `{client: sha256 hex}` as compact JSON with sorted keys."""
     return json.dumps(dict(sorted(client_token_hashes.items())), separators=(",", ":"))
+
+
+def observability() -> WorkersScriptObservabilityArgsDict:
+    """Workers Logs on, every request kept: the worker's `mcp_request` lines are the audit trail."""
+    return {
+        "enabled": True,
+        "head_sampling_rate": 1,
+        "logs": {"enabled": True, "invocation_logs": True, "head_sampling_rate": 1},
+    }
 
 
 def worker_bindings(

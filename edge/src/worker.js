@@ -16,6 +16,11 @@
 //   MAX_BODY_BYTES       plain text  request body limit in bytes (default 1048576)
 //   KEEPALIVE_SECONDS    plain text  idle seconds before an SSE keep-alive comment (default 25, below 100)
 //   TOKENS_KV            KV          optional: extra client tokens, key "sha256:<hex>", value the client name
+//   CLIENT_SCOPES        plain text  optional: JSON {client: {services: [...], tools: {service: [...]}}}; once
+//                                    set, a client without an entry is refused everywhere
+//
+// Every request to /<service>/mcp is logged as one `mcp_request` record (time, client, service, method, tool,
+// status, latency, request id): never a token or a body.
 
 const MCP_METHODS = ["POST", "GET", "DELETE", "OPTIONS"];
 const DEFAULT_MAX_BODY_BYTES = 1048576;
@@ -44,6 +49,8 @@ const BASE64_SENTINEL = /^=\?base64\?([A-Za-z0-9+/]*={0,2})\?=$/;
 const HEADER_REVISION = "2026-07-28";
 // JSON-RPC error the spec gives a request whose headers disagree with its body.
 const HEADER_MISMATCH = -32020;
+// JSON-RPC error (implementation-defined range) of a call the client's scope does not allow.
+const NOT_ALLOWED = -32003;
 // The body parameter each name-bearing method mirrors into Mcp-Name.
 const NAME_PARAMS = { "tools/call": "name", "prompts/get": "name", "resources/read": "uri" };
 const FORWARDED_REQUEST_HEADERS = ["accept", "accept-encoding", "accept-language", "content-type", "user-agent"];
@@ -68,25 +75,39 @@ const KEEPALIVE_COMMENT = new TextEncoder().encode(": keepalive\n\n");
 export default {
   async fetch(request, env, ctx) {
     const requestId = crypto.randomUUID();
-    let config;
-    try {
-      config = readConfig(env);
-    } catch (error) {
-      console.error(JSON.stringify({ requestId, event: "bad_configuration", message: String(error.message) }));
-      return jsonError(500, "edge_misconfigured", "The edge is misconfigured; its logs name the problem.", requestId);
+    const started = Date.now();
+    const audit = { record: false, client: null, service: null, method: null, tool: null };
+    const response = await respond(request, env, ctx, requestId, audit);
+    if (audit.record) {
+      const { client, service, method, tool } = audit;
+      const record = { event: "mcp_request", time: new Date(started).toISOString(), requestId, client, service };
+      // Until the response's headers: a stream's own length is the client's to keep, not the edge's latency.
+      const latencyMs = Date.now() - started;
+      console.log(JSON.stringify({ ...record, method, tool, status: response.status, latencyMs }));
     }
-    try {
-      const response = await handle(request, config, ctx, requestId);
-      return finish(response, request, config, requestId);
-    } catch (error) {
-      console.error(JSON.stringify({ requestId, event: "unhandled", message: String(error && error.message) }));
-      const failure = jsonError(500, "internal_error", "The edge failed to handle the request.", requestId);
-      return finish(failure, request, config, requestId);
-    }
+    return response;
   },
 };
 
-async function handle(request, config, ctx, requestId) {
+async function respond(request, env, ctx, requestId, audit) {
+  let config;
+  try {
+    config = readConfig(env);
+  } catch (error) {
+    console.error(JSON.stringify({ requestId, event: "bad_configuration", message: String(error.message) }));
+    return jsonError(500, "edge_misconfigured", "The edge is misconfigured; its logs name the problem.", requestId);
+  }
+  try {
+    const response = await handle(request, config, ctx, requestId, audit);
+    return finish(response, request, config, requestId);
+  } catch (error) {
+    console.error(JSON.stringify({ requestId, event: "unhandled", message: String(error && error.message) }));
+    const failure = jsonError(500, "internal_error", "The edge failed to handle the request.", requestId);
+    return finish(failure, request, config, requestId);
+  }
+}
+
+async function handle(request, config, ctx, requestId, audit) {
   const url = new URL(request.url);
   if (config.publicHostname && url.hostname !== config.publicHostname) {
     return jsonError(404, "not_found", "No such endpoint.", requestId);
@@ -112,7 +133,10 @@ async function handle(request, config, ctx, requestId) {
     // Preflights carry no credentials, so they are answered the same for every path.
     return new Response(null, { status: 204, headers: { allow: MCP_METHODS.join(", ") } });
   }
+  audit.record = true;
+  audit.method = request.method;
   const client = await authenticate(request.headers.get("authorization"), config);
+  audit.client = client.name ?? null;
   if (client.name === undefined) {
     return unauthorized(client.error, client.description, requestId);
   }
@@ -120,6 +144,7 @@ async function handle(request, config, ctx, requestId) {
   if (service === null) {
     return jsonError(404, "not_found", "No such MCP service; the path is /<service>/mcp.", requestId);
   }
+  audit.service = service;
   const headerProblem = checkMcpHeaders(request.headers);
   if (headerProblem) {
     return jsonError(400, "bad_header", headerProblem, requestId);
@@ -133,10 +158,22 @@ async function handle(request, config, ctx, requestId) {
         : jsonError(400, "bad_content_length", "Content-Length is not a valid byte count.", requestId);
     }
     body = read.body;
-    const mismatch = headerMismatch(request.headers, body);
+  }
+  const message = jsonRpcRequest(body);
+  if (message !== null) {
+    audit.method = message.method;
+    const calledTool = message.method === "tools/call" ? message.params?.name : undefined;
+    audit.tool = typeof calledTool === "string" ? calledTool : null;
+    const mismatch = headerMismatch(request.headers, message);
     if (mismatch) {
-      return jsonRpcError(400, mismatch.id, HEADER_MISMATCH, mismatch.message, requestId);
+      return jsonRpcError(400, message.id, HEADER_MISMATCH, mismatch, requestId);
     }
+  }
+  const refusal = scopeRefusal(config.clientScopes, client.name, service, audit.tool);
+  if (refusal) {
+    return message !== null
+      ? jsonRpcError(403, message.id, NOT_ALLOWED, refusal, requestId)
+      : jsonError(403, "not_allowed", refusal, requestId);
   }
   const upstreamUrl = `${config.originScheme}://${config.originHost}/${service}/mcp${url.search}`;
   let upstream;
@@ -188,7 +225,9 @@ function readConfig(env) {
   if (keepaliveSeconds >= CLOUDFLARE_READ_TIMEOUT_SECONDS) {
     throw new Error(`KEEPALIVE_SECONDS must be below ${CLOUDFLARE_READ_TIMEOUT_SECONDS}`);
   }
+  const clientScopes = env.CLIENT_SCOPES === undefined ? null : parseScopes(env.CLIENT_SCOPES);
   return {
+    clientScopes,
     originHost,
     originScheme,
     publicHostname: env.PUBLIC_HOSTNAME ?? null,
@@ -199,6 +238,29 @@ function readConfig(env) {
     keepaliveMs: keepaliveSeconds * 1000,
     tokensKv: env.TOKENS_KV ?? null,
   };
+}
+
+function parseScopes(text) {
+  const scopes = parseJson(text, "CLIENT_SCOPES");
+  const names = (value) => Array.isArray(value) && value.every((name) => typeof name === "string");
+  const valid =
+    typeof scopes === "object" &&
+    scopes !== null &&
+    !Array.isArray(scopes) &&
+    Object.values(scopes).every(
+      (scope) =>
+        typeof scope === "object" &&
+        scope !== null &&
+        names(scope.services) &&
+        (scope.tools === undefined ||
+          (typeof scope.tools === "object" && scope.tools !== null && Object.values(scope.tools).every(names))),
+    );
+  if (!valid) {
+    throw new Error("CLIENT_SCOPES must be a JSON object {client: {services: [...], tools: {service: [...]}}}");
+  }
+  return Object.fromEntries(
+    Object.entries(scopes).map(([name, scope]) => [name, { services: scope.services, tools: scope.tools ?? {} }]),
+  );
 }
 
 function requiredText(env, name) {
@@ -314,22 +376,12 @@ function checkMcpHeaders(headers) {
 // them must not be told one thing while the server does another. A 2026-07-28 request must carry them; an
 // older one may. Mcp-Param-* values are forwarded for the server to check: only the tool's schema, which the
 // edge does not hold, says which argument each one mirrors.
-function headerMismatch(headers, body) {
-  let message;
-  try {
-    message = JSON.parse(new TextDecoder().decode(body ?? new Uint8Array()));
-  } catch {
-    return null; // not JSON: the server answers with its parse error
-  }
-  if (typeof message !== "object" || message === null || Array.isArray(message) || typeof message.method !== "string") {
-    return null; // a response or notification without a method, or a batch: nothing is mirrored
-  }
-  const id = typeof message.id === "string" || typeof message.id === "number" ? message.id : null;
+function headerMismatch(headers, message) {
   const version = headers.get("mcp-protocol-version");
   const mirrorsRequired = version !== null && version >= HEADER_REVISION;
   const method = headers.get("mcp-method");
   if (method === null ? mirrorsRequired : method !== message.method) {
-    return { id, message: "Mcp-Method header does not match the request body's method." };
+    return "Mcp-Method header does not match the request body's method.";
   }
   const nameParam = NAME_PARAMS[message.method];
   const bodyName = nameParam === undefined ? undefined : message.params?.[nameParam];
@@ -338,7 +390,40 @@ function headerMismatch(headers, body) {
   }
   const name = headers.get("mcp-name");
   if (name === null ? mirrorsRequired : decodeHeaderValue(name) !== bodyName) {
-    return { id, message: `Mcp-Name header does not match the request body's ${nameParam}.` };
+    return `Mcp-Name header does not match the request body's ${nameParam}.`;
+  }
+  return null;
+}
+
+// The POST body as one JSON-RPC request or notification ({method, id, params}), else null: not JSON (the server
+// answers with its parse error), a response, or a batch. `id` is null for a notification.
+function jsonRpcRequest(body) {
+  let message;
+  try {
+    message = JSON.parse(new TextDecoder().decode(body ?? new Uint8Array()));
+  } catch {
+    return null;
+  }
+  if (typeof message !== "object" || message === null || Array.isArray(message) || typeof message.method !== "string") {
+    return null;
+  }
+  const id = typeof message.id === "string" || typeof message.id === "number" ? message.id : null;
+  return { method: message.method, id, params: message.params };
+}
+
+// Why the client may not make this request, or null. Without CLIENT_SCOPES every client may call everything;
+// with it, a client without an entry may call nothing, so a misspelt name fails closed.
+function scopeRefusal(scopes, clientName, service, tool) {
+  if (scopes === null) {
+    return null;
+  }
+  const scope = scopes[clientName];
+  if (scope === undefined || !scope.services.includes(service)) {
+    return `Client ${clientName} may not use the ${service} service.`;
+  }
+  const tools = scope.tools[service];
+  if (tool !== null && tools !== undefined && !tools.includes(tool)) {
+    return `Client ${clientName} may not call the ${tool} tool of ${service}.`;
   }
   return null;
 }

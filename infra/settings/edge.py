@@ -34,6 +34,25 @@ class RateLimitSettings(SpecModel):
     """How long a client IP over the limit stays blocked; the Free plan allows only 10."""
 
 
+ToolName = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class ClientScope(SpecModel):
+    """What one client may call through the edge: services, and optionally only some tools of them."""
+
+    services: Annotated[list[str], Field(min_length=1)]
+    """Catalog services the client may use; any other gets 403."""
+    tools: dict[str, Annotated[list[ToolName], Field(min_length=1)]] = Field(default_factory=dict)
+    """Per service, the only tools the client may call (`tools/call`); a service left out allows every tool."""
+
+    @model_validator(mode="after")
+    def _tools_of_allowed_services(self) -> ClientScope:
+        outside = sorted(set(self.tools) - set(self.services))
+        if outside:
+            raise ValueError(f"`tools` names {', '.join(outside)}, which `services` does not allow; add it there")
+        return self
+
+
 class EdgeSettings(SpecModel):
     """Cloudflare Worker in front of the suite (staging, prod): TLS, one hostname, auth, rate limiting."""
 
@@ -59,6 +78,9 @@ class EdgeSettings(SpecModel):
     """Workers runtime compatibility date of the script."""
     token_store: bool = False
     """Also accept client tokens whose hashes are keys of a Workers KV namespace, managed outside Pulumi."""
+    client_scopes: dict[Annotated[str, Field(pattern=CLIENT_NAME)], ClientScope] = Field(default_factory=dict)
+    """Client name -> what it may call. Empty: every client may call everything. Set: a client without an entry
+    may call nothing, so a misspelt name fails closed."""
 
     @model_validator(mode="after")
     def _complete_when_enabled(self) -> EdgeSettings:
@@ -168,3 +190,26 @@ def edge_secrets(
             )
         )
     return given, problems
+
+
+def client_scope_problems(edge: EdgeSettings, secrets: EdgeSecrets, services: list[str]) -> list[Problem]:
+    """Scopes name enabled services, and clients that hold a token (unless tokens also come from the KV store)."""
+    problems: list[Problem] = []
+    for client, scope in edge.client_scopes.items():
+        path = f"edge.clientScopes.{client}"
+        problems += [
+            Problem(
+                path=f"{path}.services",
+                message=f"'{name}' is not an enabled service; known: {', '.join(services) or 'none'}",
+            )
+            for name in scope.services
+            if name not in services
+        ]
+        if not edge.token_store and secrets.client_token_hashes and client not in secrets.client_token_hashes:
+            known = ", ".join(sorted(secrets.client_token_hashes))
+            problems.append(
+                Problem(
+                    path=path, message=f"no client named '{client}' in edgeSecrets.clientTokenHashes; known: {known}"
+                )
+            )
+    return problems

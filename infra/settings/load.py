@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from infra.settings.backup import backup_secrets
 from infra.settings.catalog import caller_problems, merged_catalog, service_secrets, service_specs
-from infra.settings.edge import edge_deployment, edge_secrets
+from infra.settings.edge import client_scope_problems, edge_deployment, edge_secrets
 from infra.settings.keys import decode_keys
 from infra.settings.koyeb import external_store_problems
 from infra.settings.model import ClusterPlan, Settings
@@ -94,6 +94,9 @@ def load_settings(
 def _cross_section_problems(settings: Settings, enabled: list[str]) -> list[Problem]:
     """Rules that join sections on every target."""
     problems = external_store_problems(settings.koyeb, enabled, list(settings.services))
+    if settings.edge.enabled:
+        services = [spec.name for spec in settings.services]
+        problems += client_scope_problems(settings.edge, settings.edge_secrets, services)
     secrets = settings.backup_secrets
     if secrets is not None and (secrets.s3_access_key_id is None) != (secrets.s3_secret_access_key is None):
         problems.append(

@@ -6,7 +6,7 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 
 from components.cloudflare.edge_worker import EdgeWorker, EdgeWorkerArgs
-from components.render.edge_worker import public_endpoints, token_hashes_text, worker_source
+from components.render.edge_worker import ClientScope, public_endpoints, token_hashes_text, worker_source
 from infra.settings import EdgeDeployment, Settings
 
 
@@ -34,6 +34,13 @@ def compose_edge(settings: Settings, deployment: EdgeDeployment) -> None:
             period_seconds=edge.rate_limit.period_seconds,
             mitigation_seconds=edge.rate_limit.mitigation_seconds,
             token_store=edge.token_store,
+            client_scopes={
+                name: ClientScope(
+                    services=tuple(scope.services),
+                    tools={service: tuple(tools) for service, tools in scope.tools.items()},
+                )
+                for name, scope in edge.client_scopes.items()
+            },
             protect=settings.protect_stateful_data,
         ),
         opts=pulumi.ResourceOptions(provider=provider),

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 
 from components.cloudflare.edge_worker import EdgeWorker, EdgeWorkerArgs
-from components.render.edge_worker import token_hashes_text, worker_source
+from components.render.edge_worker import ClientScope, token_hashes_text, worker_source
 from infra.mock_runtime import SECRET_SIG, Evaluation, evaluate
 from infra.settings import EdgeSettings
 from infra.stack_files import PROJECT_DIR
@@ -40,6 +40,7 @@ def build(**overrides: Any) -> tuple[Evaluation, list[str]]:
             "period_seconds": DEFAULTS.rate_limit.period_seconds,
             "mitigation_seconds": DEFAULTS.rate_limit.mitigation_seconds,
             "token_store": DEFAULTS.token_store,
+            "client_scopes": {},
             "protect": False,
             **overrides,
         }
@@ -126,3 +127,21 @@ def test_token_store_adds_a_protected_kv_namespace_bound_to_the_script() -> None
     assert store.options["protect"] and store.options["retainOnDelete"]
     bindings = unwrap_secret(evaluation.named("edge-script").wire_inputs["bindings"])
     assert {"name": "TOKENS_KV", "type": "kv_namespace", "namespaceId": "edge-tokens-id"} in bindings
+
+
+def test_client_scopes_become_a_binding_and_workers_logs_keep_every_audit_record() -> None:
+    scopes = {"ci": ClientScope(services=("everything",), tools={"everything": ("echo",)})}
+    script = build(client_scopes=scopes)[0].named("edge-script")
+    bindings = {binding["name"]: binding for binding in unwrap_secret(script.wire_inputs["bindings"])}
+    assert bindings["CLIENT_SCOPES"]["type"] == "plain_text"
+    assert json.loads(bindings["CLIENT_SCOPES"]["text"]) == {
+        "ci": {"services": ["everything"], "tools": {"everything": ["echo"]}}
+    }
+    assert script.inputs["observability"] == {
+        "enabled": True,
+        "headSamplingRate": 1,
+        "logs": {"enabled": True, "invocationLogs": True, "headSamplingRate": 1},
+    }
+    assert "CLIENT_SCOPES" not in {
+        binding["name"] for binding in unwrap_secret(build()[0].named("edge-script").wire_inputs["bindings"])
+    }

@@ -31,6 +31,7 @@ def test_plain_bindings_route_exactly_the_catalog_over_https() -> None:
         allowed_origins=["https://b.example.com", "https://a.example.com"],
         max_body_bytes=2048,
         keepalive_seconds=20,
+        client_scopes={},
     )
     assert bindings == {
         "ALLOWED_ORIGINS": '["https://a.example.com", "https://b.example.com"]',
@@ -56,9 +57,30 @@ def test_binding_names_are_the_ones_the_worker_reads() -> None:
         allowed_origins=[],
         max_body_bytes=1,
         keepalive_seconds=1,
+        client_scopes={"ci": render.ClientScope(services=("a",))},
     )
     rendered = {binding["name"] for binding in render.worker_bindings(plain, "{}", "kv-id")}
     assert rendered == read_by_worker
+
+
+def test_client_scopes_are_compact_sorted_json_and_absent_when_none_are_set() -> None:
+    scopes = {
+        "zed": render.ClientScope(services=("memory", "everything"), tools={"everything": ("echo", "add")}),
+        "alice": render.ClientScope(services=("memory",)),
+    }
+    assert json.loads(render.client_scopes_text(scopes)) == {
+        "alice": {"services": ["memory"], "tools": {}},
+        "zed": {"services": ["everything", "memory"], "tools": {"everything": ["add", "echo"]}},
+    }
+    common = {
+        "services": ["a"],
+        "origin_host": "o.example",
+        "public_hostname": "p.example",
+        "allowed_origins": [],
+        "max_body_bytes": 1,
+        "keepalive_seconds": 1,
+    }
+    assert "CLIENT_SCOPES" not in render.plain_text_bindings(**common, client_scopes={})
 
 
 def test_token_hashes_are_compact_sorted_json() -> None:

@@ -170,3 +170,34 @@ def test_dev_and_a_disabled_edge_need_nothing() -> None:
         }
         settings = load_settings(stack, values)
         assert not settings.edge.enabled
+
+
+def test_client_scopes_load_and_default_to_none() -> None:
+    assert load_settings("staging", raw(), SECRET_KEYS).edge.client_scopes == {}
+    scoped = {**EDGE, "clientScopes": {"ci": {"services": ["everything"], "tools": {"everything": ["echo"]}}}}
+    scope = load_settings("staging", raw(edge=scoped), SECRET_KEYS).edge.client_scopes["ci"]
+    assert (scope.services, scope.tools) == (["everything"], {"everything": ["echo"]})
+
+
+@pytest.mark.parametrize(
+    ("scopes", "expected"),
+    [
+        (
+            {"ci": {"services": ["everything"], "tools": {"memory": ["read_graph"]}}},
+            "edge.clientScopes.ci: `tools` names memory, which `services` does not allow; add it there",
+        ),
+        (
+            {"ci": {"services": ["nothing-here"]}},
+            "edge.clientScopes.ci.services: 'nothing-here' is not an enabled service; known: ",
+        ),
+        (
+            {"bob": {"services": ["everything"]}},
+            "edge.clientScopes.bob: no client named 'bob' in edgeSecrets.clientTokenHashes; known: alice, ci",
+        ),
+        ({"ci": {"services": []}}, "edge.clientScopes.ci.services: List should have at least 1 item"),
+    ],
+    ids=["tools-outside-services", "unknown-service", "unknown-client", "no-service"],
+)
+def test_client_scopes_that_name_nothing_real_are_refused(scopes: dict[str, Any], expected: str) -> None:
+    found = problems(raw(edge={**EDGE, "clientScopes": scopes}))
+    assert any(problem.startswith(expected) for problem in found), found
