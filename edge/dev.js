@@ -35,6 +35,9 @@ const edge = new Miniflare({
     ALLOWED_ORIGINS: JSON.stringify((process.env.ALLOWED_ORIGINS ?? "").split(",").filter(Boolean)),
     KEEPALIVE_SECONDS: process.env.KEEPALIVE_SECONDS ?? "25",
   },
+  ratelimits: {
+    CLIENT_RATE_LIMIT: { simple: { limit: Number(process.env.CLIENT_RATE_LIMIT ?? "300"), period: 60 } },
+  },
 });
 const url = await edge.ready;
 console.log(`edge worker on ${url.href}<service>/mcp -> ${scheme}://${process.env.ORIGIN_HOST}/<service>/mcp`);

@@ -47,6 +47,10 @@ class EdgeWorkerArgs:
     """Create a KV namespace whose keys `sha256:<hex>` are further client tokens."""
     client_scopes: Mapping[str, render.ClientScope]
     """Client name -> what it may call; empty lets every client call everything."""
+    client_requests_per_period: int
+    """Requests one client may make per period (Workers rate limiting, per Cloudflare location)."""
+    client_period_seconds: int
+    """Its counting period: 10 or 60."""
     protect: bool
     """Protect the KV namespace and keep it on delete (it holds client registrations)."""
 
@@ -82,7 +86,16 @@ class EdgeWorker(pulumi.ComponentResource):
             content=args.worker_source,
             main_module=render.MAIN_MODULE,
             compatibility_date=args.compatibility_date,
-            bindings=render.worker_bindings(plain, pulumi.Output.secret(args.client_token_hashes), tokens_kv_id),
+            bindings=render.worker_bindings(
+                plain,
+                pulumi.Output.secret(args.client_token_hashes),
+                tokens_kv_id,
+                render.ClientRateLimit(
+                    requests_per_period=args.client_requests_per_period,
+                    period_seconds=args.client_period_seconds,
+                    namespace_id=render.rate_limit_namespace_id(args.script_name),
+                ),
+            ),
             observability=render.observability(),
             opts=child,
         )

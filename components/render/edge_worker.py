@@ -5,6 +5,7 @@ The binding names are the contract with `edge/src/worker.js`, whose header comme
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,26 @@ WORKER_SOURCE_PATH = Path(__file__).resolve().parents[2] / "edge" / "src" / "wor
 MAIN_MODULE = "worker.js"
 TOKEN_HASHES_BINDING = "TOKEN_HASHES"
 TOKENS_KV_BINDING = "TOKENS_KV"
+CLIENT_RATE_LIMIT_BINDING = "CLIENT_RATE_LIMIT"
+
+
+@dataclass(frozen=True)
+class ClientRateLimit:
+    """The Workers rate limiting binding that counts each client's requests."""
+
+    requests_per_period: int
+    period_seconds: int
+    namespace_id: str
+    """The limiter's id, unique in the account (see `rate_limit_namespace_id`)."""
+
+
+def rate_limit_namespace_id(script_name: str) -> str:
+    """A positive integer id that stays the same for a script and differs between the stacks' scripts.
+
+    Cloudflare leaves the number to the user; deriving it from the (account-unique) script name means no
+    setting to keep unique by hand.
+    """
+    return str(int(hashlib.sha256(script_name.encode()).hexdigest()[:8], 16) + 1)
 
 
 @dataclass(frozen=True)
@@ -97,12 +118,22 @@ def worker_bindings(
     plain: Mapping[str, str],
     token_hashes: pulumi.Input[str],
     tokens_kv_namespace_id: pulumi.Input[str] | None,
+    client_rate_limit: ClientRateLimit,
 ) -> list[WorkersScriptBindingArgsDict]:
-    """Every binding of the script: plain text settings, the token hashes as a secret, the optional KV store."""
+    """Every binding of the script: plain text settings, the token hashes as a secret, the per-client rate
+    limiter, the optional KV store."""
     bindings: list[WorkersScriptBindingArgsDict] = [
         {"name": name, "type": "plain_text", "text": text} for name, text in plain.items()
     ]
     bindings.append({"name": TOKEN_HASHES_BINDING, "type": "secret_text", "text": token_hashes})
+    bindings.append(
+        {
+            "name": CLIENT_RATE_LIMIT_BINDING,
+            "type": "ratelimit",
+            "namespace_id": client_rate_limit.namespace_id,
+            "simple": {"limit": client_rate_limit.requests_per_period, "period": client_rate_limit.period_seconds},
+        }
+    )
     if tokens_kv_namespace_id is not None:
         bindings.append({"name": TOKENS_KV_BINDING, "type": "kv_namespace", "namespace_id": tokens_kv_namespace_id})
     return bindings

@@ -16,6 +16,7 @@
 //   MAX_BODY_BYTES       plain text  request body limit in bytes (default 1048576)
 //   KEEPALIVE_SECONDS    plain text  idle seconds before an SSE keep-alive comment (default 25, below 100)
 //   TOKENS_KV            KV          optional: extra client tokens, key "sha256:<hex>", value the client name
+//   CLIENT_RATE_LIMIT    rate limit  requests per client name per period (Workers rate limiting binding)
 //   CLIENT_SCOPES        plain text  optional: JSON {client: {services: [...], tools: {service: [...]}}}; once
 //                                    set, a client without an entry is refused everywhere
 //
@@ -145,6 +146,14 @@ async function handle(request, config, ctx, requestId, audit) {
     return jsonError(404, "not_found", "No such MCP service; the path is /<service>/mcp.", requestId);
   }
   audit.service = service;
+  // Counted per client name, not per IP (the zone rule does that): a client's budget follows its token.
+  const { success } = await config.clientRateLimit.limit({ key: client.name });
+  if (!success) {
+    const limited = jsonError(429, "rate_limited", `Client ${client.name} is over its request rate.`, requestId);
+    // The period is 10 or 60 s (the binding's choice): 60 is always enough for the count to have reset.
+    limited.headers.set("retry-after", "60");
+    return limited;
+  }
   const headerProblem = checkMcpHeaders(request.headers);
   if (headerProblem) {
     return jsonError(400, "bad_header", headerProblem, requestId);
@@ -226,7 +235,13 @@ function readConfig(env) {
     throw new Error(`KEEPALIVE_SECONDS must be below ${CLOUDFLARE_READ_TIMEOUT_SECONDS}`);
   }
   const clientScopes = env.CLIENT_SCOPES === undefined ? null : parseScopes(env.CLIENT_SCOPES);
+  // Required: without it one client with a valid token could use the whole zone's budget.
+  const clientRateLimit = env.CLIENT_RATE_LIMIT;
+  if (typeof clientRateLimit?.limit !== "function") {
+    throw new Error("binding CLIENT_RATE_LIMIT is missing");
+  }
   return {
+    clientRateLimit,
     clientScopes,
     originHost,
     originScheme,

@@ -63,6 +63,9 @@ export function edgeBindings(origin, overrides = {}) {
 }
 
 // The worker's console output is collected in `edge.logs` (one entry per line) instead of cluttering the report.
+// The per-client rate limiter, generous enough that only the tests about it reach it.
+export const RATE_LIMITS = { CLIENT_RATE_LIMIT: { simple: { limit: 10000, period: 60 } } };
+
 export function startEdge(bindings, options = {}) {
   const cleaned = Object.fromEntries(Object.entries(bindings).filter(([, value]) => value !== undefined));
   const logs = [];
@@ -72,6 +75,7 @@ export function startEdge(bindings, options = {}) {
     scriptPath: "worker.js",
     compatibilityDate: COMPATIBILITY_DATE,
     bindings: cleaned,
+    ratelimits: RATE_LIMITS,
     handleStructuredLogs: ({ message, level }) => {
       logs.push({ level, message });
     },

@@ -1,13 +1,15 @@
-// Runs the worker in workerd with bindings rendered by the Pulumi program (JSON on stdin: {bindings, token}),
+// Runs the worker in workerd with bindings rendered by the Pulumi program (JSON on stdin: {bindings,
+// rateLimits, token}: the plain and secret texts, and the rate limiting bindings as rendered),
 // with the origin moved to a loopback server, and prints what one request per service got (JSON on stdout).
 // tests/unit/test_edge_render.py uses it to prove the rendered bindings work in the real runtime.
 
 import { readFileSync } from "node:fs";
 import { startEdge, startOrigin } from "./harness.js";
 
-const { bindings, token } = JSON.parse(readFileSync(0, "utf8"));
+const { bindings, rateLimits, token } = JSON.parse(readFileSync(0, "utf8"));
 const origin = await startOrigin();
-const edge = startEdge({ ...bindings, ORIGIN_HOST: origin.host, ORIGIN_SCHEME: "http" });
+const ratelimits = Object.fromEntries(rateLimits.map(({ name, simple }) => [name, { simple }]));
+const edge = startEdge({ ...bindings, ORIGIN_HOST: origin.host, ORIGIN_SCHEME: "http" }, { ratelimits });
 try {
   const base = `https://${bindings.PUBLIC_HOSTNAME}`;
   const results = { health: (await edge.dispatchFetch(`${base}/health`)).status, services: {} };

@@ -34,6 +34,15 @@ class RateLimitSettings(SpecModel):
     """How long a client IP over the limit stays blocked; the Free plan allows only 10."""
 
 
+class ClientRateLimitSettings(SpecModel):
+    """Workers rate limiting per client name, in the worker, after authentication (beside the zone's per-IP rule)."""
+
+    requests_per_period: Annotated[int, Field(ge=1, le=1_000_000)] = 300
+    """Requests one client may make per period, counted per Cloudflare location; more get 429."""
+    period_seconds: Literal[10, 60] = 60
+    """Counting period; the Workers rate limiting binding takes 10 or 60."""
+
+
 ToolName = Annotated[str, Field(min_length=1, max_length=128)]
 
 
@@ -74,6 +83,8 @@ class EdgeSettings(SpecModel):
     """Idle seconds before a keep-alive comment on an SSE stream; below Cloudflare's 100 s read timeout."""
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     """Rate limiting rule of the zone."""
+    client_rate_limit: ClientRateLimitSettings = Field(default_factory=ClientRateLimitSettings)
+    """Rate limit per client, in the worker."""
     compatibility_date: Annotated[str, Field(pattern=r"^20[0-9]{2}-[01][0-9]-[0-3][0-9]$")] = DEFAULT_COMPATIBILITY_DATE
     """Workers runtime compatibility date of the script."""
     token_store: bool = False

@@ -34,6 +34,8 @@ def compose_edge(settings: Settings, deployment: EdgeDeployment) -> None:
             period_seconds=edge.rate_limit.period_seconds,
             mitigation_seconds=edge.rate_limit.mitigation_seconds,
             token_store=edge.token_store,
+            client_requests_per_period=edge.client_rate_limit.requests_per_period,
+            client_period_seconds=edge.client_rate_limit.period_seconds,
             client_scopes={
                 name: ClientScope(
                     services=tuple(scope.services),

@@ -41,6 +41,8 @@ def build(**overrides: Any) -> tuple[Evaluation, list[str]]:
             "mitigation_seconds": DEFAULTS.rate_limit.mitigation_seconds,
             "token_store": DEFAULTS.token_store,
             "client_scopes": {},
+            "client_requests_per_period": DEFAULTS.client_rate_limit.requests_per_period,
+            "client_period_seconds": DEFAULTS.client_rate_limit.period_seconds,
             "protect": False,
             **overrides,
         }

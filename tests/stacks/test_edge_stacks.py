@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from components.render.edge_worker import rate_limit_namespace_id
 from infra.mock_runtime import SECRET_SIG
 from infra.stack_files import PROJECT_DIR
 from tests.helpers.stacks import KUBERNETES_STACKS, REQUIRED_SECRET_KEYS, REQUIRED_SECRETS, evaluate_stack
@@ -46,13 +47,18 @@ def test_edge_routes_the_whole_catalog_to_the_stack_ingress(stack: str) -> None:
     assert evaluation.named("edge").type == "mcp-suite:cloudflare:EdgeWorker"
     script = evaluation.named("edge-script")
     assert script.inputs["scriptName"] == f"mcp-{stack}-edge"
-    bindings = {b["name"]: b["text"] for b in unwrap_secret(script.wire_inputs["bindings"])}
+    every = {b["name"]: b for b in unwrap_secret(script.wire_inputs["bindings"])}
+    bindings = {name: b["text"] for name, b in every.items() if "text" in b}
     assert json.loads(bindings["SERVICES"]) == CATALOG
     assert bindings["ORIGIN_HOST"] == f"ingress-{stack}.example.com"
     assert bindings["PUBLIC_HOSTNAME"] == f"mcp-{stack}.example.com"
     assert bindings["ORIGIN_SCHEME"] == "https"
     assert json.loads(bindings["TOKEN_HASHES"]) == {"alice": "a" * 64}
     assert evaluation.named("edge-domain").inputs["hostname"] == f"mcp-{stack}.example.com"
+    # Each client's own budget, with the settings' defaults, on a limiter of this stack's own.
+    limiter = every["CLIENT_RATE_LIMIT"]
+    assert (limiter["type"], limiter["simple"]) == ("ratelimit", {"limit": 300, "period": 60})
+    assert limiter["namespaceId"] == rate_limit_namespace_id(f"mcp-{stack}-edge")
 
 
 @pytest.mark.parametrize("stack", KUBERNETES_STACKS)
@@ -75,5 +81,6 @@ def test_the_api_token_reaches_the_provider_only_as_a_secret(stack: str) -> None
 def test_a_catalog_change_changes_the_routes() -> None:
     catalog = {"search": {"image": "ghcr.io/example/search:1.4.2", "transport": "streamable-http", "port": 8080}}
     evaluation = evaluate_stack("staging", overrides={"services": catalog, "serviceOverrides": {}})
-    bindings = {b["name"]: b["text"] for b in unwrap_secret(evaluation.named("edge-script").wire_inputs["bindings"])}
+    wire = unwrap_secret(evaluation.named("edge-script").wire_inputs["bindings"])
+    bindings = {b["name"]: b["text"] for b in wire if "text" in b}
     assert json.loads(bindings["SERVICES"]) == ["search"]

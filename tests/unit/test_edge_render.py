@@ -12,6 +12,7 @@ from components.render import edge_worker as render
 from infra.settings import DEFAULT_COMPATIBILITY_DATE, load_settings
 from infra.stack_files import PROJECT_DIR, read_stack_config
 
+LIMIT = render.ClientRateLimit(requests_per_period=5, period_seconds=10, namespace_id="7")
 WORKER = PROJECT_DIR / "edge" / "src" / "worker.js"
 
 
@@ -59,7 +60,7 @@ def test_binding_names_are_the_ones_the_worker_reads() -> None:
         keepalive_seconds=1,
         client_scopes={"ci": render.ClientScope(services=("a",))},
     )
-    rendered = {binding["name"] for binding in render.worker_bindings(plain, "{}", "kv-id")}
+    rendered = {binding["name"] for binding in render.worker_bindings(plain, "{}", "kv-id", LIMIT)}
     assert rendered == read_by_worker
 
 
@@ -91,13 +92,21 @@ def test_token_hashes_are_compact_sorted_json() -> None:
 
 def test_bindings_hold_the_token_hashes_as_a_secret_and_the_store_only_when_asked() -> None:
     plain = {"ORIGIN_HOST": "o.example"}
-    without_store = render.worker_bindings(plain, "{}", None)
+    without_store = render.worker_bindings(plain, "{}", None, LIMIT)
     assert without_store == [
         {"name": "ORIGIN_HOST", "type": "plain_text", "text": "o.example"},
         {"name": "TOKEN_HASHES", "type": "secret_text", "text": "{}"},
+        {"name": "CLIENT_RATE_LIMIT", "type": "ratelimit", "namespace_id": "7", "simple": {"limit": 5, "period": 10}},
     ]
-    with_store = render.worker_bindings(plain, "{}", "ns-1")
+    with_store = render.worker_bindings(plain, "{}", "ns-1", LIMIT)
     assert with_store[-1] == {"name": "TOKENS_KV", "type": "kv_namespace", "namespace_id": "ns-1"}
+
+
+def test_each_script_gets_its_own_stable_rate_limiter_id() -> None:
+    staging, prod = render.rate_limit_namespace_id("mcp-staging-edge"), render.rate_limit_namespace_id("mcp-prod-edge")
+    assert staging != prod
+    assert staging == render.rate_limit_namespace_id("mcp-staging-edge")
+    assert int(staging) > 0 and int(prod) > 0
 
 
 def test_rate_limit_rule_counts_per_ip_on_the_edge_hostname() -> None:
