@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from infra.stack_files import PROJECT_DIR
-from tests.helpers.tools import require_tool, require_venv_tool
+from tests.helpers.tools import require_edge_packages, require_tool, require_venv_tool
 
 PEERS = Path(__file__).resolve().parent / "mcp_peers"
 EDGE_DIR = PROJECT_DIR / "edge"
@@ -66,11 +66,7 @@ def start(command: list[str], port: int, what: str, **kwargs: Any) -> subprocess
 def edge_url() -> Iterator[str]:
     python = require_venv_tool("mcp", "python")
     node = require_tool("node")
-    if not (EDGE_DIR / "node_modules" / "miniflare").is_dir():
-        message = "the worker's npm packages are not installed; scripts/edge-test installs them"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_edge_packages()
     origin_port, edge_port = free_port(), free_port()
     origin = start([python, str(PEERS / "origin_server.py"), str(origin_port), SERVICE], origin_port, "origin")
     environment = {

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 from typing import Any
 
@@ -17,7 +16,7 @@ import pytest
 from infra.mock_runtime import SECRET_SIG
 from infra.stack_files import PROJECT_DIR
 from tests.helpers.stacks import KUBERNETES_STACKS, evaluate_stack
-from tests.helpers.tools import require_tool
+from tests.helpers.tools import require_edge_packages, require_tool
 
 EDGE_DIR = PROJECT_DIR / "edge"
 TOKEN = "conformance-client-token"
@@ -40,11 +39,7 @@ def rendered_bindings(stack: str) -> tuple[dict[str, str], list[dict[str, Any]]]
 
 def run_probe(bindings: dict[str, str], rate_limits: list[dict[str, Any]]) -> dict[str, Any]:
     node = require_tool("node")
-    if not (EDGE_DIR / "node_modules" / "miniflare").is_dir():
-        message = "the worker's npm packages are not installed; scripts/edge-test installs them"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_edge_packages()
     result = subprocess.run(
         [node, "test/probe-bindings.js"],
         cwd=EDGE_DIR,

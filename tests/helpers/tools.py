@@ -38,3 +38,14 @@ def require_venv_tool(name: str, command: str | None = None) -> str:
             pytest.fail(message)
         pytest.skip(message)
     return str(path)
+
+
+def require_edge_packages() -> Path:
+    """The edge worker's directory once its npm packages (workerd through Miniflare) are installed."""
+    edge = PROJECT_DIR / "edge"
+    if not (edge / "node_modules" / "miniflare").is_dir():
+        message = "the worker's npm packages are not installed; scripts/edge-test installs them"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return edge
