@@ -14,7 +14,7 @@ from infra.settings.koyeb import external_store_problems
 from infra.settings.model import ClusterPlan, Settings
 from infra.settings.monitoring import monitoring_secrets
 from infra.settings.problems import Problem, SettingsError, sorted_unique, validation_problems
-from infra.settings.targets import TARGETS, target_entry
+from infra.settings.targets import TARGETS, ingress_host_problems, target_entry
 
 
 def load_settings(
@@ -36,7 +36,7 @@ def load_settings(
     problems += found
     services_secret, found = service_secrets(config, catalog, placeholder_secrets)
     problems += found
-    edge_secret, found = edge_secrets(config, entry is not None and entry.serves_edge, placeholder_secrets)
+    edge_secret, found = edge_secrets(config, entry is not None and entry.has_ingress_host, placeholder_secrets)
     problems += found
     backup_secret, found = backup_secrets(config, entry is not None and entry.has_volumes, placeholder_secrets)
     problems += found
@@ -75,6 +75,7 @@ def load_settings(
     if settings is not None:
         problems += _cross_section_problems(settings, sorted(catalog.bodies))
         problems += TARGETS[settings.target].rules(settings)
+        problems += ingress_host_problems(settings)
     problems += caller_problems(catalog, specs)
     if problems or settings is None:
         raise SettingsError(stack, sorted_unique(problems))
@@ -84,7 +85,7 @@ def load_settings(
                 ingress_host=settings.network.ingress_host,
                 backup_repository=settings.backup.repository if settings.backs_up else None,
             )
-            if settings.target == "kubernetes" and settings.network.ingress_host is not None
+            if TARGETS[settings.target].has_ingress_host and settings.network.ingress_host is not None
             else None,
             "edge_deployment": edge_deployment(settings.edge, settings.edge_secrets),
         }

@@ -53,7 +53,7 @@ class Settings(SpecModel):
     edge: EdgeSettings
     edge_secrets: EdgeSecrets
     cluster: ClusterPlan | None = None
-    """Set exactly on the kubernetes target."""
+    """Set exactly on a target with an ingress host (kubernetes)."""
     edge_deployment: EdgeDeployment | None = None
     """Set exactly when the edge is enabled."""
 

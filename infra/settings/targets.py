@@ -29,8 +29,8 @@ class TargetEntry:
     """Named volumes or claims exist, so stateful services run and backups have something to save."""
     runs_monitoring: bool
     """The suite deploys its own monitoring stack here."""
-    serves_edge: bool
-    """It has a public ingress host that the Cloudflare edge can forward to."""
+    has_ingress_host: bool
+    """A public ingress host (`network.ingressHost`) is required: the gateway serves it, the edge forwards to it."""
     compose: str
     """`module:function` that registers the target's resources; imported only for stacks on this target."""
     rules: Callable[[Settings], list[Problem]]
@@ -76,14 +76,6 @@ def _kubernetes_rules(settings: Settings) -> list[Problem]:
                 "restricted Pod Security level that node-exporter cannot meet; pick another namespace",
             )
         )
-    if settings.network.ingress_host is None:
-        problems.append(
-            Problem(
-                path="network.ingressHost",
-                message="required for the kubernetes target: the public hostname the Ingress serves "
-                "(the edge's origin), e.g. `pulumi config set --path network.ingressHost mcp-origin.example.com`",
-            )
-        )
     return problems
 
 
@@ -105,7 +97,7 @@ TARGETS: dict[TargetName, TargetEntry] = {
         name="docker",
         has_volumes=True,
         runs_monitoring=True,
-        serves_edge=False,
+        has_ingress_host=False,
         compose="infra.targets.docker:compose_docker",
         rules=_docker_rules,
     ),
@@ -113,7 +105,7 @@ TARGETS: dict[TargetName, TargetEntry] = {
         name="kubernetes",
         has_volumes=True,
         runs_monitoring=True,
-        serves_edge=True,
+        has_ingress_host=True,
         compose="infra.targets.kubernetes:compose_kubernetes",
         rules=_kubernetes_rules,
     ),
@@ -122,11 +114,24 @@ TARGETS: dict[TargetName, TargetEntry] = {
         name="koyeb",
         has_volumes=False,
         runs_monitoring=False,
-        serves_edge=False,
+        has_ingress_host=False,
         compose="infra.targets.koyeb:compose_koyeb",
         rules=_koyeb_rules,
     ),
 }
+
+
+def ingress_host_problems(settings: Settings) -> list[Problem]:
+    """A target with an ingress host needs it named."""
+    if not TARGETS[settings.target].has_ingress_host or settings.network.ingress_host is not None:
+        return []
+    return [
+        Problem(
+            path="network.ingressHost",
+            message=f"required for the {settings.target} target: the public hostname the Ingress serves "
+            "(the edge's origin), e.g. `pulumi config set --path network.ingressHost mcp-origin.example.com`",
+        )
+    ]
 
 
 def target_entry(name: object) -> TargetEntry | None:

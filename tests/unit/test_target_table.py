@@ -26,7 +26,7 @@ def test_the_monitored_platforms_are_the_targets_that_run_monitoring() -> None:
     )
 
 
-@pytest.mark.parametrize("target", [name for name, entry in TARGETS.items() if not entry.serves_edge])
+@pytest.mark.parametrize("target", [name for name, entry in TARGETS.items() if not entry.has_ingress_host])
 def test_the_edge_is_refused_on_targets_without_a_public_ingress(target: str) -> None:
     raw = {
         f"{PROJECT}:target": target,
