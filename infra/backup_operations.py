@@ -70,7 +70,8 @@ def manual_job_name(settings: Settings, purpose: str, now: datetime) -> str:
 def backup_now_commands(settings: Settings, volume: str | None, now: datetime) -> list[list[str]]:
     """Commands that back up now, in the running backup container (Docker) or as Jobs from the CronJobs."""
     purposes = selected_volumes(settings, volume)
-    if settings.target == "docker":
+    # A stack with volumes but no cluster plan is on Docker, whose backups run in one long-lived container.
+    if settings.cluster is None:
         # The running backup container keeps the deployed script; the arguments select the volumes.
         container = backup_container_name(settings.name_prefix)
         return [[*_docker(settings), "exec", container, "/bin/sh", render.SCRIPT_FILE, *purposes]]
@@ -111,7 +112,7 @@ def run_backup_now(
     """Run the backup-now commands; on Kubernetes wait until every Job completed. Returns failed volumes."""
     now = datetime.now(UTC)
     commands = backup_now_commands(settings, volume, now)
-    if settings.target == "docker":
+    if settings.cluster is None:
         result = run(commands[0], text=True)
         return [] if result.returncode == 0 else list(selected_volumes(settings, volume))
     for command in commands:
