@@ -34,6 +34,10 @@ const edge = new Miniflare({
     TOKEN_HASHES: JSON.stringify({ local: createHash("sha256").update(token).digest("hex") }),
     ALLOWED_ORIGINS: JSON.stringify((process.env.ALLOWED_ORIGINS ?? "").split(",").filter(Boolean)),
     KEEPALIVE_SECONDS: process.env.KEEPALIVE_SECONDS ?? "25",
+    // Also accept access tokens of this authorization server (docs/edge.md, "OAuth").
+    ...(process.env.OAUTH_ISSUER
+      ? { OAUTH_ISSUER: process.env.OAUTH_ISSUER, OAUTH_JWKS_URI: required("OAUTH_JWKS_URI") }
+      : {}),
   },
   ratelimits: {
     CLIENT_RATE_LIMIT: { simple: { limit: Number(process.env.CLIENT_RATE_LIMIT ?? "300"), period: 60 } },

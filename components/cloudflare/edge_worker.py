@@ -47,6 +47,8 @@ class EdgeWorkerArgs:
     """Create a KV namespace whose keys `sha256:<hex>` are further client tokens."""
     client_scopes: Mapping[str, render.ClientScope]
     """Client name -> what it may call; empty lets every client call everything."""
+    oauth: render.OAuthServer | None
+    """Also accept this authorization server's access tokens, each only for its service; None: static only."""
     client_requests_per_period: int
     """Requests one client may make per period (Workers rate limiting, per Cloudflare location)."""
     client_period_seconds: int
@@ -78,6 +80,7 @@ class EdgeWorker(pulumi.ComponentResource):
             max_body_bytes=args.max_body_bytes,
             keepalive_seconds=args.keepalive_seconds,
             client_scopes=args.client_scopes,
+            oauth=args.oauth,
         )
         script = cloudflare.WorkersScript(
             f"{name}-script",

@@ -50,6 +50,14 @@ class ClientScope:
     tools: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class OAuthServer:
+    """The authorization server whose access tokens the worker also accepts."""
+
+    issuer: str
+    jwks_uri: str
+
+
 def client_scopes_text(scopes: Mapping[str, ClientScope]) -> str:
     """The CLIENT_SCOPES binding: `{client: {services, tools}}` as compact JSON, every list sorted."""
     return json.dumps(
@@ -78,11 +86,15 @@ def plain_text_bindings(
     max_body_bytes: int,
     keepalive_seconds: int,
     client_scopes: Mapping[str, ClientScope],
+    oauth: OAuthServer | None,
 ) -> dict[str, str]:
-    """The worker's non-secret settings, by binding name, in sorted order; CLIENT_SCOPES only when scopes are set."""
+    """The worker's non-secret settings, by binding name, in sorted order; CLIENT_SCOPES only when scopes are set,
+    the OAuth ones only with an authorization server."""
     scopes = {"CLIENT_SCOPES": client_scopes_text(client_scopes)} if client_scopes else {}
+    authorization = {"OAUTH_ISSUER": oauth.issuer, "OAUTH_JWKS_URI": oauth.jwks_uri} if oauth is not None else {}
     bindings = {
         **scopes,
+        **authorization,
         "ALLOWED_ORIGINS": json.dumps(sorted(allowed_origins)),
         "KEEPALIVE_SECONDS": str(keepalive_seconds),
         "MAX_BODY_BYTES": str(max_body_bytes),

@@ -17,6 +17,9 @@
 //   KEEPALIVE_SECONDS    plain text  idle seconds before an SSE keep-alive comment (default 25, below 100)
 //   TOKENS_KV            KV          optional: extra client tokens, key "sha256:<hex>", value the client name
 //   CLIENT_RATE_LIMIT    rate limit  requests per client name per period (Workers rate limiting binding)
+//   OAUTH_ISSUER         plain text  optional: the OAuth authorization server (an OpenID provider) whose access
+//                                    tokens the edge also accepts, each only for the service it was issued for
+//   OAUTH_JWKS_URI       plain text  with OAUTH_ISSUER: where that server publishes its signing keys
 //   CLIENT_SCOPES        plain text  optional: JSON {client: {services: [...], tools: {service: [...]}}}; once
 //                                    set, a client without an entry is refused everywhere
 //
@@ -50,6 +53,18 @@ const BASE64_SENTINEL = /^=\?base64\?([A-Za-z0-9+/]*={0,2})\?=$/;
 const HEADER_REVISION = "2026-07-28";
 // JSON-RPC error the spec gives a request whose headers disagree with its body.
 const HEADER_MISMATCH = -32020;
+const RESOURCE_METADATA_PREFIX = "/.well-known/oauth-protected-resource";
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const JWT_ALGORITHMS = {
+  ES256: { kty: "EC", import: { name: "ECDSA", namedCurve: "P-256" }, verify: { name: "ECDSA", hash: "SHA-256" } },
+  RS256: {
+    kty: "RSA",
+    import: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+    verify: { name: "RSASSA-PKCS1-v1_5" },
+  },
+};
+const CLOCK_SKEW_SECONDS = 30;
+const JWKS_TTL_MS = 5 * 60 * 1000;
 // JSON-RPC error (implementation-defined range) of a call the client's scope does not allow.
 const NOT_ALLOWED = -32003;
 // The body parameter each name-bearing method mirrors into Mcp-Name.
@@ -121,6 +136,9 @@ async function handle(request, config, ctx, requestId, audit) {
       headers: { "content-type": "application/json", "cache-control": "no-store" },
     });
   }
+  if (url.pathname.startsWith(RESOURCE_METADATA_PREFIX)) {
+    return protectedResourceMetadata(request, url, config, requestId);
+  }
   if (!MCP_METHODS.includes(request.method)) {
     return methodNotAllowed(MCP_METHODS.join(", "), requestId);
   }
@@ -136,10 +154,13 @@ async function handle(request, config, ctx, requestId, audit) {
   }
   audit.record = true;
   audit.method = request.method;
-  const client = await authenticate(request.headers.get("authorization"), config);
+  // The resource a token must be issued for: this service's URL as clients use it (RFC 8707).
+  const resource = `${url.origin}${url.pathname}`;
+  const client = await authenticate(request.headers.get("authorization"), config, resource);
   audit.client = client.name ?? null;
   if (client.name === undefined) {
-    return unauthorized(client.error, client.description, requestId);
+    const metadata = config.oauth !== null && /^\/[^/]+\/mcp$/.test(url.pathname) ? metadataUrl(url) : null;
+    return unauthorized(client.error, client.description, requestId, metadata);
   }
   const service = routeService(url.pathname, config.services);
   if (service === null) {
@@ -240,7 +261,9 @@ function readConfig(env) {
   if (typeof clientRateLimit?.limit !== "function") {
     throw new Error("binding CLIENT_RATE_LIMIT is missing");
   }
+  const oauth = readOAuth(env);
   return {
+    oauth,
     clientRateLimit,
     clientScopes,
     originHost,
@@ -253,6 +276,21 @@ function readConfig(env) {
     keepaliveMs: keepaliveSeconds * 1000,
     tokensKv: env.TOKENS_KV ?? null,
   };
+}
+
+function readOAuth(env) {
+  if (env.OAUTH_ISSUER === undefined) {
+    return null;
+  }
+  const issuer = requiredText(env, "OAUTH_ISSUER");
+  const jwksUri = requiredText(env, "OAUTH_JWKS_URI");
+  for (const [name, value] of [["OAUTH_ISSUER", issuer], ["OAUTH_JWKS_URI", jwksUri]]) {
+    // https only, but for a provider on loopback, which only the worker's local tests run.
+    if (!/^https:\/\/[^\s]+$/.test(value) && !/^http:\/\/127\.0\.0\.1(:\d+)?(\/[^\s]*)?$/.test(value)) {
+      throw new Error(`${name} must be an https URL`);
+    }
+  }
+  return { issuer, jwksUri };
 }
 
 function parseScopes(text) {
@@ -325,7 +363,7 @@ function bytesToHex(bytes) {
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-async function authenticate(header, config) {
+async function authenticate(header, config, resource) {
   if (header === null) {
     return { error: null, description: "Send Authorization: Bearer <token>." };
   }
@@ -349,10 +387,134 @@ async function authenticate(header, config) {
       found = name;
     }
   }
+  if (found === null && config.oauth !== null && JWT_SHAPE.test(match[1])) {
+    return verifyAccessToken(match[1], config.oauth, resource);
+  }
   if (found === null) {
     return { error: "invalid_token", description: "The token is not valid." };
   }
   return { name: found };
+}
+
+// An access token of the configured authorization server: a signed JWT (RFC 9068) whose audience is this
+// service's URL, so a token issued for another resource is refused. The client is named `oauth:<client_id>`.
+async function verifyAccessToken(token, oauth, resource) {
+  const invalid = (description) => ({ error: "invalid_token", description });
+  const [headerPart, payloadPart, signaturePart] = token.split(".");
+  const header = decodeJwtPart(headerPart);
+  const payload = decodeJwtPart(payloadPart);
+  const algorithm = header === null ? undefined : JWT_ALGORITHMS[header.alg];
+  if (payload === null || algorithm === undefined) {
+    return invalid("The token is not a signed JWT of a supported algorithm.");
+  }
+  const key = await signingKey(oauth, header.kid, algorithm);
+  const signature = base64UrlBytes(signaturePart);
+  const signed = new TextEncoder().encode(`${headerPart}.${payloadPart}`);
+  if (key === null || signature === null || !(await crypto.subtle.verify(algorithm.verify, key, signature, signed))) {
+    return invalid("The token's signature does not verify.");
+  }
+  const now = Date.now() / 1000;
+  const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  if (payload.iss !== oauth.issuer) {
+    return invalid("The token was issued by another authorization server.");
+  }
+  if (!audiences.includes(resource)) {
+    return invalid("The token was issued for another resource.");
+  }
+  if (typeof payload.exp !== "number" || payload.exp + CLOCK_SKEW_SECONDS < now) {
+    return invalid("The token has expired.");
+  }
+  if (typeof payload.nbf === "number" && payload.nbf - CLOCK_SKEW_SECONDS > now) {
+    return invalid("The token is not valid yet.");
+  }
+  const clientId = typeof payload.client_id === "string" ? payload.client_id : payload.sub;
+  if (typeof clientId !== "string" || clientId === "") {
+    return invalid("The token names no client.");
+  }
+  return { name: `oauth:${clientId}` };
+}
+
+function decodeJwtPart(part) {
+  const bytes = base64UrlBytes(part);
+  if (bytes === null) {
+    return null;
+  }
+  try {
+    const value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+function base64UrlBytes(text) {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) {
+    return null;
+  }
+  const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4);
+  try {
+    return Uint8Array.from(atob(padded), (char) => char.charCodeAt(0));
+  } catch {
+    return null;
+  }
+}
+
+// The authorization server's keys, kept for a few minutes per isolate and fetched again for a key id not seen.
+const jwksCache = { uri: null, keys: [], fetchedAt: 0 };
+
+async function signingKey(oauth, kid, algorithm) {
+  const fresh = jwksCache.uri === oauth.jwksUri && Date.now() - jwksCache.fetchedAt < JWKS_TTL_MS;
+  let jwk = fresh ? findJwk(jwksCache.keys, kid, algorithm) : null;
+  if (jwk === null) {
+    const response = await fetch(oauth.jwksUri, { headers: { accept: "application/json" } });
+    if (!response.ok) {
+      console.error(JSON.stringify({ event: "jwks_unavailable", status: response.status }));
+      return null;
+    }
+    const { keys } = await response.json();
+    Object.assign(jwksCache, { uri: oauth.jwksUri, keys: Array.isArray(keys) ? keys : [], fetchedAt: Date.now() });
+    jwk = findJwk(jwksCache.keys, kid, algorithm);
+  }
+  if (jwk === null) {
+    return null;
+  }
+  try {
+    return await crypto.subtle.importKey("jwk", jwk, algorithm.import, false, ["verify"]);
+  } catch {
+    return null;
+  }
+}
+
+function findJwk(keys, kid, algorithm) {
+  return (
+    keys.find(
+      (key) => key.kty === algorithm.kty && (kid === undefined || key.kid === kid) && (key.use ?? "sig") === "sig",
+    ) ?? null
+  );
+}
+
+function metadataUrl(url) {
+  return `${url.origin}${RESOURCE_METADATA_PREFIX}${url.pathname}`;
+}
+
+// RFC 9728 metadata of one service, at /.well-known/oauth-protected-resource/<service>/mcp: which authorization
+// server issues its tokens. Public, like any discovery document.
+function protectedResourceMetadata(request, url, config, requestId) {
+  const path = url.pathname.slice(RESOURCE_METADATA_PREFIX.length);
+  if (config.oauth === null || routeService(path, config.services) === null) {
+    return jsonError(404, "not_found", "No such endpoint.", requestId);
+  }
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    return methodNotAllowed("GET, HEAD", requestId);
+  }
+  const metadata = {
+    resource: `${url.origin}${path}`,
+    authorization_servers: [config.oauth.issuer],
+    bearer_methods_supported: ["header"],
+  };
+  return new Response(request.method === "HEAD" ? null : JSON.stringify(metadata), {
+    headers: { "content-type": "application/json", "cache-control": "max-age=300" },
+  });
 }
 
 function routeService(pathname, services) {
@@ -651,11 +813,18 @@ function jsonError(status, error, message, requestId) {
   });
 }
 
-function unauthorized(error, description, requestId) {
+function unauthorized(error, description, requestId, resourceMetadata = null) {
   const response = jsonError(401, "unauthorized", description, requestId);
-  // RFC 6750: a request without credentials gets the challenge alone, a bad one also the error code.
-  const challenge = error === null ? 'Bearer realm="mcp-suite"' : `Bearer realm="mcp-suite", error="${error}"`;
-  response.headers.set("www-authenticate", challenge);
+  // RFC 6750: a request without credentials gets the challenge alone, a bad one also the error code; RFC 9728:
+  // with OAuth, the challenge says where the service's metadata (and so its authorization server) is.
+  const parts = ['Bearer realm="mcp-suite"'];
+  if (resourceMetadata !== null) {
+    parts.push(`resource_metadata="${resourceMetadata}"`);
+  }
+  if (error !== null) {
+    parts.push(`error="${error}"`);
+  }
+  response.headers.set("www-authenticate", parts.join(", "));
   return response;
 }
 

@@ -43,6 +43,18 @@ class ClientRateLimitSettings(SpecModel):
     """Counting period; the Workers rate limiting binding takes 10 or 60."""
 
 
+HttpsUrl = Annotated[str, Field(pattern=r"^https://[^\s/?#]+(/[^\s?#]*)?$", max_length=2048)]
+
+
+class OAuthSettings(SpecModel):
+    """An OAuth 2.1 authorization server (an OpenID provider) whose access tokens the edge accepts."""
+
+    issuer: HttpsUrl
+    """Its issuer identifier, exactly as its metadata and its tokens' `iss` say."""
+    jwks_uri: HttpsUrl
+    """Where it publishes the keys it signs access tokens with (its metadata's `jwks_uri`)."""
+
+
 ToolName = Annotated[str, Field(min_length=1, max_length=128)]
 
 
@@ -89,6 +101,9 @@ class EdgeSettings(SpecModel):
     """Workers runtime compatibility date of the script."""
     token_store: bool = False
     """Also accept client tokens whose hashes are keys of a Workers KV namespace, managed outside Pulumi."""
+    oauth: OAuthSettings | None = None
+    """Also accept this authorization server's JWT access tokens, each only for the service URL it was issued
+    for (RFC 8707); static tokens keep working. Unset: static tokens only."""
     client_scopes: dict[Annotated[str, Field(pattern=CLIENT_NAME)], ClientScope] = Field(default_factory=dict)
     """Client name -> what it may call. Empty: every client may call everything. Set: a client without an entry
     may call nothing, so a misspelt name fails closed."""
@@ -192,7 +207,7 @@ def edge_secrets(
             else value
             for name, value in hashes.items()
         }
-    if not hashes and not placeholder_secrets and not edge.get("tokenStore"):
+    if not hashes and not placeholder_secrets and not edge.get("tokenStore") and not edge.get("oauth"):
         problems.append(
             Problem(
                 path="edgeSecrets.clientTokenHashes",

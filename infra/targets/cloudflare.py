@@ -6,7 +6,7 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 
 from components.cloudflare.edge_worker import EdgeWorker, EdgeWorkerArgs
-from components.render.edge_worker import ClientScope, public_endpoints, token_hashes_text, worker_source
+from components.render.edge_worker import ClientScope, OAuthServer, public_endpoints, token_hashes_text, worker_source
 from infra.settings import EdgeDeployment, Settings
 
 
@@ -34,6 +34,7 @@ def compose_edge(settings: Settings, deployment: EdgeDeployment) -> None:
             period_seconds=edge.rate_limit.period_seconds,
             mitigation_seconds=edge.rate_limit.mitigation_seconds,
             token_store=edge.token_store,
+            oauth=OAuthServer(issuer=edge.oauth.issuer, jwks_uri=edge.oauth.jwks_uri) if edge.oauth else None,
             client_requests_per_period=edge.client_rate_limit.requests_per_period,
             client_period_seconds=edge.client_rate_limit.period_seconds,
             client_scopes={

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 
 from components.cloudflare.edge_worker import EdgeWorker, EdgeWorkerArgs
-from components.render.edge_worker import ClientScope, token_hashes_text, worker_source
+from components.render.edge_worker import ClientScope, OAuthServer, token_hashes_text, worker_source
 from infra.mock_runtime import SECRET_SIG, Evaluation, evaluate
 from infra.settings import EdgeSettings
 from infra.stack_files import PROJECT_DIR
@@ -41,6 +41,7 @@ def build(**overrides: Any) -> tuple[Evaluation, list[str]]:
             "mitigation_seconds": DEFAULTS.rate_limit.mitigation_seconds,
             "token_store": DEFAULTS.token_store,
             "client_scopes": {},
+            "oauth": None,
             "client_requests_per_period": DEFAULTS.client_rate_limit.requests_per_period,
             "client_period_seconds": DEFAULTS.client_rate_limit.period_seconds,
             "protect": False,
@@ -147,3 +148,11 @@ def test_client_scopes_become_a_binding_and_workers_logs_keep_every_audit_record
     assert "CLIENT_SCOPES" not in {
         binding["name"] for binding in unwrap_secret(build()[0].named("edge-script").wire_inputs["bindings"])
     }
+
+
+def test_an_authorization_server_becomes_the_oauth_bindings() -> None:
+    oauth = OAuthServer(issuer="https://id.example.com", jwks_uri="https://id.example.com/jwks")
+    script = build(oauth=oauth)[0].named("edge-script")
+    bindings = {binding["name"]: binding for binding in unwrap_secret(script.wire_inputs["bindings"])}
+    assert bindings["OAUTH_ISSUER"] == {"name": "OAUTH_ISSUER", "type": "plain_text", "text": "https://id.example.com"}
+    assert bindings["OAUTH_JWKS_URI"]["text"] == "https://id.example.com/jwks"

@@ -10,20 +10,22 @@ tests assert the revision each client ended up speaking.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
-import socket
 import subprocess
-import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from infra.stack_files import PROJECT_DIR
+from tests.helpers.processes import free_port, start_listening, stop
 from tests.helpers.tools import require_edge_packages, require_tool, require_venv_tool
 
 PEERS = Path(__file__).resolve().parent / "mcp_peers"
@@ -33,59 +35,37 @@ SERVICE = "echo"
 HEADER_MISMATCH = -32020
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def wait_for_port(port: int, process: subprocess.Popen[str], what: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"{what} exited: {process.communicate()[0]}")
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise AssertionError(f"{what} did not listen on {port} within 30 s")
-
-
-def start(command: list[str], port: int, what: str, **kwargs: Any) -> subprocess.Popen[str]:
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
-    try:
-        wait_for_port(port, process, what)
-    except BaseException:
-        process.kill()
-        raise
-    return process
-
-
-@pytest.fixture(scope="module")
-def edge_url() -> Iterator[str]:
+@contextmanager
+def serving(edge_port: int, extra_environment: dict[str, str] | None = None) -> Iterator[str]:
+    """The SDK's server as the origin and the worker in front of it; yields the service's URL at the edge."""
     python = require_venv_tool("mcp", "python")
     node = require_tool("node")
     require_edge_packages()
-    origin_port, edge_port = free_port(), free_port()
-    origin = start([python, str(PEERS / "origin_server.py"), str(origin_port), SERVICE], origin_port, "origin")
+    origin_port = free_port()
+    command = [python, str(PEERS / "origin_server.py"), str(origin_port), SERVICE]
+    origin = start_listening(command, origin_port, "origin")
     environment = {
         **os.environ,
         "EDGE_TOKEN": TOKEN,
         "ORIGIN_HOST": f"127.0.0.1:{origin_port}",
         "SERVICES": SERVICE,
         "PORT": str(edge_port),
+        **(extra_environment or {}),
     }
     try:
-        edge = start([node, "dev.js"], edge_port, "edge worker", cwd=EDGE_DIR, env=environment)
+        edge = start_listening([node, "dev.js"], edge_port, "edge worker", cwd=EDGE_DIR, env=environment)
         try:
             yield f"http://127.0.0.1:{edge_port}/{SERVICE}/mcp"
         finally:
-            edge.terminate()
-            edge.wait(timeout=10)
+            stop(edge)
     finally:
-        origin.terminate()
-        origin.wait(timeout=10)
+        stop(origin)
+
+
+@pytest.fixture(scope="module")
+def edge_url() -> Iterator[str]:
+    with serving(free_port()) as url:
+        yield url
 
 
 def python_client(url: str, mode: str) -> dict[str, Any]:
@@ -183,3 +163,87 @@ def test_headers_that_disagree_with_the_body_get_the_specs_error_from_the_edge(
     assert why in answer["error"]["message"]
     # The edge answered (its request id is there): the mismatched request never reached the origin.
     assert answer["error"]["data"]["requestId"]
+
+
+CLIENT_ID, CLIENT_SECRET = "machine-client", "machine-client-secret"
+
+
+@pytest.fixture(scope="module")
+def oauth() -> Iterator[dict[str, str]]:
+    """A real OpenID provider (edge/test/peers/oidc-provider.mjs) whose access tokens the edge accepts."""
+    node = require_tool("node")
+    require_edge_packages()
+    provider_port, edge_port = free_port(), free_port()
+    issuer = f"http://127.0.0.1:{provider_port}"
+    command = [node, "test/peers/oidc-provider.mjs", str(provider_port), CLIENT_ID, CLIENT_SECRET]
+    provider = start_listening(
+        [*command, f"http://127.0.0.1:{edge_port}/"], provider_port, "OpenID provider", cwd=EDGE_DIR
+    )
+    try:
+        with serving(edge_port, {"OAUTH_ISSUER": issuer, "OAUTH_JWKS_URI": f"{issuer}/jwks"}) as url:
+            yield {"url": url, "issuer": issuer}
+    finally:
+        stop(provider)
+
+
+def access_token(issuer: str, resource: str) -> str:
+    """A client-credentials token from the provider, issued for `resource`."""
+    form = urllib.parse.urlencode({"grant_type": "client_credentials", "resource": resource}).encode()
+    basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+    request = urllib.request.Request(f"{issuer}/token", data=form, headers={"Authorization": f"Basic {basic}"})
+    with urllib.request.urlopen(request, timeout=20) as response:
+        token: str = json.loads(response.read())["access_token"]
+        return token
+
+
+@pytest.mark.slow
+def test_an_sdk_client_authorizes_with_oauth_through_the_edges_metadata(oauth: dict[str, str]) -> None:
+    python = require_venv_tool("mcp", "python")
+    command = [python, str(PEERS / "oauth_client.py"), oauth["url"], oauth["issuer"], CLIENT_ID, CLIENT_SECRET]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout) == {
+        "protocol": "2026-07-28",
+        "tools": ["echo"],
+        "echo": ["echo: with an OAuth token"],
+    }
+
+
+@pytest.mark.slow
+def test_the_challenge_and_the_metadata_name_the_service_and_its_authorization_server(oauth: dict[str, str]) -> None:
+    status, headers, _ = call(oauth["url"], None)
+    assert status == 401
+    metadata_url = oauth["url"].replace("/echo/mcp", "/.well-known/oauth-protected-resource/echo/mcp")
+    assert f'resource_metadata="{metadata_url}"' in headers["WWW-Authenticate"]
+    with urllib.request.urlopen(metadata_url, timeout=20) as response:
+        metadata = json.loads(response.read())
+    assert metadata == {
+        "resource": oauth["url"],
+        "authorization_servers": [oauth["issuer"]],
+        "bearer_methods_supported": ["header"],
+    }
+
+
+@pytest.mark.slow
+def test_a_token_issued_for_another_resource_is_refused(oauth: dict[str, str]) -> None:
+    other = oauth["url"].replace("/echo/mcp", "/other/mcp")
+    status, headers, answer = call(oauth["url"], access_token(oauth["issuer"], other))
+    assert status == 401
+    assert 'error="invalid_token"' in headers["WWW-Authenticate"]
+    assert answer["message"] == "The token was issued for another resource."
+    # The same client's token for this service gets past the edge (the server then judges the bare ping).
+    own_status, _, own_answer = call(oauth["url"], access_token(oauth["issuer"], oauth["url"]))
+    assert own_status != 401, own_answer
+
+
+def call(url: str, token: str | None) -> tuple[int, Any, dict[str, Any]]:
+    body = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, response.headers, {}
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, json.loads(error.read() or b"{}")

@@ -33,6 +33,7 @@ def test_plain_bindings_route_exactly_the_catalog_over_https() -> None:
         max_body_bytes=2048,
         keepalive_seconds=20,
         client_scopes={},
+        oauth=None,
     )
     assert bindings == {
         "ALLOWED_ORIGINS": '["https://a.example.com", "https://b.example.com"]',
@@ -59,6 +60,7 @@ def test_binding_names_are_the_ones_the_worker_reads() -> None:
         max_body_bytes=1,
         keepalive_seconds=1,
         client_scopes={"ci": render.ClientScope(services=("a",))},
+        oauth=render.OAuthServer(issuer="https://id.example", jwks_uri="https://id.example/jwks"),
     )
     rendered = {binding["name"] for binding in render.worker_bindings(plain, "{}", "kv-id", LIMIT)}
     assert rendered == read_by_worker
@@ -81,7 +83,7 @@ def test_client_scopes_are_compact_sorted_json_and_absent_when_none_are_set() ->
         "max_body_bytes": 1,
         "keepalive_seconds": 1,
     }
-    assert "CLIENT_SCOPES" not in render.plain_text_bindings(**common, client_scopes={})
+    assert "CLIENT_SCOPES" not in render.plain_text_bindings(**common, client_scopes={}, oauth=None)
 
 
 def test_token_hashes_are_compact_sorted_json() -> None:

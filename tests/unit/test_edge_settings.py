@@ -201,3 +201,14 @@ def test_client_scopes_load_and_default_to_none() -> None:
 def test_client_scopes_that_name_nothing_real_are_refused(scopes: dict[str, Any], expected: str) -> None:
     found = problems(raw(edge={**EDGE, "clientScopes": scopes}))
     assert any(problem.startswith(expected) for problem in found), found
+
+
+def test_an_authorization_server_is_named_by_https_urls_and_stands_in_for_static_tokens() -> None:
+    oauth = {"issuer": "https://id.example.com", "jwksUri": "https://id.example.com/jwks"}
+    settings = load_settings(
+        "staging", raw(edge={**EDGE, "oauth": oauth}, secrets={"cloudflareApiToken": "t"}), SECRET_KEYS
+    )
+    assert settings.edge.oauth is not None
+    assert (settings.edge.oauth.issuer, settings.edge.oauth.jwks_uri) == (oauth["issuer"], oauth["jwksUri"])
+    found = problems(raw(edge={**EDGE, "oauth": {**oauth, "jwksUri": "http://id.example.com/jwks"}}))
+    assert any(problem.startswith("edge.oauth.jwksUri: String should match pattern") for problem in found), found
