@@ -110,6 +110,38 @@ describe("OAuth access tokens", () => {
   });
 });
 
+describe("OAuth clients and scopes", () => {
+  const ctx = withOrigin();
+
+  it("scopes an OAuth client by `oauth:<client_id>`", async () => {
+    const key = { ...publicKey.export({ format: "jwk" }), kid: KID, use: "sig" };
+    const keys = createServer((request, response) => response.end(JSON.stringify({ keys: [key] })));
+    await new Promise((resolve) => keys.listen(0, "127.0.0.1", resolve));
+    const issuer = `http://127.0.0.1:${keys.address().port}`;
+    const scopes = { "oauth:machine": { services: ["memory"] } };
+    const bindings = { OAUTH_ISSUER: issuer, OAUTH_JWKS_URI: `${issuer}/jwks`, CLIENT_SCOPES: JSON.stringify(scopes) };
+    const edge = startEdge(edgeBindings(ctx.origin, bindings));
+    const token = (service) =>
+      jwt({ iss: issuer, aud: `https://${PUBLIC_HOSTNAME}/${service}/mcp`, client_id: "machine", exp: 9999999999 });
+    const send = (service) =>
+      edge.dispatchFetch(url(`/${service}/mcp`), {
+        method: "GET",
+        headers: { authorization: `Bearer ${token(service)}` },
+      });
+    try {
+      const allowed = await send("memory");
+      await allowed.arrayBuffer();
+      assert.equal(allowed.status, 200);
+      const refused = await send("everything");
+      assert.equal(refused.status, 403);
+      assert.match((await refused.json()).message, /Client oauth:machine may not use the everything service/);
+    } finally {
+      await edge.dispose();
+      keys.close();
+    }
+  });
+});
+
 describe("without an authorization server", () => {
   const ctx = withOrigin();
 

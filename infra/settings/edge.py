@@ -19,6 +19,10 @@ from infra.settings.patterns import (
 )
 from infra.settings.problems import Problem
 
+# A static client's name, or an OAuth client as the worker names it: `oauth:` and its client_id (which a Client ID
+# Metadata Document makes a URL).
+SCOPED_CLIENT = rf"^({CLIENT_NAME[1:-1]}|oauth:[\x21-\x7e]{{1,255}})$"
+
 # The Workers runtime release the worker's tests run on (edge/package.json); newer dates are untested.
 DEFAULT_COMPATIBILITY_DATE = "2026-04-26"
 
@@ -104,9 +108,10 @@ class EdgeSettings(SpecModel):
     oauth: OAuthSettings | None = None
     """Also accept this authorization server's JWT access tokens, each only for the service URL it was issued
     for (RFC 8707); static tokens keep working. Unset: static tokens only."""
-    client_scopes: dict[Annotated[str, Field(pattern=CLIENT_NAME)], ClientScope] = Field(default_factory=dict)
-    """Client name -> what it may call. Empty: every client may call everything. Set: a client without an entry
-    may call nothing, so a misspelt name fails closed."""
+    client_scopes: dict[Annotated[str, Field(pattern=SCOPED_CLIENT)], ClientScope] = Field(default_factory=dict)
+    """Client name -> what it may call: a static client's name, or `oauth:<client_id>` for an OAuth client.
+    Empty: every client may call everything. Set: a client without an entry may call nothing, so a misspelt
+    name fails closed."""
 
     @model_validator(mode="after")
     def _complete_when_enabled(self) -> EdgeSettings:
@@ -231,7 +236,13 @@ def client_scope_problems(edge: EdgeSettings, secrets: EdgeSecrets, services: li
             for name in scope.services
             if name not in services
         ]
-        if not edge.token_store and secrets.client_token_hashes and client not in secrets.client_token_hashes:
+        static = not client.startswith("oauth:")
+        if (
+            static
+            and not edge.token_store
+            and secrets.client_token_hashes
+            and client not in secrets.client_token_hashes
+        ):
             known = ", ".join(sorted(secrets.client_token_hashes))
             problems.append(
                 Problem(

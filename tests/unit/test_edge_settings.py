@@ -212,3 +212,10 @@ def test_an_authorization_server_is_named_by_https_urls_and_stands_in_for_static
     assert (settings.edge.oauth.issuer, settings.edge.oauth.jwks_uri) == (oauth["issuer"], oauth["jwksUri"])
     found = problems(raw(edge={**EDGE, "oauth": {**oauth, "jwksUri": "http://id.example.com/jwks"}}))
     assert any(problem.startswith("edge.oauth.jwksUri: String should match pattern") for problem in found), found
+
+
+def test_oauth_clients_are_scoped_by_their_client_id_without_a_token_hash() -> None:
+    scoped = {**EDGE, "clientScopes": {"oauth:https://app.example/client.json": {"services": ["everything"]}}}
+    scopes = load_settings("staging", raw(edge=scoped), SECRET_KEYS).edge.client_scopes
+    assert list(scopes) == ["oauth:https://app.example/client.json"]
+    assert problems(raw(edge={**EDGE, "clientScopes": {"oauth:": {"services": ["everything"]}}}))
