@@ -65,6 +65,7 @@ const JWT_ALGORITHMS = {
 };
 const CLOCK_SKEW_SECONDS = 30;
 const JWKS_TTL_MS = 5 * 60 * 1000;
+const JWKS_REFETCH_MS = 10 * 1000;
 // JSON-RPC error (implementation-defined range) of a call the client's scope does not allow.
 const NOT_ALLOWED = -32003;
 // The body parameter each name-bearing method mirrors into Mcp-Name.
@@ -463,15 +464,24 @@ function base64UrlBytes(text) {
 const jwksCache = { uri: null, keys: [], fetchedAt: 0 };
 
 async function signingKey(oauth, kid, algorithm) {
-  const fresh = jwksCache.uri === oauth.jwksUri && Date.now() - jwksCache.fetchedAt < JWKS_TTL_MS;
-  let jwk = fresh ? findJwk(jwksCache.keys, kid, algorithm) : null;
-  if (jwk === null) {
-    const response = await fetch(oauth.jwksUri, { headers: { accept: "application/json" } });
-    if (!response.ok) {
-      console.error(JSON.stringify({ event: "jwks_unavailable", status: response.status }));
+  const age = jwksCache.uri === oauth.jwksUri ? Date.now() - jwksCache.fetchedAt : Infinity;
+  let jwk = age < JWKS_TTL_MS ? findJwk(jwksCache.keys, kid, algorithm) : null;
+  // A key id not seen fetches the keys again (the server may have rotated), but at most every few seconds, so
+  // tokens with made-up key ids cannot turn the edge into a flood of requests to the authorization server.
+  if (jwk === null && age >= JWKS_REFETCH_MS) {
+    let keys;
+    try {
+      const response = await fetch(oauth.jwksUri, { headers: { accept: "application/json" } });
+      keys = response.ok ? (await response.json()).keys : undefined;
+      if (!response.ok) {
+        console.error(JSON.stringify({ event: "jwks_unavailable", status: response.status }));
+      }
+    } catch (error) {
+      console.error(JSON.stringify({ event: "jwks_unavailable", message: String(error && error.message) }));
+    }
+    if (keys === undefined) {
       return null;
     }
-    const { keys } = await response.json();
     Object.assign(jwksCache, { uri: oauth.jwksUri, keys: Array.isArray(keys) ? keys : [], fetchedAt: Date.now() });
     jwk = findJwk(jwksCache.keys, kid, algorithm);
   }
