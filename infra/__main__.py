@@ -17,6 +17,7 @@ import pulumi
 
 from infra.gc_tuning import tune_for_evaluation
 from infra.stack_files import StackFileError, available_stacks
+from infra.tool_surface import MANIFEST_FILE
 
 # `diff` exit codes, for CI: nothing would change, something would, or the diff could not be computed.
 DIFF_NO_CHANGES, DIFF_ERROR, DIFF_CHANGES = 0, 1, 2
@@ -82,8 +83,17 @@ def main(argv: list[str] | None = None) -> int:
     token_parser.add_argument(
         "--hash-stdin", action="store_true", help="print the SHA-256 of an existing token read from stdin instead"
     )
+    manifest_parser = commands.add_parser(
+        "tool-manifest",
+        help=f"run every stdio server any stack deploys and write its tools to {MANIFEST_FILE} (or --check it)",
+    )
+    manifest_parser.add_argument(
+        "--check", action="store_true", help="exit 1 if the committed manifest is not what the servers report"
+    )
     args = parser.parse_args(argv)
     tune_for_evaluation()
+    if args.command == "tool-manifest":
+        return tool_manifest_command(check=args.check)
     if args.command == "diff":
         return diff_command(args.stack, args.base, markdown=args.markdown)
     if args.command in ("backup-now", "restore"):
@@ -118,6 +128,32 @@ def diff_command(stacks: list[str], base_ref: str, *, markdown: bool) -> int:
         return DIFF_ERROR
     print((format_markdown if markdown else format_text)(diffs, base.label), end="")
     return DIFF_CHANGES if any(diff.has_changes for diff in diffs) else DIFF_NO_CHANGES
+
+
+def tool_manifest_command(*, check: bool) -> int:
+    from infra.settings import SettingsError
+    from infra.stack_files import PROJECT_DIR
+    from infra.tool_surface import ToolManifestError, collect, manifest_text, read_manifest, stacks_tool_sources
+
+    path = PROJECT_DIR / MANIFEST_FILE
+    try:
+        collected = collect(PROJECT_DIR, stacks_tool_sources())
+        if check:
+            if manifest_text(read_manifest(PROJECT_DIR)) != manifest_text(collected):
+                print(
+                    f"error: {MANIFEST_FILE} is not what the servers report; run `python -m infra tool-manifest`, "
+                    "review the change and commit it",
+                    file=sys.stderr,
+                )
+                return 1
+            print(f"{MANIFEST_FILE} matches the {len(collected)} stdio servers the stacks deploy")
+            return 0
+    except (StackFileError, SettingsError, ToolManifestError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    path.write_text(manifest_text(collected), encoding="utf-8")
+    print(f"wrote {path.name}: {sum(len(tools) for tools in collected.values())} tools of {len(collected)} servers")
+    return 0
 
 
 def backup_operation_command(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from typing import Any
 
 from infra.mock_runtime import REDACTED
 from infra.stack_files import SECURE_PLACEHOLDER
+from infra.tool_surface import ToolChange, describe
 
 COMPARED_FIELDS = ("parent", "inputs", "options")
 SECRET_MARKERS = (REDACTED, SECURE_PLACEHOLDER)
@@ -68,10 +69,12 @@ class StackDiff:
     changed: tuple[ResourceChange, ...]
     secret_config: tuple[str, ...] = ()
     """Encrypted stack config keys added, removed or re-encrypted (a new value), values never shown."""
+    tools: tuple[ToolChange, ...] = ()
+    """Tools the stack's servers gain, lose or change (catalog-tools.json at both sides)."""
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.added or self.removed or self.changed or self.secret_config)
+        return bool(self.added or self.removed or self.changed or self.secret_config or self.tools)
 
 
 def diff_resources(
@@ -174,6 +177,7 @@ def _change_lines(diff: StackDiff) -> list[str]:
         lines.append(f"~ {resource.type} {resource.name}")
         lines += [f"    {_describe(change)}" for change in resource.fields]
     lines += [f"~ secret config {key}: changed (value hidden)" for key in diff.secret_config]
+    lines += [describe(change) for change in diff.tools]
     return lines
 
 
@@ -183,6 +187,8 @@ def _counts(diff: StackDiff) -> str:
     counts = f"{len(diff.added)} to add, {len(diff.removed)} to remove, {len(diff.changed)} to change"
     if diff.secret_config:
         counts += f", {len(diff.secret_config)} secret config value(s) changed"
+    if diff.tools:
+        counts += f", {len(diff.tools)} tool change(s)"
     return counts
 
 

@@ -16,7 +16,7 @@ import tarfile
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ import yaml
 
 from infra.diff import StackDiff, diff_resources, secret_config_changes
 from infra.stack_files import available_stacks
+from infra.tool_surface import ToolManifestError, deployed_commands, read_manifest, tool_changes
 
 RENDER_TIMEOUT_SECONDS = 300
 # Config the engine would hand the program through the environment; a render must see the stack files alone.
@@ -78,9 +79,18 @@ def _compare(
     head_resources = head_render.result("in the working tree")
     secrets = secret_config_changes(_stack_file(base_dir, stack), _stack_file(project_dir, stack))
     try:
-        return diff_resources(stack, base_resources, head_resources, secret_config=secrets)
+        tools = tool_changes(
+            deployed_commands(base_resources),
+            deployed_commands(head_resources),
+            read_manifest(base_dir),
+            read_manifest(project_dir),
+        )
+        diff = diff_resources(stack, base_resources, head_resources, secret_config=secrets)
+    except ToolManifestError as error:
+        raise DiffError(str(error)) from None
     except ValueError as error:
         raise DiffError(f"stack '{stack}': {error}") from None
+    return replace(diff, tools=tuple(tools))
 
 
 def resolve_ref(project_dir: Path, ref: str) -> BaseRef:

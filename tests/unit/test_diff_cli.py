@@ -6,6 +6,7 @@ way a pull request would, and diffs against that commit: nothing depends on this
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -113,7 +114,7 @@ def test_a_removed_service_shows_its_resources_removed_in_markdown(checkout: Pat
     result = diff_cli(checkout, "--stack", "staging", "--base", "origin/main", "--markdown")
 
     assert result.returncode == 2, result.stderr
-    assert "### Stack `staging`: 0 to add, 10 to remove, 2 to change" in result.stdout
+    assert "### Stack `staging`: 0 to add, 10 to remove, 2 to change, 1 tool change(s)" in result.stdout
     removed = [line for line in result.stdout.splitlines() if line.startswith("- ")]
     assert removed == [
         "- kubernetes:apps/v1:Deployment sequential-thinking-workload",
@@ -126,6 +127,8 @@ def test_a_removed_service_shows_its_resources_removed_in_markdown(checkout: Pat
         "- kubernetes:networking.k8s.io/v1:NetworkPolicy network-policies-sequential-thinking",
         "- kubernetes:policy/v1:PodDisruptionBudget sequential-thinking-disruption-budget",
         "- mcp-suite:kubernetes:McpService sequential-thinking",
+        # Its tools leave with it: clients of the stack lose them.
+        "- tool sequential-thinking/sequentialthinking",
     ]
     assert not [line for line in result.stdout.splitlines() if line.startswith("+ ")]
     # What still changes is the monitoring generated from the catalog, which no longer names the service.
@@ -184,3 +187,45 @@ def test_bad_arguments_exit_one_with_a_clear_message(checkout: Path, args: tuple
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+MEMORY_COMMAND = "npx -y @modelcontextprotocol/server-memory@2026.8.31"
+# The release before it, as published on the npm registry.
+OLDER_MEMORY_COMMAND = "npx -y @modelcontextprotocol/server-memory@2026.7.4"
+
+
+def test_a_server_release_that_rewords_one_tool_shows_that_tool_and_its_texts(checkout: Path) -> None:
+    # The pull request moves memory to another release and records that release's tools, one reworded.
+    edit_yaml(
+        checkout / "Pulumi.yaml",
+        lambda doc: doc["config"]["services"]["default"]["memory"]["bridge"].update(stdioCommand=OLDER_MEMORY_COMMAND),
+    )
+    manifest_path = checkout / "catalog-tools.json"
+    manifest = json.loads(manifest_path.read_text())
+    tools = [dict(tool) for tool in manifest[MEMORY_COMMAND]]
+    old_text = next(tool for tool in tools if tool["name"] == "read_graph")["description"]
+    for tool in tools:
+        if tool["name"] == "read_graph":
+            tool["description"] = "Read the whole graph, and say how large it is"
+    manifest[OLDER_MEMORY_COMMAND] = tools
+    manifest_path.write_text(json.dumps(manifest))
+
+    result = diff_cli(checkout, "--stack", "staging", "--base", "origin/main")
+
+    assert result.returncode == 2, result.stderr
+    tool_lines = [
+        line.strip() for line in result.stdout.splitlines() if line.strip()[:7] in ("+ tool ", "- tool ", "~ tool ")
+    ]
+    new_text = json.dumps("Read the whole graph, and say how large it is")
+    assert tool_lines == [f"~ tool memory/read_graph: description {json.dumps(old_text)} -> {new_text}"]
+
+
+def test_a_server_command_without_recorded_tools_is_flagged(checkout: Path) -> None:
+    edit_yaml(
+        checkout / "Pulumi.yaml",
+        lambda doc: doc["config"]["services"]["default"]["memory"]["bridge"].update(stdioCommand=OLDER_MEMORY_COMMAND),
+    )
+
+    result = diff_cli(checkout, "--stack", "staging", "--base", "origin/main")
+
+    assert f"! memory runs {OLDER_MEMORY_COMMAND}, whose tools catalog-tools.json lacks" in result.stdout
