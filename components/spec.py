@@ -10,7 +10,7 @@ import ipaddress
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 SERVICE_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")
@@ -182,12 +182,17 @@ class MetricsEndpoint(SpecModel):
     """HTTP path of the metrics endpoint."""
 
 
+# Through a lambda: the validator is defined further down, with the other image-reference helpers.
+PinnedImage = Annotated[str, AfterValidator(lambda value: validate_image_reference(value))]
+"""An image reference pinned by a version tag or an @sha256 digest (see `validate_image_reference`)."""
+
+
 class ServiceSpec(SpecModel):
     """One MCP server of the catalog."""
 
     name: str
     """DNS-label name; becomes the container, workload, Service and route name."""
-    image: str
+    image: PinnedImage
     """Container image pinned by tag or digest; `latest` and untagged images are rejected."""
     transport: Transport
     """What the server speaks; `stdio` servers run behind `bridge` and are reached over streamable HTTP."""
@@ -238,11 +243,6 @@ class ServiceSpec(SpecModel):
         if value in RESERVED_SERVICE_NAMES:
             raise ValueError(f"'{value}' is reserved for {RESERVED_SERVICE_NAMES[value]}; choose another name")
         return value
-
-    @field_validator("image")
-    @classmethod
-    def _pinned_image(cls, value: str) -> str:
-        return validate_image_reference(value)
 
     @field_validator("env")
     @classmethod

@@ -35,9 +35,8 @@ class ToolManifestError(Exception):
 
 @dataclass(frozen=True)
 class ToolSource:
-    """How to start one stdio server as the catalog declares it, to ask it for its tools."""
+    """How to start one stdio server (keyed by its command) as the catalog declares it, to ask it for its tools."""
 
-    command: str
     env: dict[str, str]
     """The service's plain environment (secrets are not needed to list tools)."""
     mounts: tuple[str, ...]
@@ -60,7 +59,7 @@ def tool_sources(specs: Iterable[ServiceSpec]) -> dict[str, ToolSource]:
     for spec in specs:
         if spec.bridge is not None:
             mounts = tuple(sorted(mount.mount_path for mount in spec.volumes))
-            sources[spec.bridge.stdio_command] = ToolSource(spec.bridge.stdio_command, dict(spec.env), mounts)
+            sources[spec.bridge.stdio_command] = ToolSource(dict(spec.env), mounts)
     return dict(sorted(sources.items()))
 
 

@@ -452,9 +452,12 @@ function base64UrlBytes(text) {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) {
     return null;
   }
-  const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4);
+  return base64Bytes(text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4));
+}
+
+function base64Bytes(text) {
   try {
-    return Uint8Array.from(atob(padded), (char) => char.charCodeAt(0));
+    return Uint8Array.from(atob(text), (char) => char.charCodeAt(0));
   } catch {
     return null;
   }
@@ -621,9 +624,9 @@ function decodeHeaderValue(value) {
   if (sentinel === null) {
     return MCP_HEADER_VALUE.test(value) ? value : null;
   }
+  const bytes = base64Bytes(sentinel[1]);
   try {
-    const bytes = Uint8Array.from(atob(sentinel[1]), (char) => char.charCodeAt(0));
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return bytes === null ? null : new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     return null;
   }
@@ -810,14 +813,15 @@ function finish(response, request, config, requestId) {
 }
 
 function jsonRpcError(status, id, code, message, requestId) {
-  return new Response(JSON.stringify({ jsonrpc: "2.0", id, error: { code, message, data: { requestId } } }), {
-    status,
-    headers: { "content-type": "application/json", "cache-control": "no-store" },
-  });
+  return jsonAnswer(status, { jsonrpc: "2.0", id, error: { code, message, data: { requestId } } });
 }
 
 function jsonError(status, error, message, requestId) {
-  return new Response(JSON.stringify({ error, message, requestId }), {
+  return jsonAnswer(status, { error, message, requestId });
+}
+
+function jsonAnswer(status, payload) {
+  return new Response(JSON.stringify(payload), {
     status,
     headers: { "content-type": "application/json", "cache-control": "no-store" },
   });

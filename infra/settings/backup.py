@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, field_validator
 
 from components.render.backup import RESTIC_IMAGE
-from components.spec import SpecModel, VolumePurpose, validate_image_reference
+from components.spec import PinnedImage, SpecModel, VolumePurpose
 from infra.settings.keys import ConfigValues
 from infra.settings.patterns import CRON_FIELD, SECRET_PLACEHOLDER
 from infra.settings.problems import Problem
@@ -27,13 +27,8 @@ class BackupSettings(SpecModel):
     Required on Kubernetes; unset on Docker means a local named volume (`mcp-<stack>-backup-repository`)."""
     volumes: list[VolumePurpose] = Field(default_factory=lambda: list(BACKED_UP_BY_DEFAULT))
     """Volumes to back up; `logs` is left out by default (logs are shipped, and rotate)."""
-    image: str = RESTIC_IMAGE
+    image: PinnedImage = RESTIC_IMAGE
     """restic image, pinned by tag or digest."""
-
-    @field_validator("image")
-    @classmethod
-    def _pinned_image(cls, value: str) -> str:
-        return validate_image_reference(value)
 
     @field_validator("volumes")
     @classmethod

@@ -9,26 +9,15 @@ from components.render.monitoring.alertmanager import Receiver
 from infra.settings import Settings
 
 
-def receivers(settings: Settings) -> dict[str, Receiver]:
-    return {name: Receiver(kind=r.kind, channel=r.channel) for name, r in settings.monitoring.receivers.items()}
-
-
-def receiver_credentials(settings: Settings) -> dict[str, pulumi.Output[str]]:
-    return {
-        name: pulumi.Output.secret(settings.monitoring_secret(name) or "") for name in settings.monitoring.receivers
-    }
-
-
-def grafana_admin_password(settings: Settings) -> pulumi.Output[str]:
-    return pulumi.Output.secret(settings.monitoring_secret("grafanaAdminPassword") or "")
-
-
 def monitoring_inputs(settings: Settings) -> MonitoringInputs:
+    monitoring = settings.monitoring
     return MonitoringInputs(
-        retention=settings.monitoring.retention,
-        backup_max_age_hours=settings.monitoring.backup_max_age_hours,
-        tracing=settings.monitoring.tracing,
-        receivers=receivers(settings),
-        receiver_credentials=receiver_credentials(settings),
-        grafana_admin_password=grafana_admin_password(settings),
+        retention=monitoring.retention,
+        backup_max_age_hours=monitoring.backup_max_age_hours,
+        tracing=monitoring.tracing,
+        receivers={name: Receiver(kind=r.kind, channel=r.channel) for name, r in monitoring.receivers.items()},
+        receiver_credentials={
+            name: pulumi.Output.secret(settings.monitoring_secret(name) or "") for name in monitoring.receivers
+        },
+        grafana_admin_password=pulumi.Output.secret(settings.monitoring_secret("grafanaAdminPassword") or ""),
     )

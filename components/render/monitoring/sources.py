@@ -21,9 +21,7 @@ QUEUE_DEPTH_METRIC = "mcp_task_queue_depth"
 DOCKER_BACKUP_METRIC = "mcp_backup_last_success_timestamp_seconds"
 """Gauge (Unix seconds) of the last successful backup, exported by the Docker backup job, labelled `volume`."""
 KUBERNETES_BACKUP_METRIC = "kube_cronjob_status_last_successful_time"
-"""kube-state-metrics gauge of a CronJob's last success; backups are CronJobs labelled as `BACKUP_COMPONENT`."""
-BACKUP_COMPONENT = labels.BACKUP_COMPONENT
-"""Value of `app.kubernetes.io/component` on backup CronJobs (kube-state-metrics exports it as a label)."""
+"""kube-state-metrics gauge of a CronJob's last success; backups are CronJobs labelled as `labels.BACKUP_COMPONENT`."""
 LATENCY_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0)
 """Histogram bounds (seconds) the gateway must expose: the latency SLOs count requests under 0.2 s and 0.5 s."""
 GATEWAY = "gateway"
@@ -137,7 +135,7 @@ def backup_age_expression(target: MonitoredPlatform) -> str:
     return (
         f"time() - max by (namespace, cronjob) ({KUBERNETES_BACKUP_METRIC}"
         " * on (namespace, cronjob) group_left ()"
-        f' kube_cronjob_labels{{label_app_kubernetes_io_component="{BACKUP_COMPONENT}"}})'
+        f' kube_cronjob_labels{{label_app_kubernetes_io_component="{labels.BACKUP_COMPONENT}"}})'
     )
 
 
