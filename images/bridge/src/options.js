@@ -1,0 +1,101 @@
+// Command-line flags of the bridge. A wrong flag stops the bridge before it listens, with a message that names the
+// flag and what it takes, so a bad catalog entry shows in the container's log rather than as a crash loop.
+
+const USAGE = `usage: bridge.js --stdio "<server command>" --port <1-65535> [--path /mcp] [--health-path /healthz]
+  [--sessions stateful|stateless] [--session-timeout-seconds 1800] [--max-sessions 200] [--serialize]
+  [--request-timeout-seconds 60] [--max-body-bytes 4194304]`;
+
+const DEFAULTS = {
+  path: '/mcp',
+  healthPath: '/healthz',
+  sessions: 'stateful',
+  sessionTimeoutSeconds: 1800,
+  maxSessions: 200,
+  serialize: false,
+  requestTimeoutSeconds: 60,
+  maxBodyBytes: 4 * 1024 * 1024,
+};
+
+const FLAGS = {
+  '--stdio': ['stdio', (value) => words(value)],
+  '--port': ['port', (value) => integer(value, 1, 65535)],
+  '--path': ['path', urlPath],
+  '--health-path': ['healthPath', urlPath],
+  '--sessions': ['sessions', (value) => oneOf(value, ['stateful', 'stateless'])],
+  '--session-timeout-seconds': ['sessionTimeoutSeconds', (value) => integer(value, 1, 86400)],
+  '--max-sessions': ['maxSessions', (value) => integer(value, 1, 100000)],
+  '--request-timeout-seconds': ['requestTimeoutSeconds', (value) => integer(value, 1, 3600)],
+  '--max-body-bytes': ['maxBodyBytes', (value) => integer(value, 1024, 64 * 1024 * 1024)],
+};
+
+export class UsageError extends Error {}
+
+/** The bridge's settings from its argument list; throws UsageError naming the first wrong flag. */
+export function parseOptions(argv) {
+  const options = { ...DEFAULTS };
+  for (let index = 0; index < argv.length; index += 1) {
+    const flag = argv[index];
+    if (flag === '--serialize') {
+      options.serialize = true;
+      continue;
+    }
+    const known = FLAGS[flag];
+    if (known === undefined) {
+      throw new UsageError(`unknown flag '${flag}'\n${USAGE}`);
+    }
+    const value = argv[index + 1];
+    if (value === undefined) {
+      throw new UsageError(`${flag} needs a value\n${USAGE}`);
+    }
+    const [key, parse] = known;
+    try {
+      options[key] = parse(value);
+    } catch (error) {
+      throw new UsageError(`${flag}: ${error.message}`);
+    }
+    index += 1;
+  }
+  for (const required of ['stdio', 'port']) {
+    if (options[required] === undefined) {
+      throw new UsageError(`--${required} is required\n${USAGE}`);
+    }
+  }
+  if (options.path === options.healthPath) {
+    throw new UsageError(`--path and --health-path are both '${options.path}'; give the health check its own path`);
+  }
+  return options;
+}
+
+function integer(value, low, high) {
+  if (!/^[0-9]+$/.test(value) || Number(value) < low || Number(value) > high) {
+    throw new Error(`expected a whole number from ${low} to ${high}, got '${value}'`);
+  }
+  return Number(value);
+}
+
+function urlPath(value) {
+  if (!/^\/[A-Za-z0-9._~/-]*$/.test(value)) {
+    throw new Error(`expected an absolute URL path such as /mcp, got '${value}'`);
+  }
+  return value;
+}
+
+function oneOf(value, allowed) {
+  if (!allowed.includes(value)) {
+    throw new Error(`expected one of ${allowed.join(', ')}, got '${value}'`);
+  }
+  return value;
+}
+
+// The command runs without a shell (the runtime image has none), so quoting and shell syntax would be passed to
+// the server literally; they are refused instead.
+function words(value) {
+  if (/["'`$|&;<>()\\*?]/.test(value)) {
+    throw new Error(`'${value}' uses shell syntax; the server runs without a shell, give plain words`);
+  }
+  const parts = value.split(/\s+/).filter((part) => part !== '');
+  if (parts.length === 0) {
+    throw new Error('the server command is empty');
+  }
+  return parts;
+}

@@ -1,0 +1,135 @@
+// The one stdio server process of this replica, and every session's requests relayed to it.
+//
+// All sessions share this process, so a server that keeps state sees one consistent copy of it. A server that is
+// not safe for concurrent calls (it reads, changes and rewrites a file per call, as server-memory does) is given
+// one request at a time (`serialize`), so no acknowledged write is overwritten by a call that read the file before
+// it.
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ResultSchema } from '@modelcontextprotocol/sdk/types.js';
+
+import { log } from './log.js';
+
+const SERVER_DIR = process.env.MCP_SERVER_DIR ?? '/app/server';
+const PACKAGE = /^((?:@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*)@([0-9][0-9A-Za-z.+-]*)$/;
+
+/**
+ * The executable and arguments for a server command `<package>@<version> [args...]`: the package's bin, installed
+ * in SERVER_DIR at exactly that version (so the catalog cannot name one version while the image holds another),
+ * run on this Node.js, because the runtime image has no `/usr/bin/env` for the script's `#!` line.
+ */
+export function resolveCommand(words, serverDir = SERVER_DIR) {
+  const [spec, ...args] = words;
+  const match = PACKAGE.exec(spec);
+  if (match === null) {
+    throw new Error(`'${spec}' is not <package>@<version>, such as @modelcontextprotocol/server-memory@2026.8.31`);
+  }
+  const [, name, version] = match;
+  const root = path.join(serverDir, 'node_modules', name);
+  let manifest;
+  try {
+    manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+  } catch {
+    throw new Error(`${name} is not installed in ${serverDir}; the image was built for another server`);
+  }
+  if (manifest.version !== version) {
+    throw new Error(`${serverDir} holds ${name}@${manifest.version}, not ${version}; rebuild the image or fix the catalog`);
+  }
+  const bins = typeof manifest.bin === 'string' ? [manifest.bin] : Object.values(manifest.bin ?? {});
+  if (bins.length !== 1) {
+    throw new Error(`${name}@${version} has ${bins.length} commands; the bridge runs packages that have exactly one`);
+  }
+  return { command: process.execPath, args: [path.join(root, bins[0]), ...args] };
+}
+
+export class Upstream {
+  constructor({ words, serialize, requestTimeoutSeconds, onExit }) {
+    this.target = resolveCommand(words);
+    this.serialize = serialize;
+    this.timeoutMs = requestTimeoutSeconds * 1000;
+    this.client = new Client({ name: 'mcp-suite-bridge', version: '1' }, { capabilities: {} });
+    this.tail = Promise.resolve();
+    this.ready = false;
+    this.inFlight = 0;
+    this.closing = false;
+    this.onExit = onExit;
+    this.onNotification = () => {};
+  }
+
+  async start() {
+    const transport = new StdioClientTransport({
+      ...this.target,
+      // The whole environment: the server's settings (MEMORY_FILE_PATH and the like) arrive as variables.
+      env: { ...process.env },
+      stderr: 'inherit',
+    });
+    transport.onclose = () => {
+      this.ready = false;
+      if (!this.closing) {
+        this.onExit();
+      }
+    };
+    this.client.fallbackNotificationHandler = async (notification) => this.onNotification(notification);
+    await this.client.connect(transport);
+    this.ready = true;
+    log('info', 'server started', { pid: transport.pid, server: this.client.getServerVersion() });
+  }
+
+  /** What the server said about itself at start: each session's `initialize` answers with it. */
+  get identity() {
+    return {
+      serverInfo: this.client.getServerVersion(),
+      capabilities: this.client.getServerCapabilities() ?? {},
+      instructions: this.client.getInstructions(),
+    };
+  }
+
+  /** Relay one session's request and return the server's result; the server's errors keep their codes. */
+  forward(request, extra) {
+    const run = async () => {
+      extra.signal.throwIfAborted();
+      this.inFlight += 1;
+      try {
+        return await this.client.request({ method: request.method, params: request.params }, ResultSchema, {
+          signal: extra.signal,
+          timeout: this.timeoutMs,
+          ...progressRelay(request, extra),
+        });
+      } finally {
+        this.inFlight -= 1;
+      }
+    };
+    if (!this.serialize) {
+      return run();
+    }
+    const result = this.tail.then(run, run);
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  async close() {
+    this.closing = true;
+    this.ready = false;
+    await this.client.close();
+  }
+}
+
+// The SDK gives the server a progress token of its own; progress comes back to the session under the token the
+// session chose.
+function progressRelay(request, extra) {
+  const token = request.params?._meta?.progressToken;
+  if (token === undefined) {
+    return {};
+  }
+  return {
+    onprogress: (progress) =>
+      extra.sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken: token } }),
+  };
+}
