@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-IMAGE = "docker.io/supercorp/supergateway:3.4.3"
-STDIO_COMMAND = "npx -y @modelcontextprotocol/server-everything@2026.8.31"
+STDIO_COMMAND = "@modelcontextprotocol/server-everything@2026.8.31"
 
 
 def service(index: int) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "image": IMAGE,
+        "build": {"server": "everything"},
         "transport": "stdio",
         "bridge": {"stdioCommand": STDIO_COMMAND},
         "port": 8000,

@@ -115,14 +115,59 @@ class VolumeMount(SpecModel):
     """Mount read-only when the service only reads the data."""
 
 
-class Bridge(SpecModel):
-    """How a stdio server is served over streamable HTTP by the supergateway bridge in `image`.
+SERVER_PACKAGE = re.compile(r"^((?:@[a-z0-9][a-z0-9._-]*/)?[a-z0-9][a-z0-9._-]*)@([0-9][0-9A-Za-z.+-]*)$")
+"""`<npm package>@<exact version>`, the first word of a bridge's `stdioCommand`."""
+SHELL_SYNTAX = re.compile(r"[\"'`$|&;<>()\\*?]")
+IMAGE_SERVERS_DIR = "images/servers"
+"""Where the server packages the suite builds images of live, one folder (package.json and lockfile) each."""
 
-    The bridge starts `stdio_command` once per MCP session and relays its stdin/stdout.
+
+class ImageBuild(SpecModel):
+    """An image the suite builds itself, from images/Dockerfile with the server package of `server`."""
+
+    server: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,62}$")]
+    """Folder of images/servers/ holding the server's package.json and lockfile."""
+
+
+class Bridge(SpecModel):
+    """How the suite's bridge (images/bridge) serves a stdio server over streamable HTTP.
+
+    The bridge starts the server once per replica and relays every session to that one process.
     """
 
     stdio_command: Annotated[str, Field(min_length=1)]
-    """Command line of the stdio server, run by the bridge inside the container."""
+    """`<package>@<version> [args...]`: the server package the image holds, at exactly the version it holds (the
+    bridge refuses to start otherwise), and its arguments. Plain words: it runs without a shell."""
+    serialize_calls: bool = False
+    """The server is not safe for concurrent calls (it rewrites a file per call, say): the bridge hands it one
+    request at a time, so no acknowledged write is lost to a call that read the file before it."""
+    session_timeout_seconds: Annotated[int, Field(ge=1, le=86400)] = 1800
+    """A session with no request and no open stream for this long is ended, as if the client had sent DELETE."""
+    max_sessions: Annotated[int, Field(ge=1, le=100000)] = 200
+    """Open sessions per replica; beyond it, new sessions get 503 until one ends or is reaped."""
+
+    @field_validator("stdio_command")
+    @classmethod
+    def _package_and_plain_words(cls, value: str) -> str:
+        if SHELL_SYNTAX.search(value):
+            raise ValueError(f"'{value}' uses shell syntax; the server runs without a shell, give plain words")
+        if server_package(value) is None:
+            raise ValueError(
+                f"'{value}' must start with <package>@<version>, such as @modelcontextprotocol/server-memory@2026.8.31"
+            )
+        return value
+
+    @property
+    def package(self) -> tuple[str, str]:
+        """(npm package, version) the command names."""
+        return server_package(self.stdio_command) or ("", "")
+
+
+def server_package(command: str) -> tuple[str, str] | None:
+    """(npm package, version) of a bridge command's first word, or None when it is not `<package>@<version>`."""
+    words = command.split()
+    match = SERVER_PACKAGE.match(words[0]) if words else None
+    return (match.group(1), match.group(2)) if match is not None else None
 
 
 class EgressRule(SpecModel):
@@ -192,8 +237,11 @@ class ServiceSpec(SpecModel):
 
     name: str
     """DNS-label name; becomes the container, workload, Service and route name."""
-    image: PinnedImage
-    """Container image pinned by tag or digest; `latest` and untagged images are rejected."""
+    image: PinnedImage | None = None
+    """Container image pinned by tag or digest (`latest` and untagged images are rejected); or `build`."""
+    build: ImageBuild | None = None
+    """The suite builds the image (images/): locally on Docker, pushed to `images.registry` and deployed by
+    digest elsewhere. Exactly one of `image` and `build`."""
     transport: Transport
     """What the server speaks; `stdio` servers run behind `bridge` and are reached over streamable HTTP."""
     port: Annotated[int, Field(ge=1, le=65535)]
@@ -211,9 +259,9 @@ class ServiceSpec(SpecModel):
     args: list[str] | None = None
     """Arguments for the image's entrypoint (for example to select the HTTP transport); not for stdio servers."""
     bridge: Bridge | None = None
-    """Required for `stdio` servers, forbidden otherwise: `image` is then the bridge image."""
+    """Required for `stdio` servers, forbidden otherwise; the bridge is part of the images the suite builds."""
     docker_healthcheck: list[str] | None = None
-    """Docker health check command (`CMD ...`); defaults to busybox `wget` against the health path."""
+    """Docker health check command (`CMD ...`); defaults to the suite image's Node.js check of the health path."""
     env: dict[str, str] = Field(default_factory=dict)
     """Plain environment variables."""
     secret_env: list[str] = Field(default_factory=list)
@@ -224,7 +272,7 @@ class ServiceSpec(SpecModel):
     """Replica bounds."""
     sessions: Sessions = "stateful"
     """Where MCP sessions live (see `Sessions`); only `stateless` and `shared` services may run several replicas.
-    For stdio servers it sets the bridge's mode (`stateless` starts one server process per request)."""
+    For stdio servers it sets the bridge's mode (`stateless`: no session ids, every request stands alone)."""
     egress: list[EgressRule] = Field(default_factory=list)
     """Destinations outside the suite the service needs; none means it reaches only DNS and services it calls."""
     callers: list[str] = Field(default_factory=list)
@@ -265,8 +313,14 @@ class ServiceSpec(SpecModel):
     @model_validator(mode="after")
     def _consistent(self) -> ServiceSpec:
         problems: list[str] = []
+        if (self.image is None) == (self.build is None):
+            problems.append("set exactly one of `image` (a published image) and `build` (an image the suite builds)")
         if self.transport == "stdio" and self.bridge is None:
             problems.append("a stdio server needs `bridge.stdioCommand` to be reachable over HTTP")
+        if self.bridge is not None and self.build is None:
+            problems.append(
+                "a stdio server runs behind the bridge, which only the suite's own images hold; set `build`"
+            )
         if self.bridge is not None and self.args is not None:
             problems.append("`args` and `bridge` exclude each other: the bridge builds the arguments")
         if self.transport != "stdio" and self.bridge is not None:
@@ -275,7 +329,7 @@ class ServiceSpec(SpecModel):
             problems.append(
                 f"max {self.replicas.max} replicas, but `sessions: stateful` keeps each MCP session in one "
                 "replica's memory and the initialize request carries no session id to route by; set `sessions: "
-                "stateless` (for stdio servers: one server process per request) or `shared` (a session store "
+                "stateless` (the server keeps no per-session state) or `shared` (a session store "
                 "every replica reads), or replicas max 1"
             )
         if self.bridge is not None and self.sessions == "shared":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +57,9 @@ class Registration:
 # Provider outputs that the program reads and the engine would compute; everything else echoes inputs.
 COMPUTED_OUTPUTS: dict[str, Callable[[MockResourceArgs], dict[str, Any]]] = {
     "docker:index/remoteImage:RemoteImage": lambda args: {"imageId": f"sha256:{'0' * 64}", "repoDigest": ""},
+    # A build's digest exists only once the engine has built and pushed it. This stand-in is derived from the
+    # content-addressed tag, so a render changes exactly when what would be built changes.
+    "docker:index/image:Image": lambda args: {"repoDigest": _mock_repo_digest(args.inputs)},
     # Koyeb assigns each App a host `<app>-<organisation>[-<hash>].koyeb.app`; the organisation is the token's.
     "koyeb:index/app:App": lambda args: {
         "domains": [{"name": f"{args.inputs['name']}-mock-org.koyeb.app", "type": "AUTOASSIGNED"}]
@@ -63,6 +67,14 @@ COMPUTED_OUTPUTS: dict[str, Callable[[MockResourceArgs], dict[str, Any]]] = {
     "tls:index/privateKey:PrivateKey": lambda args: {"privateKeyPem": "<mock private key PEM>"},
     "tls:index/selfSignedCert:SelfSignedCert": lambda args: {"certPem": "<mock certificate PEM>"},
 }
+
+
+def _mock_repo_digest(inputs: dict[str, Any]) -> str:
+    name = str(inputs.get("imageName", ""))
+    if inputs.get("skipPush") is True:
+        return ""
+    repository = name.rsplit(":", 1)[0]
+    return f"{repository}@sha256:{hashlib.sha256(name.encode()).hexdigest()}"
 
 
 class RecordingMocks(Mocks):

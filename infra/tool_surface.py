@@ -2,9 +2,10 @@
 
 MCP clients trust a server's tool names and descriptions, and a new server version can change them. The manifest
 records, for every stdio server command any stack deploys, the server's `tools/list`: each tool's name, its
-description and a hash of its input schema. `python -m infra tool-manifest` runs each pinned server with the
-official MCP SDK and writes or checks the file; `python -m infra diff` shows which tools a change adds, removes or
-changes, with the old and new text of a changed description.
+description and a hash of its input schema. `python -m infra tool-manifest` runs each server from its image's
+folder (images/servers/<server>, installed from the same lockfile the image is built from) as the bridge runs it,
+asks it with the official MCP SDK, and writes or checks the file; `python -m infra diff` shows which tools a
+change adds, removes or changes, with the old and new text of a changed description.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from components.spec import ServiceSpec
+from components.spec import IMAGE_SERVERS_DIR, ServiceSpec
 
 MANIFEST_FILE = "catalog-tools.json"
 COLLECTOR = Path("tests") / "conformance" / "mcp_peers" / "tool_surface.py"
 SDK_PYTHON = Path(".tools") / "mcp" / "bin" / "python"
+RUN_SERVER = Path("images") / "bridge" / "src" / "run-server.js"
 BRIDGE_FLAG = "--stdio"
 CLIPPED = 160
 
@@ -37,6 +39,8 @@ class ToolManifestError(Exception):
 class ToolSource:
     """How to start one stdio server (keyed by its command) as the catalog declares it, to ask it for its tools."""
 
+    server: str
+    """Folder of images/servers/ the image is built from; the server runs from its installed packages."""
     env: dict[str, str]
     """The service's plain environment (secrets are not needed to list tools)."""
     mounts: tuple[str, ...]
@@ -57,9 +61,9 @@ def tool_sources(specs: Iterable[ServiceSpec]) -> dict[str, ToolSource]:
     """Every distinct stdio server command of these services, keyed by the command."""
     sources: dict[str, ToolSource] = {}
     for spec in specs:
-        if spec.bridge is not None:
+        if spec.bridge is not None and spec.build is not None:
             mounts = tuple(sorted(mount.mount_path for mount in spec.volumes))
-            sources[spec.bridge.stdio_command] = ToolSource(dict(spec.env), mounts)
+            sources[spec.bridge.stdio_command] = ToolSource(spec.build.server, dict(spec.env), mounts)
     return dict(sorted(sources.items()))
 
 
@@ -167,7 +171,21 @@ def collect(project_dir: Path, sources: Mapping[str, ToolSource]) -> Manifest:
     python = project_dir / SDK_PYTHON
     if not python.exists():
         raise ToolManifestError(f"{python} is missing: run scripts/tools, which installs the MCP SDK there")
-    request = {command: {"env": source.env, "mounts": list(source.mounts)} for command, source in sources.items()}
+    for server in sorted({source.server for source in sources.values()}):
+        if not (project_dir / IMAGE_SERVERS_DIR / server / "node_modules").is_dir():
+            raise ToolManifestError(
+                f"{IMAGE_SERVERS_DIR}/{server} is not installed: run scripts/images-install, which runs `npm ci` "
+                "in each server folder from its lockfile"
+            )
+    request = {
+        command: {
+            "argv": ["node", str(project_dir / RUN_SERVER), *command.split()],
+            "serverDir": str(project_dir / IMAGE_SERVERS_DIR / source.server),
+            "env": source.env,
+            "mounts": list(source.mounts),
+        }
+        for command, source in sources.items()
+    }
     with tempfile.TemporaryDirectory(prefix="tool-surface-") as scratch:
         result = subprocess.run(
             [str(python), str(project_dir / COLLECTOR), scratch],

@@ -1,4 +1,4 @@
-"""One MCP service on local Docker: its pulled image and a hardened container."""
+"""One MCP service on local Docker: its pulled (or locally built) image and a hardened container."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ class DockerVolume:
 class McpServiceArgs:
     spec: ServiceSpec
     """The service's declaration."""
+    image: pulumi.Input[str]
+    """The spec's published image (pulled here), or the one the suite built for it (run as built)."""
     container_name: str
     """Docker container name, unique on the host (`mcp-<stack>-<service>`)."""
     stack: str
@@ -39,14 +41,16 @@ class McpServiceArgs:
 
 
 class McpService(pulumi.ComponentResource):
-    """Pulled image and hardened container of one MCP server."""
+    """Image and hardened container of one MCP server."""
 
     def __init__(self, name: str, args: McpServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:docker:McpService", name, None, opts)
         spec = args.spec
-        image = docker.RemoteImage(
-            f"{name}-image", name=spec.image, keep_locally=True, opts=pulumi.ResourceOptions(parent=self)
-        )
+        image: pulumi.Input[str] = args.image
+        if spec.build is None:
+            image = docker.RemoteImage(
+                f"{name}-image", name=args.image, keep_locally=True, opts=pulumi.ResourceOptions(parent=self)
+            ).image_id
         by_purpose = {volume.purpose: volume.volume for volume in args.volumes}
         reservation, limit = render.memory_mib(spec)
         secret_entries = [pulumi.Output.concat(key, "=", args.secret_env[key]) for key in spec.secret_env]
@@ -58,7 +62,7 @@ class McpService(pulumi.ComponentResource):
         container = docker.Container(
             f"{name}-container",
             name=args.container_name,
-            image=image.image_id,
+            image=image,
             command=container_args(spec),
             user=f"{spec.run_as_user}:{spec.run_as_user}",
             memory=limit,

@@ -16,6 +16,8 @@ from components.spec import ServiceSpec
 @dataclass(frozen=True)
 class McpServiceArgs:
     spec: ServiceSpec
+    image: pulumi.Input[str]
+    """Image the service runs: the spec's published image, or the digest of the one the suite built."""
     """The service's declaration."""
     app: koyeb.App
     """The suite's Koyeb App; the service joins it and is routed at `/<service>/` on its public host."""
@@ -56,6 +58,7 @@ class McpService(pulumi.ComponentResource):
             app_name=args.app.name,
             definition=render.service_definition(
                 spec,
+                image=args.image,
                 regions=args.regions,
                 instance_type=args.instance_type,
                 p95_latency_target_ms=args.p95_latency_target_ms,

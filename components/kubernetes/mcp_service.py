@@ -16,6 +16,8 @@ from components.spec import ServiceSpec
 class McpServiceArgs:
     spec: ServiceSpec
     """The service's declaration."""
+    image: pulumi.Input[str]
+    """Image the pods run: the spec's published image, or the digest of the one the suite built."""
     namespace: str
     """Namespace the objects go in (the suite's namespace)."""
     name_prefix: str
@@ -69,7 +71,12 @@ class McpService(pulumi.ComponentResource):
                 f"{name}-workload",
                 metadata=workload_metadata,
                 spec=render.stateful_set_spec(
-                    spec, args.name_prefix, spec.name, config_map_name=f"{spec.name}-env", secret_name=secret_name
+                    spec,
+                    args.image,
+                    args.name_prefix,
+                    spec.name,
+                    config_map_name=f"{spec.name}-env",
+                    secret_name=secret_name,
                 ),
                 opts=workload_opts,
             )
@@ -78,7 +85,7 @@ class McpService(pulumi.ComponentResource):
                 f"{name}-workload",
                 metadata=workload_metadata,
                 spec=render.deployment_spec(
-                    spec, args.name_prefix, config_map_name=f"{spec.name}-env", secret_name=secret_name
+                    spec, args.image, args.name_prefix, config_map_name=f"{spec.name}-env", secret_name=secret_name
                 ),
                 opts=workload_opts,
             )

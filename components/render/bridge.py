@@ -1,36 +1,37 @@
-"""Arguments of the stdio-to-streamable-HTTP bridge (supergateway) for a stdio MCP server."""
+"""The container arguments of a service: the suite's bridge (images/bridge) for stdio servers, else the spec's own."""
 
 from __future__ import annotations
 
 from components.spec import ServiceSpec
 
+BRIDGE_SCRIPT = "/app/bridge/src/bridge.js"
+HEALTHCHECK_SCRIPT = "/app/bridge/src/healthcheck.js"
+NODE = "/nodejs/bin/node"
+"""The entrypoint of the suite's images (distroless Node.js), which runs the bridge or the server."""
+
 
 def container_args(spec: ServiceSpec) -> list[str] | None:
-    """Arguments for the image's entrypoint: the bridge's flags for stdio servers, else the spec's own `args`."""
-    if spec.bridge is None:
+    """Arguments for the image's entrypoint: the bridge and its flags for stdio servers, else the spec's `args`."""
+    bridge = spec.bridge
+    if bridge is None:
         return list(spec.args) if spec.args is not None else None
-    # `--stateful`: one child process per MCP session, held in this replica's memory (one replica only, see
-    # ServiceSpec.sessions); without it the bridge issues no session ids and starts a child per request.
-    mode = ["--stateful"] if spec.sessions == "stateful" else []
+    serialize = ["--serialize"] if bridge.serialize_calls else []
     return [
+        BRIDGE_SCRIPT,
         "--stdio",
-        spec.bridge.stdio_command,
-        "--outputTransport",
-        "streamableHttp",
-        *mode,
+        bridge.stdio_command,
         "--port",
         str(spec.port),
-        "--streamableHttpPath",
+        "--path",
         spec.mcp_path,
-        "--healthEndpoint",
+        "--health-path",
         spec.health_path,
-        "--logLevel",
-        "info",
+        # `stateful`: sessions with ids, each a small object relayed to the one server process; `stateless`: none.
+        "--sessions",
+        "stateless" if spec.sessions == "stateless" else "stateful",
+        "--session-timeout-seconds",
+        str(bridge.session_timeout_seconds),
+        "--max-sessions",
+        str(bridge.max_sessions),
+        *serialize,
     ]
-
-
-def runtime_env(spec: ServiceSpec) -> dict[str, str]:
-    """Environment the bridge's child needs on a read-only root filesystem: npm's cache and HOME on /tmp."""
-    if spec.bridge is None:
-        return {}
-    return {"HOME": "/tmp", "npm_config_cache": "/tmp/.npm", "npm_config_update_notifier": "false"}

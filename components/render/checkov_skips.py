@@ -24,7 +24,8 @@ def image_skips(image: str) -> dict[str, str]:
 
 def workload_skips(spec: ServiceSpec) -> dict[str, str]:
     """Check id -> reason, for the checks the service's workload does not meet yet."""
-    skips = image_skips(spec.image)
+    # A built image runs by the digest its push returns.
+    skips = image_skips(spec.image) if spec.image is not None else {}
     if spec.secret_env:
         skips[SECRETS_AS_ENV] = REASONS[SECRETS_AS_ENV]
     return skips

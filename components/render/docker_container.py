@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, TypedDict
 
 from components.render import labels as common_labels
-from components.render.bridge import runtime_env
+from components.render.bridge import HEALTHCHECK_SCRIPT, NODE
 from components.render.kubernetes_workload import labels as workload_labels
 from components.spec import ServiceSpec
 
@@ -110,20 +110,18 @@ def _text_map(value: object) -> dict[str, str]:
 
 
 def healthcheck(spec: ServiceSpec) -> ContainerHealthcheckArgsDict:
+    """The spec's own check, else the suite image's: its images have no shell or wget, so Node.js asks."""
     tests = spec.docker_healthcheck or [
         "CMD",
-        "wget",
-        "-q",
-        "-O",
-        "/dev/null",
+        NODE,
+        HEALTHCHECK_SCRIPT,
         f"http://127.0.0.1:{spec.port}{spec.health_path}",
     ]
     return {"tests": tests, "interval": "10s", "timeout": "3s", "start_period": "60s", "retries": 3}
 
 
 def plain_env(spec: ServiceSpec) -> list[str]:
-    env = {**runtime_env(spec), **spec.env}
-    return [f"{key}={value}" for key, value in sorted(env.items())]
+    return [f"{key}={value}" for key, value in sorted(spec.env.items())]
 
 
 def labels(spec: ServiceSpec, stack: str) -> dict[str, str]:

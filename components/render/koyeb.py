@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_koyeb as koyeb
 
-from components.render.bridge import container_args, runtime_env
+from components.render.bridge import container_args
 from components.render.koyeb_platform import (
     AUTOASSIGNED_DOMAIN_SUFFIX,
     CPU_TARGET_PERCENT,
@@ -31,8 +31,8 @@ HEALTH_RESTART_LIMIT = 3
 
 
 def plain_env(spec: ServiceSpec) -> dict[str, str]:
-    """Plain environment: the bridge's runtime needs, the spec's env, and PORT, which Koyeb's convention expects."""
-    return {**runtime_env(spec), **spec.env, "PORT": str(spec.port)}
+    """Plain environment: the spec's env, and PORT, which Koyeb's convention expects."""
+    return {**spec.env, "PORT": str(spec.port)}
 
 
 def envs(spec: ServiceSpec, secret_refs: Mapping[str, pulumi.Input[str]]) -> list[koyeb.ServiceDefinitionEnvArgs]:
@@ -76,6 +76,7 @@ def scaling(spec: ServiceSpec, p95_latency_target_ms: int | None) -> koyeb.Servi
 def service_definition(
     spec: ServiceSpec,
     *,
+    image: pulumi.Input[str],
     regions: Sequence[KoyebRegion],
     instance_type: KoyebInstanceType,
     p95_latency_target_ms: int | None,
@@ -85,7 +86,7 @@ def service_definition(
     return koyeb.ServiceDefinitionArgs(
         name=spec.name,
         type="WEB",
-        docker=koyeb.ServiceDefinitionDockerArgs(image=spec.image, args=container_args(spec)),
+        docker=koyeb.ServiceDefinitionDockerArgs(image=image, args=container_args(spec)),
         ports=[koyeb.ServiceDefinitionPortArgs(port=spec.port, protocol="http")],
         routes=[koyeb.ServiceDefinitionRouteArgs(path=route_path(spec), port=spec.port)],
         envs=envs(spec, secret_refs),

@@ -10,11 +10,12 @@ import json
 from typing import TYPE_CHECKING
 
 from components.render import labels as common_labels
-from components.render.bridge import container_args, runtime_env
+from components.render.bridge import container_args
 from components.render.pod_security import restricted_container_security, restricted_pod_spec
 from components.spec import ServiceSpec
 
 if TYPE_CHECKING:
+    from pulumi import Input
     from pulumi_kubernetes.apps.v1 import DeploymentSpecArgsDict, StatefulSetSpecArgsDict
     from pulumi_kubernetes.autoscaling.v2 import HorizontalPodAutoscalerSpecArgsDict
     from pulumi_kubernetes.core.v1 import (
@@ -62,7 +63,7 @@ def labels(spec: ServiceSpec) -> dict[str, str]:
 
 def config_env(spec: ServiceSpec) -> dict[str, str]:
     """Plain environment of the container, held in its ConfigMap."""
-    return {**runtime_env(spec), **spec.env}
+    return dict(spec.env)
 
 
 def config_checksum(spec: ServiceSpec) -> str:
@@ -93,7 +94,7 @@ def volume_claim_spec(size: str, access_mode: str, storage_class: str | None) ->
     return spec
 
 
-def container(spec: ServiceSpec, config_map_name: str, secret_name: str | None) -> ContainerArgsDict:
+def container(spec: ServiceSpec, image: Input[str], config_map_name: str, secret_name: str | None) -> ContainerArgsDict:
     resources = spec.resources
     env_from: list[EnvFromSourceArgsDict] = [{"config_map_ref": {"name": config_map_name}}]
     if secret_name is not None:
@@ -108,7 +109,7 @@ def container(spec: ServiceSpec, config_map_name: str, secret_name: str | None) 
         ports.append({"name": METRICS_PORT_NAME, "container_port": metrics_port, "protocol": "TCP"})
     result: ContainerArgsDict = {
         "name": spec.name,
-        "image": spec.image,
+        "image": image,
         # Always: tags are re-resolved on every start, so a re-pushed tag cannot run stale code unnoticed.
         "image_pull_policy": "Always",
         "ports": ports,
@@ -130,7 +131,7 @@ def container(spec: ServiceSpec, config_map_name: str, secret_name: str | None) 
 
 
 def pod_template(
-    spec: ServiceSpec, prefix: str, config_map_name: str, secret_name: str | None
+    spec: ServiceSpec, image: Input[str], prefix: str, config_map_name: str, secret_name: str | None
 ) -> PodTemplateSpecArgsDict:
     volumes: list[VolumeArgsDict] = [{"name": "tmp", "empty_dir": {"size_limit": TMP_SIZE}}]
     volumes += [
@@ -143,7 +144,7 @@ def pod_template(
         }
         for mount in spec.volumes
     ]
-    pod = restricted_pod_spec(spec.run_as_user, [container(spec, config_map_name, secret_name)], volumes)
+    pod = restricted_pod_spec(spec.run_as_user, [container(spec, image, config_map_name, secret_name)], volumes)
     pod["termination_grace_period_seconds"] = 30
     return {
         "metadata": {
@@ -155,7 +156,7 @@ def pod_template(
 
 
 def deployment_spec(
-    spec: ServiceSpec, prefix: str, config_map_name: str, secret_name: str | None
+    spec: ServiceSpec, image: Input[str], prefix: str, config_map_name: str, secret_name: str | None
 ) -> DeploymentSpecArgsDict:
     # No `replicas`: the HorizontalPodAutoscaler owns the count, and an update must not reset it.
     return {
@@ -164,12 +165,17 @@ def deployment_spec(
         "progress_deadline_seconds": 600,
         # maxUnavailable 0: a new pod must be ready before an old one goes, so updates never drop capacity.
         "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": 1}},
-        "template": pod_template(spec, prefix, config_map_name, secret_name),
+        "template": pod_template(spec, image, prefix, config_map_name, secret_name),
     }
 
 
 def stateful_set_spec(
-    spec: ServiceSpec, prefix: str, service_name: str, config_map_name: str, secret_name: str | None
+    spec: ServiceSpec,
+    image: Input[str],
+    prefix: str,
+    service_name: str,
+    config_map_name: str,
+    secret_name: str | None,
 ) -> StatefulSetSpecArgsDict:
     return {
         "replicas": spec.replicas.min,
@@ -180,7 +186,7 @@ def stateful_set_spec(
         "update_strategy": {"type": "RollingUpdate", "rolling_update": {"partition": 0}},
         # Claims are separate PersistentVolumeClaims owned by StorageVolumes, so they outlive the workload.
         "persistent_volume_claim_retention_policy": {"when_deleted": "Retain", "when_scaled": "Retain"},
-        "template": pod_template(spec, prefix, config_map_name, secret_name),
+        "template": pod_template(spec, image, prefix, config_map_name, secret_name),
     }
 
 

@@ -76,7 +76,8 @@ def service_specs(catalog: Catalog, require_digests: bool) -> tuple[list[Service
                 "published for this tag (Renovate's digest pinning does) or turn requireImageDigests off",
             )
             for spec in specs
-            if split_image_reference(spec.image)[2] is None
+            # A built image is deployed by the digest its push returns.
+            if spec.image is not None and split_image_reference(spec.image)[2] is None
         ]
     return sorted(specs, key=lambda spec: spec.name), problems
 

@@ -26,6 +26,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(name="serviceOverrides", kind="object"),
     ConfigKey(name="disabledServices", kind="array"),
     ConfigKey(name="serviceSecrets", kind="object"),
+    ConfigKey(name="images", kind="object"),
     ConfigKey(name="docker", kind="object"),
     ConfigKey(name="kubernetes", kind="object"),
     ConfigKey(name="storage", kind="object"),

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from infra.settings.backup import backup_secrets
 from infra.settings.catalog import caller_problems, merged_catalog, service_secrets, service_specs
 from infra.settings.edge import client_scope_problems, edge_deployment, edge_secrets
+from infra.settings.images import image_build_problems
 from infra.settings.keys import decode_keys
 from infra.settings.koyeb import external_store_problems
 from infra.settings.model import ClusterPlan, Settings
@@ -52,6 +53,7 @@ def load_settings(
         "services": (),
         "disabledServices": catalog.disabled,
         "serviceSecrets": services_secret,
+        "images": config.section("images"),
         "docker": config.section("docker"),
         "kubernetes": config.section("kubernetes"),
         "storage": config.section("storage"),
@@ -95,6 +97,8 @@ def load_settings(
 def _cross_section_problems(settings: Settings, enabled: list[str]) -> list[Problem]:
     """Rules that join sections on every target."""
     problems = external_store_problems(settings.koyeb, enabled, list(settings.services))
+    entry = TARGETS[settings.target]
+    problems += image_build_problems(list(settings.services), settings.images, entry.name, entry.pushes_images)
     if settings.edge.enabled:
         services = [spec.name for spec in settings.services]
         problems += client_scope_problems(settings.edge, settings.edge_secrets, services)

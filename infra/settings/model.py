@@ -7,6 +7,7 @@ from pydantic import SecretStr
 from components.spec import DEFAULT_UID, ServiceSpec, SpecModel, VolumePurpose
 from infra.settings.backup import BackupSecrets, BackupSettings
 from infra.settings.edge import EdgeDeployment, EdgeSecrets, EdgeSettings
+from infra.settings.images import ImagesSettings
 from infra.settings.koyeb import KoyebSettings
 from infra.settings.monitoring import MonitoringSettings
 from infra.settings.network import NetworkSettings
@@ -39,6 +40,7 @@ class Settings(SpecModel):
     """Catalog services this stack leaves out."""
     service_secrets: dict[str, dict[str, SecretStr]]
     """Secret environment values per service, from the `serviceSecrets` config secret."""
+    images: ImagesSettings
     docker: DockerSettings
     kubernetes: KubernetesSettings
     storage: StorageSettings

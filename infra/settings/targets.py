@@ -31,6 +31,8 @@ class TargetEntry:
     """The suite deploys its own monitoring stack here."""
     has_ingress_host: bool
     """A public ingress host (`network.ingressHost`) is required: the gateway serves it, the edge forwards to it."""
+    pushes_images: bool
+    """Workloads pull from a registry, so the images the suite builds are pushed there and run by digest."""
     compose: str
     """`module:function` that registers the target's resources; imported only for stacks on this target."""
     rules: Callable[[Settings], list[Problem]]
@@ -98,6 +100,7 @@ TARGETS: dict[TargetName, TargetEntry] = {
         has_volumes=True,
         runs_monitoring=True,
         has_ingress_host=False,
+        pushes_images=False,
         compose="infra.targets.docker:compose_docker",
         rules=_docker_rules,
     ),
@@ -106,6 +109,7 @@ TARGETS: dict[TargetName, TargetEntry] = {
         has_volumes=True,
         runs_monitoring=True,
         has_ingress_host=True,
+        pushes_images=True,
         compose="infra.targets.kubernetes:compose_kubernetes",
         rules=_kubernetes_rules,
     ),
@@ -115,6 +119,7 @@ TARGETS: dict[TargetName, TargetEntry] = {
         has_volumes=False,
         runs_monitoring=False,
         has_ingress_host=False,
+        pushes_images=True,
         compose="infra.targets.koyeb:compose_koyeb",
         rules=_koyeb_rules,
     ),

@@ -18,6 +18,7 @@ from components.render.monitoring.docker_stack import docker_files
 from components.spec import DEFAULT_UID, VOLUME_PURPOSES
 from infra.settings import GatewaySettings, Settings
 from infra.targets import monitoring
+from infra.targets.images import service_images
 from infra.targets.secrets import backup_password, backup_s3_credentials, secret_env
 
 
@@ -56,11 +57,13 @@ def compose_docker(settings: Settings) -> None:
         opts=with_provider,
     )
     endpoints: dict[str, pulumi.Output[str]] = {}
+    images = service_images(settings, with_provider)
     for spec in settings.services:
         service = McpService(
             spec.name,
             McpServiceArgs(
                 spec=spec,
+                image=images[spec.name],
                 container_name=f"{prefix}-{spec.name}",
                 stack=settings.stack,
                 internal_network=internal.name,

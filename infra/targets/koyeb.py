@@ -13,6 +13,7 @@ from components.koyeb.mcp_service import McpService, McpServiceArgs
 from components.render.koyeb import public_host
 from components.render.koyeb_platform import default_instance_type
 from infra.settings import Settings
+from infra.targets.images import service_images
 from infra.targets.secrets import secret_env
 
 
@@ -23,11 +24,13 @@ def compose_koyeb(settings: Settings) -> None:
     app = koyeb.App("app", name=app_name, opts=with_provider)
     host = app.domains.apply(public_host)
     endpoints: dict[str, pulumi.Output[str]] = {}
+    images = service_images(settings)
     for spec in settings.services:
         service = McpService(
             spec.name,
             McpServiceArgs(
                 spec=spec,
+                image=images[spec.name],
                 app=app,
                 app_name=app_name,
                 public_host=host,

@@ -18,6 +18,7 @@ from components.render.network_policy import ClusterPeer, PolicyPeers
 from components.render.pod_security import namespace_labels
 from infra.settings import BackupSecrets, PodSelection, Problem, Settings, SettingsError
 from infra.targets import monitoring
+from infra.targets.images import service_images
 from infra.targets.secrets import backup_password, backup_s3_credentials, secret_env
 
 
@@ -58,11 +59,13 @@ def compose_kubernetes(settings: Settings) -> None:
         opts=with_provider,
     )
     endpoints: dict[str, str] = {}
+    images = service_images(settings)
     for spec in settings.services:
         service = McpService(
             spec.name,
             McpServiceArgs(
                 spec=spec,
+                image=images[spec.name],
                 namespace=namespace_name,
                 name_prefix=prefix,
                 secret_env=secret_env(settings, spec),

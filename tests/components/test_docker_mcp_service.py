@@ -1,4 +1,4 @@
-"""Docker McpService under mocks: a pulled image and a hardened container from one spec."""
+"""Docker McpService under mocks: a built (or pulled) image and a hardened container from one spec."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from components.docker.mcp_service import DockerVolume, McpService, McpServiceAr
 from components.spec import ServiceSpec
 from infra.mock_runtime import REDACTED, Evaluation, evaluate
 
+BUILT = "mcp-suite/memory:2026.8.31-0123456789ab"
 SPEC = ServiceSpec.model_validate(
     {
         "name": "memory",
-        "image": "docker.io/supercorp/supergateway:3.4.3",
+        "build": {"server": "memory"},
         "transport": "stdio",
-        "bridge": {"stdioCommand": "npx -y @modelcontextprotocol/server-memory@2026.8.31"},
+        "bridge": {"stdioCommand": "@modelcontextprotocol/server-memory@2026.8.31", "serializeCalls": True},
         "port": 8000,
         "stateful": True,
         "env": {"MEMORY_FILE_PATH": "/data/graph/memory.jsonl"},
@@ -34,6 +35,7 @@ def build() -> Evaluation:
             "memory",
             McpServiceArgs(
                 spec=SPEC,
+                image=BUILT,
                 container_name="mcp-test-memory",
                 stack="test",
                 internal_network="mcp-test-internal",
@@ -62,9 +64,21 @@ def test_container_is_hardened() -> None:
     assert c["logDriver"] == "json-file" and c["logOpts"] == {"max-size": "10m", "max-file": "3"}
 
 
-def test_health_check_hits_the_health_path() -> None:
+def test_health_check_asks_the_health_path_with_the_images_node() -> None:
     health = container()["healthcheck"]
-    assert health["tests"] == ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8000/healthz"]
+    assert health["tests"] == [
+        "CMD",
+        "/nodejs/bin/node",
+        "/app/bridge/src/healthcheck.js",
+        "http://127.0.0.1:8000/healthz",
+    ]
+
+
+def test_the_bridge_runs_the_pinned_server_once_and_serializes_its_calls() -> None:
+    command = container()["command"]
+    assert command[:3] == ["/app/bridge/src/bridge.js", "--stdio", "@modelcontextprotocol/server-memory@2026.8.31"]
+    assert command[command.index("--session-timeout-seconds") + 1] == "1800"
+    assert command[-1] == "--serialize"
 
 
 def test_publishes_nothing_and_joins_the_egress_network_because_it_declares_egress() -> None:
@@ -82,17 +96,43 @@ def test_a_service_without_egress_is_only_on_the_internal_network() -> None:
     def program() -> McpService:
         return McpService(
             "quiet",
-            McpServiceArgs(spec=spec, container_name="mcp-test-quiet", stack="test", internal_network="internal"),
+            McpServiceArgs(
+                spec=spec, image=BUILT, container_name="mcp-test-quiet", stack="test", internal_network="internal"
+            ),
         )
 
     quiet = evaluate("test", {}, frozenset(), program).named("quiet-container").inputs
     assert quiet["networksAdvanced"] == [{"name": "internal", "aliases": ["memory"]}]
 
 
-def test_image_is_pulled_as_a_remote_image_and_volume_mounted() -> None:
+def test_a_built_image_runs_as_built_and_a_published_one_is_pulled() -> None:
     evaluation = build()
-    image = evaluation.named("memory-image", "docker:index/remoteImage:RemoteImage").inputs
-    assert image == {"name": "docker.io/supercorp/supergateway:3.4.3", "keepLocally": True}
+    assert evaluation.named("memory-container").inputs["image"] == BUILT
+    assert not evaluation.of_type("docker:index/remoteImage:RemoteImage")
+    published = SPEC.model_copy(
+        update={"build": None, "image": "docker.io/mcp/example:1.2.3", "bridge": None, "secret_env": [], "volumes": []}
+    )
+
+    def program() -> McpService:
+        return McpService(
+            "example",
+            McpServiceArgs(
+                spec=published,
+                image="docker.io/mcp/example:1.2.3",
+                container_name="mcp-test-example",
+                stack="test",
+                internal_network="internal",
+            ),
+        )
+
+    pulled = evaluate("test", {}, frozenset(), program)
+    image = pulled.named("example-image", "docker:index/remoteImage:RemoteImage").inputs
+    assert image == {"name": "docker.io/mcp/example:1.2.3", "keepLocally": True}
+    assert pulled.named("example-container").inputs["image"] == f"sha256:{'0' * 64}"
+
+
+def test_volume_is_mounted() -> None:
+    evaluation = build()
     mounts = evaluation.named("memory-container").inputs["volumes"]
     assert mounts == [{"volumeName": "mcp-test-memory-graph", "containerPath": "/data/graph", "readOnly": False}]
 

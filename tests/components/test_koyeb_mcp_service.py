@@ -13,6 +13,7 @@ from components.spec import ServiceSpec
 from infra.mock_runtime import REDACTED, Evaluation, evaluate
 
 SECRET_VALUE = "s3cr3t-value"
+BUILT_DIGEST = f"registry.example.com/mcp-suite/sequential-thinking@sha256:{'b' * 64}"
 HTTP_SERVER = ServiceSpec.model_validate(
     {
         "name": "search",
@@ -31,9 +32,9 @@ HTTP_SERVER = ServiceSpec.model_validate(
 BRIDGED = ServiceSpec.model_validate(
     {
         "name": "sequential-thinking",
-        "image": "docker.io/supercorp/supergateway:3.4.3",
+        "build": {"server": "sequential-thinking"},
         "transport": "stdio",
-        "bridge": {"stdioCommand": "npx -y @modelcontextprotocol/server-sequential-thinking@2026.8.31"},
+        "bridge": {"stdioCommand": "@modelcontextprotocol/server-sequential-thinking@2026.8.31"},
         "port": 8000,
     }
 )
@@ -52,6 +53,7 @@ def build(
             spec.name,
             McpServiceArgs(
                 spec=spec,
+                image=spec.image or BUILT_DIGEST,
                 app=app,
                 app_name="mcp-test",
                 public_host="mcp-test-acme.koyeb.app",
@@ -155,13 +157,17 @@ def test_children_are_parented_and_named_from_the_component() -> None:
 
 def test_stdio_server_runs_behind_the_bridge_on_the_spec_port() -> None:
     spec = definition(build(BRIDGED))
+    assert spec["docker"]["image"] == BUILT_DIGEST
     args = spec["docker"]["args"]
-    assert args[:2] == ["--stdio", "npx -y @modelcontextprotocol/server-sequential-thinking@2026.8.31"]
+    assert args[:3] == [
+        "/app/bridge/src/bridge.js",
+        "--stdio",
+        "@modelcontextprotocol/server-sequential-thinking@2026.8.31",
+    ]
     # The bridge listens where its --port flag says; PORT says the same, for Koyeb's convention.
     assert args[args.index("--port") + 1] == "8000"
     envs = {entry["key"]: entry.get("value") for entry in spec["envs"]}
     assert envs["PORT"] == "8000"
-    assert envs["HOME"] == "/tmp"
 
 
 def test_endpoint_is_the_public_url_of_the_mcp_path_under_the_route() -> None:

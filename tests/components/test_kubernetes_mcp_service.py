@@ -11,6 +11,7 @@ from components.kubernetes.mcp_service import McpService, McpServiceArgs
 from components.spec import Replicas, ServiceSpec
 from infra.mock_runtime import REDACTED, Evaluation, evaluate
 
+BUILT_DIGEST = f"registry.example.com/mcp-suite/memory@sha256:{'a' * 64}"
 STATELESS = ServiceSpec.model_validate(
     {
         "name": "search",
@@ -28,9 +29,9 @@ STATELESS = ServiceSpec.model_validate(
 STATEFUL = ServiceSpec.model_validate(
     {
         "name": "memory",
-        "image": "docker.io/supercorp/supergateway:3.4.3",
+        "build": {"server": "memory"},
         "transport": "stdio",
-        "bridge": {"stdioCommand": "npx -y @modelcontextprotocol/server-memory@2026.8.31"},
+        "bridge": {"stdioCommand": "@modelcontextprotocol/server-memory@2026.8.31", "serializeCalls": True},
         "port": 8000,
         "stateful": True,
         "volumes": [
@@ -47,6 +48,7 @@ def build(spec: ServiceSpec) -> Evaluation:
             spec.name,
             McpServiceArgs(
                 spec=spec,
+                image=spec.image or BUILT_DIGEST,
                 namespace="mcp-test",
                 name_prefix="mcp-test",
                 secret_env={name: pulumi.Output.secret("s3cr3t-value") for name in spec.secret_env},
@@ -155,15 +157,14 @@ def test_stateful_service_is_one_replica_statefulset_on_its_claims() -> None:
     assert mounts["snapshots"] == ("/data/snapshots", True)
 
 
-def test_stdio_server_runs_behind_the_streamable_http_bridge() -> None:
+def test_stdio_server_runs_behind_the_bridge_from_the_built_digest() -> None:
     container = kinds(build(STATEFUL))["StatefulSet"]["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == BUILT_DIGEST
     args = container["args"]
-    assert args[:2] == ["--stdio", "npx -y @modelcontextprotocol/server-memory@2026.8.31"]
-    assert args[args.index("--outputTransport") + 1] == "streamableHttp"
-    assert args[args.index("--healthEndpoint") + 1] == "/healthz"
-    assert "--stateful" in args  # one server process per session, kept by this single replica
-    config = kinds(build(STATEFUL))["ConfigMap"]["data"]
-    assert config["HOME"] == "/tmp"  # npx needs a writable home on a read-only root filesystem
+    assert args[:3] == ["/app/bridge/src/bridge.js", "--stdio", "@modelcontextprotocol/server-memory@2026.8.31"]
+    assert args[args.index("--health-path") + 1] == "/healthz"
+    assert args[args.index("--sessions") + 1] == "stateful"  # ids issued, all relayed to one server process
+    assert "--serialize" in args
 
 
 @pytest.mark.parametrize("spec", [STATELESS, STATEFUL], ids=["stateless", "stateful"])

@@ -31,7 +31,8 @@ def tracked_images() -> set[str]:
     found = set()
     project_files = [path for path in PROJECT_DIR.rglob("*") if path.is_file() and ".venv" not in path.parts]
     for manager in RENOVATE["customManagers"]:
-        assert manager["datasourceTemplate"] == "docker"
+        if manager["datasourceTemplate"] != "docker":
+            continue
         patterns = [python_regex(pattern) for pattern in manager["managerFilePatterns"]]
         matchers = [python_regex(pattern) for pattern in manager["matchStrings"]]
         for path in project_files:
@@ -71,16 +72,45 @@ def test_renovate_config_is_valid_against_renovates_schema() -> None:
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_image_a_stack_deploys_is_tracked_by_renovate(stack: str) -> None:
     images: set[str] = set()
+    built: set[str] = set()
     for entry in rendered(stack).registrations:
         deployed_images(entry.inputs, images)
         if entry.type == "docker:index/remoteImage:RemoteImage":
             images.add(entry.inputs["name"])
+        if entry.type == "docker:index/image:Image":
+            built.add(entry.inputs["imageName"].rsplit(":", 1)[0])
+    # The suite's own images are tracked through what they are built from (the next two tests).
+    images = {image for image in images if image.split("@")[0].rsplit(":", 1)[0] not in built}
     assert images
     assert images <= tracked_images(), f"images no Renovate manager finds: {sorted(images - tracked_images())}"
 
 
+def test_the_base_images_of_the_suites_dockerfile_are_tracked() -> None:
+    bases = re.findall(r"^ARG [A-Z_]+_BASE=(\S+)$", (PROJECT_DIR / "images" / "Dockerfile").read_text(), re.M)
+    assert bases == ["docker.io/library/node:20.19.5-bookworm-slim", "gcr.io/distroless/nodejs20-debian12:nonroot"]
+    assert set(bases) <= tracked_images()
+
+
+def test_each_bridge_command_moves_with_its_images_server_package() -> None:
+    (manager,) = [m for m in RENOVATE["customManagers"] if m["datasourceTemplate"] == "npm"]
+    matcher = python_regex(manager["matchStrings"][0])
+    found = {(m["depName"], m["currentValue"]) for m in matcher.finditer((PROJECT_DIR / "Pulumi.yaml").read_text())}
+    servers = {
+        dependency
+        for path in (PROJECT_DIR / "images" / "servers").glob("*/package.json")
+        for dependency in json.loads(path.read_text())["dependencies"].items()
+    }
+    assert found == servers
+    (group,) = [
+        rule
+        for rule in RENOVATE["packageRules"]
+        if "@modelcontextprotocol/server-*" in rule.get("matchPackageNames", [])
+    ]
+    assert group["groupName"] == "mcp server {{depName}}"
+
+
 def test_the_image_managers_see_digests_and_ignore_other_strings() -> None:
-    (yaml_manager, python_manager) = (python_regex(m["matchStrings"][0]) for m in RENOVATE["customManagers"])
+    (yaml_manager, python_manager) = (python_regex(m["matchStrings"][0]) for m in RENOVATE["customManagers"][:2])
     digest = "sha256:" + "0" * 64
     match = yaml_manager.search(f"    image: docker.io/supercorp/supergateway:3.4.3@{digest}\n")
     assert match is not None

@@ -45,7 +45,7 @@ FOREIGN_PODS = [
     Pod("ingress-impostor", "default", {"app.kubernetes.io/name": "ingress-nginx"}, "10.244.9.7"),
 ]
 PUBLIC = [
-    External("npm-registry", "104.16.3.34"),
+    External("api-host", "104.16.3.34"),
     External("public-v4", "8.8.8.8"),
     External("public-v6", "2606:4700::1"),
 ]
@@ -134,9 +134,10 @@ def test_rendered_policies_allow_exactly_the_declared_graph(stack: str) -> None:
     declared = declared_graph(settings.services, [*PUBLIC, *PRIVATE], jobs)
     assert computed - declared == set(), "allowed but not declared"
     assert declared - computed == set(), "declared but not allowed"
-    # The default catalog's servers fetch their npm package at start: the registry is reachable on 443 only.
-    assert ("everything", "npm-registry", "TCP", 443) in computed
-    assert not any(edge[1] == "cloud-metadata" for edge in computed)
+    # The default catalog's servers download nothing and declare no egress: no service reaches anything outside.
+    outside = {external.name for external in [*PUBLIC, *PRIVATE]}
+    services = {spec.name for spec in settings.services}
+    assert not any(edge[0] in services and edge[1] in outside for edge in computed)
 
 
 def test_callers_and_cidr_egress_are_honoured_exactly() -> None:
@@ -146,7 +147,10 @@ def test_callers_and_cidr_egress_are_honoured_exactly() -> None:
             "serviceOverrides": {
                 "memory": {"callers": ["everything", "sequential-thinking"]},
                 "filesystem": {"egress": [{"cidr": "10.20.0.0/16", "ports": [5432]}]},
-                "everything": {"replicas": {"min": 2, "max": 4}},
+                "everything": {
+                    "replicas": {"min": 2, "max": 4},
+                    "egress": [{"host": "api.example.com", "ports": [443]}],
+                },
                 "sequential-thinking": {"replicas": {"min": 2, "max": 4}},
             }
         },
@@ -161,6 +165,9 @@ def test_callers_and_cidr_egress_are_honoured_exactly() -> None:
     assert ("memory", "everything", "TCP", 8000) not in computed
     assert ("filesystem", "private-10", "TCP", 5432) in computed
     assert ("filesystem", "private-172", "TCP", 5432) not in computed
+    # A host rule opens the public internet on its port, never the private ranges or cloud metadata.
+    assert ("everything", "api-host", "TCP", 443) in computed
+    assert not any(edge[0] == "everything" and edge[1] in {"cloud-metadata", "private-10"} for edge in computed)
 
 
 def _mutated(manifests: list[dict[str, Any]], change: Callable[[list[dict[str, Any]]], None]) -> list[dict[str, Any]]:
@@ -213,7 +220,12 @@ WIDENINGS = [
 
 @pytest.mark.parametrize(("widen", "extra_edge"), WIDENINGS)
 def test_a_widened_policy_is_detected(widen: Callable[[list[dict[str, Any]]], None], extra_edge: Edge) -> None:
-    settings, manifests = stack_graphs("staging")
+    # memory given a host egress rule, so that rule's exceptions (private ranges, cloud metadata) are tested too.
+    host_egress = {"memory": {"egress": [{"host": "api.example.com", "ports": [443]}]}}
+    evaluation = evaluate_stack("staging", overrides={"serviceOverrides": host_egress})
+    settings = evaluation.result
+    assert isinstance(settings, Settings)
+    manifests = kubernetes_manifests(evaluation)
     computed = computed_graph(settings, manifests, _mutated(manifests, widen))
     declared = declared_graph(settings.services, [*PUBLIC, *PRIVATE])
     assert extra_edge in computed - declared

@@ -52,7 +52,11 @@ def test_koyeb_stack_renders_in_preview_and_update(stack: str, preview: bool) ->
     assert counts["koyeb:index/service:Service"] == len(ENABLED)
     providers = [e.type for e in evaluation.registrations if e.type.startswith("pulumi:providers:")]
     assert providers == ["pulumi:providers:koyeb"]
-    assert not any(t.startswith(("docker:", "kubernetes:")) for t in counts)
+    # The suite's images are built by the Docker engine where Pulumi runs and pushed; nothing else is Docker's.
+    assert {t for t in counts if t.startswith(("docker:", "kubernetes:"))} == {"docker:index/image:Image"}
+    assert {e.inputs["imageName"].split(":")[0] for e in evaluation.of_type("docker:index/image:Image")} == {
+        f"registry.example.com/mcp-suite/{server}" for server in ENABLED
+    }
 
 
 def test_every_service_maps_from_its_spec() -> None:
@@ -62,7 +66,7 @@ def test_every_service_maps_from_its_spec() -> None:
     assert set(rendered) == {spec.name for spec in settings.services} == ENABLED
     for spec in settings.services:
         definition = rendered[spec.name]
-        assert definition["docker"]["image"] == spec.image
+        assert definition["docker"]["image"].startswith(f"registry.example.com/mcp-suite/{spec.name}@sha256:")
         assert definition["ports"] == [{"port": spec.port, "protocol": "http"}]
         assert definition["routes"] == [{"path": f"/{spec.name}/", "port": spec.port}]
         assert {"key": "PORT", "value": str(spec.port)} in definition["envs"]

@@ -37,7 +37,10 @@ def test_dev_is_local_docker_only() -> None:
     evaluation = evaluate_stack("dev")
     counts = Counter(e.type for e in evaluation.registrations if e.parent in CATALOG)
     assert counts["docker:index/container:Container"] == len(CATALOG)
-    assert counts["docker:index/remoteImage:RemoteImage"] == len(CATALOG)
+    assert counts["docker:index/remoteImage:RemoteImage"] == 0  # every default server runs an image built here
+    builds = evaluation.of_type("docker:index/image:Image")
+    assert {b.inputs["imageName"].split(":")[0] for b in builds} == {f"mcp-suite/{name}" for name in CATALOG}
+    assert all(b.inputs["skipPush"] is True for b in builds)  # dev builds locally and pushes nowhere
     assert not any(e.type.startswith("kubernetes:") for e in evaluation.registrations)
     internal = evaluation.named("internal-network").inputs
     assert internal["internal"] is True
@@ -53,20 +56,22 @@ def test_dev_gateway_is_the_single_published_entry() -> None:
     # MCP services publish nothing: the gateway is their single entry. Monitoring UIs are loopback-only.
     assert all(published[f"{name}-container"] == [] for name in CATALOG)
     assert all(address == "127.0.0.1" for ports in published.values() for address, _ in ports)
-    # Every default server fetches its npm package at start, so each is on the egress network as well.
+    # No default server downloads anything at start, so none has a route out: only the internal network.
     for name in CATALOG:
         networks = [n["name"] for n in evaluation.named(f"{name}-container").inputs["networksAdvanced"]]
-        assert networks == ["mcp-dev-internal", "mcp-dev-egress"]
+        assert networks == ["mcp-dev-internal"]
     gateway_networks = [n["name"] for n in evaluation.named("gateway-container").inputs["networksAdvanced"]]
     assert gateway_networks == ["mcp-dev-internal", "mcp-dev-gateway"]
-    assert evaluation.named("egress-network").inputs.get("internal") in (None, False)
-
-
-def test_dev_without_egress_declarations_has_no_egress_network() -> None:
-    overrides = {"serviceOverrides": {name: {"egress": []} for name in CATALOG}}
-    evaluation = evaluate_stack("dev", overrides=overrides)
     networks = {e.name for e in evaluation.of_type("docker:index/network:Network")}
     assert networks == {"internal-network", "gateway-network"}
+
+
+def test_a_service_that_declares_egress_gets_the_egress_network() -> None:
+    overrides = {"serviceOverrides": {"memory": {"egress": [{"host": "api.example.com", "ports": [443]}]}}}
+    evaluation = evaluate_stack("dev", overrides=overrides)
+    networks = [n["name"] for n in evaluation.named("memory-container").inputs["networksAdvanced"]]
+    assert networks == ["mcp-dev-internal", "mcp-dev-egress"]
+    assert evaluation.named("egress-network").inputs.get("internal") in (None, False)
 
 
 @pytest.mark.parametrize("stack", KUBERNETES_STACKS)

@@ -30,11 +30,9 @@ GIT_IDENTITY = {
     "GIT_COMMITTER_EMAIL": "test@example.invalid",
 }
 WORKLOAD = "kubernetes:apps/v1:Deployment everything-workload"
+IMAGE_BUILD = "docker:index/image:Image image-everything-build"
 IMAGE_PATH = "inputs.spec.template.spec.containers[0].image"
-OLD_IMAGE = "docker.io/supercorp/supergateway:3.4.3"
 SERVICE = "sequential-thinking"
-# An earlier published release of the bridge image (seen pinned in public deployments).
-NEW_IMAGE = "docker.io/supercorp/supergateway:3.2.0"
 
 
 def git(repo: Path, *args: str) -> str:
@@ -79,21 +77,26 @@ def edit_yaml(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
     path.write_text(yaml.safe_dump(document, sort_keys=False))
 
 
-def test_one_image_change_is_exactly_that_change(checkout: Path) -> None:
-    edit_yaml(
-        checkout / "Pulumi.staging.yaml",
-        lambda doc: doc["config"]["mcp-suite:serviceOverrides"]["everything"].update(image=NEW_IMAGE),
-    )
+def test_a_change_to_one_servers_image_is_exactly_that_build_and_its_rollout(checkout: Path) -> None:
+    # Any file that enters the everything image changes its content-addressed tag, hence its digest.
+    manifest_path = checkout / "images" / "servers" / "everything" / "package.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["description"] += " (rebuilt)"
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
 
     result = diff_cli(checkout, "--stack", "staging", "--base", "origin/main")
 
     assert result.returncode == 2, result.stderr
     commit = git(checkout, "rev-parse", "origin/main").strip()
-    assert result.stdout == (
-        f"Stack 'staging' (origin/main ({commit[:12]}) -> working tree): 0 to add, 0 to remove, 1 to change\n"
-        f"  ~ {WORKLOAD}\n"
-        f'      {IMAGE_PATH}: "{OLD_IMAGE}" -> "{NEW_IMAGE}"\n'
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        f"Stack 'staging' (origin/main ({commit[:12]}) -> working tree): 0 to add, 0 to remove, 2 to change"
     )
+    assert [line.strip() for line in lines if line.startswith("  ~ ")] == [f"~ {IMAGE_BUILD}", f"~ {WORKLOAD}"]
+    changed_paths = [line.strip().split(":")[0] for line in lines if line.startswith("      ")]
+    assert changed_paths == ["inputs.build.args.REVISION", "inputs.imageName", IMAGE_PATH]
+    image_line = next(line for line in lines if line.strip().startswith(IMAGE_PATH))
+    assert "registry.example.com/mcp-suite/everything@sha256:" in image_line
 
 
 def test_no_change_shows_none_and_exits_zero(checkout: Path) -> None:
@@ -114,9 +117,11 @@ def test_a_removed_service_shows_its_resources_removed_in_markdown(checkout: Pat
     result = diff_cli(checkout, "--stack", "staging", "--base", "origin/main", "--markdown")
 
     assert result.returncode == 2, result.stderr
-    assert "### Stack `staging`: 0 to add, 10 to remove, 2 to change, 1 tool change(s)" in result.stdout
+    assert "### Stack `staging`: 0 to add, 12 to remove, 2 to change, 1 tool change(s)" in result.stdout
     removed = [line for line in result.stdout.splitlines() if line.startswith("- ")]
     assert removed == [
+        # No service runs its image any more, so the stack stops building it.
+        "- docker:index/image:Image image-sequential-thinking-build",
         "- kubernetes:apps/v1:Deployment sequential-thinking-workload",
         "- kubernetes:autoscaling/v2:HorizontalPodAutoscaler sequential-thinking-autoscaler",
         "- kubernetes:core/v1:ConfigMap monitoring-dashboard-mcp-service-sequential-thinking",
@@ -126,6 +131,7 @@ def test_a_removed_service_shows_its_resources_removed_in_markdown(checkout: Pat
         "- kubernetes:networking.k8s.io/v1:Ingress ingress-sequential-thinking",
         "- kubernetes:networking.k8s.io/v1:NetworkPolicy network-policies-sequential-thinking",
         "- kubernetes:policy/v1:PodDisruptionBudget sequential-thinking-disruption-budget",
+        "- mcp-suite:images:BuiltImage image-sequential-thinking",
         "- mcp-suite:kubernetes:McpService sequential-thinking",
         # Its tools leave with it: clients of the stack lose them.
         "- tool sequential-thinking/sequentialthinking",
@@ -189,17 +195,26 @@ def test_bad_arguments_exit_one_with_a_clear_message(checkout: Path, args: tuple
     assert result.stdout == ""
 
 
-MEMORY_COMMAND = "npx -y @modelcontextprotocol/server-memory@2026.8.31"
+MEMORY_COMMAND = "@modelcontextprotocol/server-memory@2026.8.31"
 # The release before it, as published on the npm registry.
-OLDER_MEMORY_COMMAND = "npx -y @modelcontextprotocol/server-memory@2026.7.4"
+OLDER_MEMORY_COMMAND = "@modelcontextprotocol/server-memory@2026.7.4"
 
 
-def test_a_server_release_that_rewords_one_tool_shows_that_tool_and_its_texts(checkout: Path) -> None:
-    # The pull request moves memory to another release and records that release's tools, one reworded.
+def move_memory_to_the_older_release(checkout: Path) -> None:
+    """What such a pull request changes: the catalog's command and the image's server package."""
     edit_yaml(
         checkout / "Pulumi.yaml",
         lambda doc: doc["config"]["services"]["default"]["memory"]["bridge"].update(stdioCommand=OLDER_MEMORY_COMMAND),
     )
+    manifest_path = checkout / "images" / "servers" / "memory" / "package.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["dependencies"]["@modelcontextprotocol/server-memory"] = "2026.7.4"
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def test_a_server_release_that_rewords_one_tool_shows_that_tool_and_its_texts(checkout: Path) -> None:
+    # The pull request moves memory to another release and records that release's tools, one reworded.
+    move_memory_to_the_older_release(checkout)
     manifest_path = checkout / "catalog-tools.json"
     manifest = json.loads(manifest_path.read_text())
     tools = [dict(tool) for tool in manifest[MEMORY_COMMAND]]
@@ -221,10 +236,7 @@ def test_a_server_release_that_rewords_one_tool_shows_that_tool_and_its_texts(ch
 
 
 def test_a_server_command_without_recorded_tools_is_flagged(checkout: Path) -> None:
-    edit_yaml(
-        checkout / "Pulumi.yaml",
-        lambda doc: doc["config"]["services"]["default"]["memory"]["bridge"].update(stdioCommand=OLDER_MEMORY_COMMAND),
-    )
+    move_memory_to_the_older_release(checkout)
 
     result = diff_cli(checkout, "--stack", "staging", "--base", "origin/main")
 

@@ -55,6 +55,7 @@ def test_bad_config_exits_non_zero_with_the_problems_and_no_traceback(tmp_path: 
                 "config": {
                     "mcp-suite:target": "kubernetes",
                     "mcp-suite:network": {"ingressHost": "mcp-origin.example.com"},
+                    "mcp-suite:images": {"registry": "registry.example.com/mcp-suite"},
                     "mcp-suite:backup": {"repository": "s3:https://s3.example.com/bucket/broken"},
                     "mcp-suite:serviceOverrides": {"everything": {"tier": "huge", "port": 0}},
                     "mcp-suite:colour": "blue",

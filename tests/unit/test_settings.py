@@ -18,7 +18,15 @@ BASE = {
     **read_stack_config("dev").values,
     "mcp-suite:monitoring": json.dumps({"enabled": False}),
     "mcp-suite:backup": json.dumps({"enabled": False}),
+    # Needed on the kubernetes and koyeb targets; the docker target builds locally and ignores it.
+    "mcp-suite:images": json.dumps({"registry": "registry.example.com/mcp-suite"}),
 }
+PUBLISHED = {"image": "docker.io/mcp/search:1.0.0", "transport": "streamable-http", "port": 8080}
+"""A service that runs a published image rather than one the suite builds."""
+
+
+def catalog_with_published(**fields: Any) -> dict[str, Any]:
+    return {**json.loads(BASE["mcp-suite:services"]), "search": {**PUBLISHED, **fields}}
 
 
 def services_with(name: str, **fields: Any) -> dict[str, Any]:
@@ -45,16 +53,16 @@ BAD_CONFIG = [
         id="unknown-tier",
     ),
     pytest.param(
-        {"services": services_with("everything", image="docker.io/mcp/everything:latest")},
+        {"services": catalog_with_published(image="docker.io/mcp/everything:latest")},
         [
-            "services.everything.image: 'docker.io/mcp/everything:latest' uses the moving tag 'latest'; "
+            "services.search.image: 'docker.io/mcp/everything:latest' uses the moving tag 'latest'; "
             "pin a version tag or an @sha256 digest"
         ],
         id="latest-image",
     ),
     pytest.param(
-        {"services": services_with("everything", image="docker.io/mcp/everything")},
-        ["services.everything.image: 'docker.io/mcp/everything' is not pinned; add a version tag or an @sha256 digest"],
+        {"services": catalog_with_published(image="docker.io/mcp/everything")},
+        ["services.search.image: 'docker.io/mcp/everything' is not pinned; add a version tag or an @sha256 digest"],
         id="untagged-image",
     ),
     pytest.param(
@@ -74,15 +82,66 @@ BAD_CONFIG = [
     ),
     pytest.param(
         {"services": {**services_with("everything"), "extra": {"transport": "sse", "port": 8080}}},
-        ["services.extra.image: required"],
+        ["services.extra: set exactly one of `image` (a published image) and `build` (an image the suite builds)"],
         id="missing-image",
+    ),
+    pytest.param(
+        {"services": services_with("everything", image="docker.io/mcp/everything:1.0.0")},
+        ["services.everything: set exactly one of `image` (a published image) and `build` (an image the suite builds)"],
+        id="image-and-build",
+    ),
+    pytest.param(
+        {"services": catalog_with_published(transport="stdio", bridge={"stdioCommand": "x@1.0.0"})},
+        ["services.search: a stdio server runs behind the bridge, which only the suite's own images hold; set `build`"],
+        id="bridge-without-build",
+    ),
+    pytest.param(
+        {"services": services_with("memory", build={"server": "postgres"})},
+        [
+            "services.memory.build.server: images/servers/postgres needs a package.json and a package-lock.json "
+            "(npm install there writes the lock); known servers: everything, filesystem, memory, sequential-thinking"
+        ],
+        id="unknown-build-server",
+    ),
+    pytest.param(
+        {"services": services_with("memory", bridge={"stdioCommand": "@modelcontextprotocol/server-memory@2026.7.4"})},
+        [
+            "services.memory.bridge.stdioCommand: names @modelcontextprotocol/server-memory@2026.7.4, but "
+            "images/servers/memory installs @modelcontextprotocol/server-memory@2026.8.31; change one so they agree "
+            "(the bridge refuses to start otherwise)"
+        ],
+        id="bridge-version-not-in-image",
+    ),
+    pytest.param(
+        {
+            "services": services_with(
+                "memory", bridge={"stdioCommand": "npx -y @modelcontextprotocol/server-memory@2026.8.31"}
+            )
+        },
+        [
+            "services.memory.bridge.stdioCommand: 'npx -y @modelcontextprotocol/server-memory@2026.8.31' must start "
+            "with <package>@<version>, such as @modelcontextprotocol/server-memory@2026.8.31"
+        ],
+        id="bridge-command-not-a-package",
+    ),
+    pytest.param(
+        {
+            "services": services_with(
+                "filesystem", bridge={"stdioCommand": "@modelcontextprotocol/server-filesystem@2025.12.18 /data/*"}
+            )
+        },
+        [
+            "services.filesystem.bridge.stdioCommand: '@modelcontextprotocol/server-filesystem@2025.12.18 /data/*' "
+            "uses shell syntax; the server runs without a shell, give plain words"
+        ],
+        id="bridge-shell-syntax",
     ),
     pytest.param(
         {"colour": "blue"},
         [
             "colour: unknown key; allowed keys: backup, backupSecrets, disabledServices, docker, edge, edgeSecrets, "
-            "koyeb, kubernetes, monitoring, monitoringSecrets, network, protectStatefulData, requireImageDigests, "
-            "serviceOverrides, serviceSecrets, services, storage, target"
+            "images, koyeb, kubernetes, monitoring, monitoringSecrets, network, protectStatefulData, "
+            "requireImageDigests, serviceOverrides, serviceSecrets, services, storage, target"
         ],
         id="unknown-key",
     ),
@@ -108,8 +167,8 @@ BAD_CONFIG = [
         {"services": services_with("memory", replicas={"min": 1, "max": 2})},
         [
             "services.memory: max 2 replicas, but `sessions: stateful` keeps each MCP session in one replica's memory "
-            "and the initialize request carries no session id to route by; set `sessions: stateless` (for stdio "
-            "servers: one server process per request) or `shared` (a session store every replica reads), or "
+            "and the initialize request carries no session id to route by; set `sessions: stateless` (the server "
+            "keeps no per-session state) or `shared` (a session store every replica reads), or "
             "replicas max 1; a stateful service runs exactly one replica; set replicas to min 1, max 1 (got max 2)"
         ],
         id="stateful-scaled",
@@ -471,24 +530,33 @@ def test_monitoring_needs_its_own_kubernetes_namespace() -> None:
 SYNTHETIC_IMAGE = "example.invalid/mcp/server:1.0.0@sha256:" + "0123456789abcdef" * 4
 
 
-def test_required_digests_reject_every_tag_pinned_image() -> None:
+def test_required_digests_reject_a_tag_pinned_published_image_and_exempt_built_ones() -> None:
     with pytest.raises(SettingsError) as caught:
-        load_settings("prod", raw_with(requireImageDigests=True))
-    problems = {p.path: p.message for p in caught.value.problems}
-    assert sorted(problems) == [f"services.{name}.image" for name in sorted(json.loads(BASE["mcp-suite:services"]))]
-    assert problems["services.everything.image"] == (
-        "'docker.io/supercorp/supergateway:3.4.3' has no @sha256 digest and "
+        load_settings("prod", raw_with(requireImageDigests=True, services=catalog_with_published()))
+    # The suite's own images run by the digest their push returns; only the published image needs one here.
+    assert [f"{p.path}: {p.message}" for p in caught.value.problems] == [
+        "services.search.image: 'docker.io/mcp/search:1.0.0' has no @sha256 digest and "
         "requireImageDigests is on; pin the digest published for this tag (Renovate's digest pinning does) "
         "or turn requireImageDigests off"
-    )
+    ]
 
 
 def test_required_digests_accept_digest_pinned_images() -> None:
-    catalog = json.loads(BASE["mcp-suite:services"])
-    for body in catalog.values():
-        body["image"] = SYNTHETIC_IMAGE
+    catalog = catalog_with_published(image=SYNTHETIC_IMAGE)
     settings = load_settings("prod", raw_with(requireImageDigests=True, services=catalog))
     assert settings.require_image_digests is True
+
+
+def test_a_target_that_pulls_images_needs_a_registry_for_the_built_ones() -> None:
+    raw = raw_with(target="kubernetes", network={"ingressHost": "mcp-origin.example.com"}, images=None)
+    with pytest.raises(SettingsError) as caught:
+        load_settings("staging", raw)
+    assert [f"{p.path}: {p.message}" for p in caught.value.problems] == [
+        "images.registry: required on kubernetes stacks, which pull the images the suite builds (everything, "
+        "filesystem, memory, sequential-thinking) from a registry: e.g. `pulumi config set --path images.registry "
+        "ghcr.io/<org>/mcp-suite`"
+    ]
+    assert load_settings("dev", raw_with(images=None)).images.registry is None
 
 
 def test_digests_are_not_required_by_default() -> None:

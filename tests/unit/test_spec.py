@@ -120,9 +120,9 @@ def test_the_stdio_bridge_cannot_share_sessions() -> None:
         ServiceSpec.model_validate(
             {
                 "name": "s",
-                "image": "docker.io/supercorp/supergateway:3.4.3",
+                "build": {"server": "memory"},
                 "transport": "stdio",
-                "bridge": {"stdioCommand": "npx -y x@1.0.0"},
+                "bridge": {"stdioCommand": "x@1.0.0"},
                 "port": 8000,
                 "sessions": "shared",
             }

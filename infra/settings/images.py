@@ -1,0 +1,62 @@
+"""The `images` section: where the images the suite builds go, and the checks that join it with the catalog."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from components.render.image_build import ImageBuildError, build_plan
+from components.spec import IMAGE_SERVERS_DIR, REPOSITORY, PinnedImage, ServiceSpec, SpecModel
+from infra.settings.problems import Problem
+
+
+class ImagesSettings(SpecModel):
+    """Images the suite builds from images/ (services with `build`)."""
+
+    registry: Annotated[str, Field(pattern=REPOSITORY.pattern)] | None = None
+    """Repository prefix the built images are pushed to, e.g. `ghcr.io/acme/mcp-suite` (one repository per
+    server below it); required on targets that pull from a registry. Credentials come from `docker login`."""
+    platform: Literal["linux/amd64", "linux/arm64"] = "linux/amd64"
+    """Platform the images are built for: the nodes' architecture."""
+    source: str | None = None
+    """URL of this repository, written as the images' `org.opencontainers.image.source` label."""
+    build_base: PinnedImage | None = None
+    """Image of the build stage instead of the Dockerfile's default (a mirror of node:20.19.5-bookworm-slim)."""
+    runtime_base: PinnedImage | None = None
+    """Image of the runtime stage instead of the Dockerfile's default (a mirror of distroless nodejs20)."""
+
+
+def image_build_problems(
+    specs: list[ServiceSpec], images: ImagesSettings, target: str, pushes_images: bool
+) -> list[Problem]:
+    """Each built service's server folder exists and holds the package and version its bridge names; a target
+    that pulls from a registry has one to push to."""
+    problems: list[Problem] = []
+    built = [spec for spec in specs if spec.build is not None]
+    for spec in built:
+        server = spec.build.server if spec.build is not None else ""
+        try:
+            plan = build_plan(server)
+        except ImageBuildError as error:
+            problems.append(Problem(path=f"services.{spec.name}.build.server", message=str(error)))
+            continue
+        if spec.bridge is not None and spec.bridge.package != (plan.package, plan.version):
+            package, version = spec.bridge.package
+            problems.append(
+                Problem(
+                    path=f"services.{spec.name}.bridge.stdioCommand",
+                    message=f"names {package}@{version}, but {IMAGE_SERVERS_DIR}/{server} installs "
+                    f"{plan.package}@{plan.version}; change one so they agree (the bridge refuses to start otherwise)",
+                )
+            )
+    if built and pushes_images and images.registry is None:
+        problems.append(
+            Problem(
+                path="images.registry",
+                message=f"required on {target} stacks, which pull the images the suite builds ("
+                f"{', '.join(spec.name for spec in built)}) from a registry: e.g. `pulumi config set --path "
+                "images.registry ghcr.io/<org>/mcp-suite`",
+            )
+        )
+    return problems
