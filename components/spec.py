@@ -260,6 +260,10 @@ class ServiceSpec(SpecModel):
     """Arguments for the image's entrypoint (for example to select the HTTP transport); not for stdio servers."""
     bridge: Bridge | None = None
     """Required for `stdio` servers, forbidden otherwise; the bridge is part of the images the suite builds."""
+    dev_source: Annotated[str, Field(min_length=1)] | None = None
+    """Hot reload, dev stack only: a local checkout of the server package (its package.json at the top, its
+    dependencies installed), absolute or relative to the project directory. It is mounted read-only over the
+    image's copy, and the bridge restarts the server whenever a file in it changes."""
     docker_healthcheck: list[str] | None = None
     """Docker health check command (`CMD ...`); defaults to the suite image's Node.js check of the health path."""
     env: dict[str, str] = Field(default_factory=dict)
@@ -321,6 +325,8 @@ class ServiceSpec(SpecModel):
             problems.append(
                 "a stdio server runs behind the bridge, which only the suite's own images hold; set `build`"
             )
+        if self.dev_source is not None and self.bridge is None:
+            problems.append("`devSource` reloads a stdio server behind the bridge; this service has no bridge")
         if self.bridge is not None and self.args is not None:
             problems.append("`args` and `bridge` exclude each other: the bridge builds the arguments")
         if self.transport != "stdio" and self.bridge is not None:

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.render import docker_container as render
-from components.render.bridge import container_args
+from components.render.bridge import DEV_SOURCE_PATH, container_args
 from components.spec import ServiceSpec
 
 
@@ -38,6 +38,8 @@ class McpServiceArgs:
     """The suite's named volumes, of which the service mounts those its spec names."""
     secret_env: dict[str, pulumi.Output[str]] = field(default_factory=dict)
     """Secret environment values (secret Outputs); keys match `spec.secret_env`."""
+    dev_source: str | None = None
+    """Absolute path of the spec's `devSource` checkout, mounted for hot reload."""
 
 
 class McpService(pulumi.ComponentResource):
@@ -59,6 +61,16 @@ class McpService(pulumi.ComponentResource):
         ]
         if args.egress_network is not None:
             networks.append({"name": args.egress_network})
+        mounts: list[docker.ContainerVolumeArgsDict] = [
+            {
+                "volume_name": by_purpose[mount.volume].name,
+                "container_path": mount.mount_path,
+                "read_only": mount.read_only,
+            }
+            for mount in spec.volumes
+        ]
+        if args.dev_source is not None:
+            mounts.append({"host_path": args.dev_source, "container_path": DEV_SOURCE_PATH, "read_only": True})
         container = docker.Container(
             f"{name}-container",
             name=args.container_name,
@@ -73,14 +85,7 @@ class McpService(pulumi.ComponentResource):
             envs=[*render.plain_env(spec), *secret_entries],
             # No published port: the gateway is the single entry.
             networks_advanced=networks,
-            volumes=[
-                {
-                    "volume_name": by_purpose[mount.volume].name,
-                    "container_path": mount.mount_path,
-                    "read_only": mount.read_only,
-                }
-                for mount in spec.volumes
-            ],
+            volumes=mounts,
             wait=True,
             wait_timeout=180,
             **render.hardened(),

@@ -6,6 +6,8 @@ from components.spec import ServiceSpec
 
 BRIDGE_SCRIPT = "/app/bridge/src/bridge.js"
 HEALTHCHECK_SCRIPT = "/app/bridge/src/healthcheck.js"
+DEV_SOURCE_PATH = "/app/dev-source"
+"""Where a dev stack mounts a service's `devSource` checkout."""
 NODE = "/nodejs/bin/node"
 """The entrypoint of the suite's images (distroless Node.js), which runs the bridge or the server."""
 
@@ -16,6 +18,7 @@ def container_args(spec: ServiceSpec) -> list[str] | None:
     if bridge is None:
         return list(spec.args) if spec.args is not None else None
     serialize = ["--serialize"] if bridge.serialize_calls else []
+    reload = ["--dev-source", DEV_SOURCE_PATH] if spec.dev_source is not None else []
     return [
         BRIDGE_SCRIPT,
         "--stdio",
@@ -34,4 +37,5 @@ def container_args(spec: ServiceSpec) -> list[str] | None:
         "--max-sessions",
         str(bridge.max_sessions),
         *serialize,
+        *reload,
     ]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field
 
-from components.render.image_build import ImageBuildError, build_plan
+from components.render.image_build import PROJECT_DIR, ImageBuildError, build_plan
 from components.spec import IMAGE_SERVERS_DIR, REPOSITORY, PinnedImage, ServiceSpec, SpecModel
 from infra.settings.problems import Problem
 
@@ -50,6 +51,7 @@ def image_build_problems(
                     f"{plan.package}@{plan.version}; change one so they agree (the bridge refuses to start otherwise)",
                 )
             )
+    problems += _dev_source_problems(specs, target, pushes_images)
     if built and pushes_images and images.registry is None:
         problems.append(
             Problem(
@@ -59,4 +61,34 @@ def image_build_problems(
                 "images.registry ghcr.io/<org>/mcp-suite`",
             )
         )
+    return problems
+
+
+def dev_source_path(value: str) -> Path:
+    """A `devSource` as the absolute path the Docker engine mounts (relative ones start at the project)."""
+    return (PROJECT_DIR / value).resolve()
+
+
+def _dev_source_problems(specs: list[ServiceSpec], target: str, pushes_images: bool) -> list[Problem]:
+    problems: list[Problem] = []
+    for spec in specs:
+        if spec.dev_source is None:
+            continue
+        path = f"services.{spec.name}.devSource"
+        if pushes_images:
+            problems.append(
+                Problem(
+                    path=path,
+                    message=f"hot reload is for the dev stack (docker target) only, not {target}: remove it here "
+                    "(set it in Pulumi.dev.yaml under serviceOverrides)",
+                )
+            )
+        elif not (dev_source_path(spec.dev_source) / "package.json").is_file():
+            problems.append(
+                Problem(
+                    path=path,
+                    message=f"{dev_source_path(spec.dev_source)} has no package.json; give the folder of a checkout "
+                    "of the server package, with `npm install` run in it",
+                )
+            )
     return problems

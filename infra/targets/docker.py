@@ -17,6 +17,7 @@ from components.render import labels
 from components.render.monitoring.docker_stack import docker_files
 from components.spec import DEFAULT_UID, VOLUME_PURPOSES
 from infra.settings import GatewaySettings, Settings
+from infra.settings.images import dev_source_path
 from infra.targets import monitoring
 from infra.targets.images import service_images
 from infra.targets.secrets import backup_password, backup_s3_credentials, secret_env
@@ -70,6 +71,7 @@ def compose_docker(settings: Settings) -> None:
                 egress_network=egress.name if egress is not None and spec.egress else None,
                 volumes=storage.volumes,
                 secret_env=secret_env(settings, spec),
+                dev_source=str(dev_source_path(spec.dev_source)) if spec.dev_source is not None else None,
             ),
             # Waits for the volumes and for their hand-over to the non-root owner.
             opts=pulumi.ResourceOptions(provider=provider, depends_on=[storage]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -195,3 +196,12 @@ def test_disabled_backups_deploy_no_backup_objects() -> None:
     evaluation = evaluate_stack("prod", overrides={"backup": {"enabled": False}})
     assert evaluation.of_type("kubernetes:batch/v1:CronJob") == []
     assert len(evaluation.of_type("kubernetes:core/v1:PersistentVolumeClaim")) == 5
+
+
+def test_dev_hot_reload_mounts_the_checkout_read_only_and_tells_the_bridge(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"name": "@modelcontextprotocol/server-memory"}')
+    evaluation = evaluate_stack("dev", overrides={"serviceOverrides": {"memory": {"devSource": str(tmp_path)}}})
+    container = evaluation.named("memory-container").inputs
+    assert {"hostPath": str(tmp_path), "containerPath": "/app/dev-source", "readOnly": True} in container["volumes"]
+    assert container["command"][-2:] == ["--dev-source", "/app/dev-source"]
+    assert "--dev-source" not in evaluation.named("filesystem-container").inputs["command"]

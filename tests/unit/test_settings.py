@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -561,3 +562,24 @@ def test_a_target_that_pulls_images_needs_a_registry_for_the_built_ones() -> Non
 
 def test_digests_are_not_required_by_default() -> None:
     assert load_settings("dev", raw_with(requireImageDigests=None)).require_image_digests is False
+
+
+def test_hot_reload_is_for_the_dev_stack_and_needs_a_package_checkout(tmp_path: Path) -> None:
+    checkout = tmp_path / "server-memory"
+    checkout.mkdir()
+    services = services_with("memory", devSource=str(checkout))
+    with pytest.raises(SettingsError) as caught:
+        load_settings("dev", raw_with(services=services))
+    assert [f"{p.path}: {p.message}" for p in caught.value.problems] == [
+        f"services.memory.devSource: {checkout} has no package.json; give the folder of a checkout of the server "
+        "package, with `npm install` run in it"
+    ]
+    (checkout / "package.json").write_text('{"name": "@modelcontextprotocol/server-memory"}')
+    assert load_settings("dev", raw_with(services=services)).services[2].dev_source == str(checkout)
+    staging = raw_with(services=services, target="kubernetes", network={"ingressHost": "mcp-origin.example.com"})
+    with pytest.raises(SettingsError) as caught:
+        load_settings("staging", staging)
+    assert [f"{p.path}: {p.message}" for p in caught.value.problems] == [
+        "services.memory.devSource: hot reload is for the dev stack (docker target) only, not kubernetes: remove it "
+        "here (set it in Pulumi.dev.yaml under serviceOverrides)"
+    ]

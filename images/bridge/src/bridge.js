@@ -1,6 +1,7 @@
 // mcp-suite's bridge: one stdio MCP server process per replica, served over streamable HTTP to any number of
 // sessions. Usage: see options.js.
 
+import { watch } from 'node:fs';
 import http from 'node:http';
 
 import { log } from './log.js';
@@ -23,6 +24,7 @@ async function main() {
     words: options.stdio,
     serialize: options.serialize,
     requestTimeoutSeconds: options.requestTimeoutSeconds,
+    devSource: options.devSource,
     onExit: () => {
       // Without its server the replica is useless; exiting lets the orchestrator start a fresh one.
       log('error', 'server process exited; stopping the bridge');
@@ -30,6 +32,9 @@ async function main() {
     },
   });
   await upstream.start();
+  if (options.devSource !== undefined) {
+    watchSource(options.devSource, upstream);
+  }
   const sessions = new Sessions({
     upstream,
     stateful: options.sessions === 'stateful',
@@ -61,9 +66,28 @@ async function main() {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
+// Hot reload: a burst of writes (an editor's save, a build) restarts the server once, 300 ms after the last one.
+function watchSource(directory, upstream) {
+  let timer;
+  let restarting = Promise.resolve();
+  watch(directory, { recursive: true }, (_event, file) => {
+    if (file?.startsWith('.git')) {
+      return;
+    }
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      restarting = restarting.then(async () => {
+        log('info', 'source changed; restarting the server', { file });
+        await upstream.restart();
+      });
+    }, 300);
+  });
+  log('info', 'watching the server source', { directory });
+}
+
 function summary(options) {
-  const { sessions, sessionTimeoutSeconds, maxSessions, serialize } = options;
-  return { sessions, sessionTimeoutSeconds, maxSessions, serialize };
+  const { sessions, sessionTimeoutSeconds, maxSessions, serialize, devSource } = options;
+  return { sessions, sessionTimeoutSeconds, maxSessions, serialize, devSource };
 }
 
 async function route(req, res, options, upstream, sessions) {

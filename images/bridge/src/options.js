@@ -3,7 +3,7 @@
 
 const USAGE = `usage: bridge.js --stdio "<server command>" --port <1-65535> [--path /mcp] [--health-path /healthz]
   [--sessions stateful|stateless] [--session-timeout-seconds 1800] [--max-sessions 200] [--serialize]
-  [--request-timeout-seconds 60] [--max-body-bytes 4194304]`;
+  [--request-timeout-seconds 60] [--max-body-bytes 4194304] [--dev-source /app/dev-source]`;
 
 const DEFAULTS = {
   path: '/mcp',
@@ -26,6 +26,8 @@ const FLAGS = {
   '--max-sessions': ['maxSessions', (value) => integer(value, 1, 100000)],
   '--request-timeout-seconds': ['requestTimeoutSeconds', (value) => integer(value, 1, 3600)],
   '--max-body-bytes': ['maxBodyBytes', (value) => integer(value, 1024, 64 * 1024 * 1024)],
+  // Hot reload (dev stack only): run the server from this checkout of its package and restart it on any change.
+  '--dev-source': ['devSource', absolutePath],
 };
 
 export class UsageError extends Error {}
@@ -76,6 +78,13 @@ function integer(value, low, high) {
 function urlPath(value) {
   if (!/^\/[A-Za-z0-9._~/-]*$/.test(value)) {
     throw new Error(`expected an absolute URL path such as /mcp, got '${value}'`);
+  }
+  return value;
+}
+
+function absolutePath(value) {
+  if (!/^\/\S*$/.test(value)) {
+    throw new Error(`expected an absolute directory path, got '${value}'`);
   }
   return value;
 }

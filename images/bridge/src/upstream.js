@@ -9,15 +9,15 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 
-import { resolveCommand } from './command.js';
+import { resolveCommand, resolveDevCommand } from './command.js';
 import { log } from './log.js';
 
 export class Upstream {
-  constructor({ words, serialize, requestTimeoutSeconds, onExit }) {
-    this.target = resolveCommand(words);
+  constructor({ words, serialize, requestTimeoutSeconds, devSource, onExit }) {
+    this.target = devSource === undefined ? resolveCommand(words) : resolveDevCommand(words, devSource);
     this.serialize = serialize;
     this.timeoutMs = requestTimeoutSeconds * 1000;
-    this.client = new Client({ name: 'mcp-suite-bridge', version: '1' }, { capabilities: {} });
+    this.client = newClient();
     this.tail = Promise.resolve();
     this.ready = false;
     this.inFlight = 0;
@@ -85,6 +85,18 @@ export class Upstream {
     this.ready = false;
     await this.client.close();
   }
+
+  /** Stop the server and start it again from its files (hot reload); sessions stay open. */
+  async restart() {
+    await this.close();
+    this.client = newClient();
+    this.closing = false;
+    await this.start();
+  }
+}
+
+function newClient() {
+  return new Client({ name: 'mcp-suite-bridge', version: '1' }, { capabilities: {} });
 }
 
 // The SDK gives the server a progress token of its own; progress comes back to the session under the token the

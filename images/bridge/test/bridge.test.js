@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -168,4 +168,49 @@ test('a wrong flag stops the bridge with a message that names it', () => {
   assert.match(otherVersion.stdout, /holds @modelcontextprotocol\/server-memory@2026.8.31, not 2026.7.4/);
   const otherServer = run('--stdio', '@modelcontextprotocol/server-everything@2026.8.31', '--port', '8000');
   assert.match(otherServer.stdout, /server-everything is not installed in .*memory/);
+});
+
+test('with --dev-source the server runs from a checkout and restarts when a file changes', async () => {
+  const installed = path.join(SERVERS, 'sequential-thinking', 'node_modules');
+  const checkout = mkdtempSync(path.join(tmpdir(), 'bridge-dev-source-'));
+  cpSync(path.join(installed, '@modelcontextprotocol', 'server-sequential-thinking'), checkout, { recursive: true });
+  symlinkSync(installed, path.join(checkout, 'node_modules'));
+  const bridge = await startBridge({
+    server: 'sequential-thinking',
+    args: ['--stdio', '@modelcontextprotocol/server-sequential-thinking@2026.8.31', '--dev-source', checkout],
+  });
+  try {
+    const describe = async () => {
+      const client = await connect(bridge.url);
+      const [tool] = (await client.listTools()).tools;
+      await client.close();
+      return tool.description;
+    };
+    const before = await describe();
+    const entry = path.join(checkout, 'dist', 'index.js');
+    const source = readFileSync(entry, 'utf8');
+    const first = before.split('\n')[0].trim();
+    assert.ok(source.includes(first), 'the tool description is in the entry file');
+    writeFileSync(entry, source.replace(first, 'Edited locally: reloaded.'));
+    let after = before;
+    for (let attempt = 0; attempt < 50 && after === before; attempt += 1) {
+      await sleep(200);
+      after = await describe().catch(() => before);
+    }
+    assert.match(after, /^Edited locally: reloaded\./);
+    assert.ok(bridge.lines.some((line) => line.includes('source changed; restarting the server')));
+  } finally {
+    await bridge.stop();
+  }
+});
+
+test('--dev-source refuses a checkout of another package', () => {
+  const other = path.join(SERVERS, 'memory', 'node_modules', '@modelcontextprotocol', 'server-memory');
+  const run = spawnSync(
+    process.execPath,
+    [BRIDGE, '--stdio', '@modelcontextprotocol/server-sequential-thinking@2026.8.31', '--port', '8000', '--dev-source', other],
+    { encoding: 'utf8' },
+  );
+  assert.equal(run.status, 1);
+  assert.match(run.stdout, /holds the package @modelcontextprotocol\/server-memory, not @modelcontextprotocol\/server-sequential-thinking/);
 });
