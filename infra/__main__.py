@@ -1,7 +1,8 @@
 """Command-line tools: `python -m infra render --stack <name> --out <dir>`,
 `python -m infra diff --stack <name> --base <git ref> [--markdown]`, the backup operations
 `python -m infra backup-now|restore --stack <name> ...` (docs/backup-restore.md) and
-`python -m infra edge-token ...` (docs/edge.md)."""
+`python -m infra edge-token ...` (docs/edge.md), `python -m infra tool-manifest [--check]` and
+`python -m infra image-attestations ...` (docs/images.md)."""
 
 from __future__ import annotations
 
@@ -90,8 +91,20 @@ def main(argv: list[str] | None = None) -> int:
     manifest_parser.add_argument(
         "--check", action="store_true", help="exit 1 if the committed manifest is not what the servers report"
     )
+    attest_parser = commands.add_parser(
+        "image-attestations",
+        help="write the SBOM and SLSA provenance that scripts/sign-images attests for one pushed image",
+    )
+    attest_parser.add_argument("--server", required=True, help="folder of images/servers/ the image is built from")
+    attest_parser.add_argument("--image", required=True, help="the pushed image, repository@sha256:...")
+    attest_parser.add_argument("--out", required=True, type=Path, help="directory for sbom.cdx.json, provenance.json")
+    attest_parser.add_argument("--source-uri", required=True, help="repository URL the image was built from")
+    attest_parser.add_argument("--revision", required=True, help="the commit it was built at")
+    attest_parser.add_argument("--builder-id", required=True, help="what built it, e.g. the CI run's URL")
     args = parser.parse_args(argv)
     tune_for_evaluation()
+    if args.command == "image-attestations":
+        return image_attestations_command(args)
     if args.command == "tool-manifest":
         return tool_manifest_command(check=args.check)
     if args.command == "diff":
@@ -153,6 +166,33 @@ def tool_manifest_command(*, check: bool) -> int:
         return 2
     path.write_text(manifest_text(collected), encoding="utf-8")
     print(f"wrote {path.name}: {sum(len(tools) for tools in collected.values())} tools of {len(collected)} servers")
+    return 0
+
+
+def image_attestations_command(args: argparse.Namespace) -> int:
+    import json
+
+    from components.render.image_build import ImageBuildError
+    from infra.image_attestations import AttestationError, image_provenance, image_sbom
+    from infra.stack_files import PROJECT_DIR
+
+    try:
+        sbom = image_sbom(PROJECT_DIR, args.server)
+        provenance = image_provenance(
+            PROJECT_DIR,
+            args.server,
+            args.image,
+            source_uri=args.source_uri,
+            revision=args.revision,
+            builder_id=args.builder_id,
+        )
+    except (ImageBuildError, AttestationError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "sbom.cdx.json").write_text(json.dumps(sbom, indent=2) + "\n", encoding="utf-8")
+    (args.out / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}/sbom.cdx.json ({len(sbom['components'])} packages) and {args.out}/provenance.json")
     return 0
 
 

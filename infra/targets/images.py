@@ -14,7 +14,8 @@ LOCAL_REPOSITORY = "mcp-suite"
 
 
 def service_images(settings: Settings, opts: pulumi.ResourceOptions | None = None) -> dict[str, pulumi.Input[str]]:
-    """Service name -> image reference; one build per server folder, shared by the services that use it.
+    """Service name -> image reference; one build per server folder, shared by the services that use it. The
+    builds are exported as `images` (server -> reference).
 
     `opts` carries the Docker provider of a stack that has one (dev); elsewhere the default provider builds with
     the engine of the machine Pulumi runs on."""
@@ -45,6 +46,8 @@ def service_images(settings: Settings, opts: pulumi.ResourceOptions | None = Non
                 opts=opts,
             )
         refs[spec.name] = builds[server].ref
+    # What the deploy workflow signs and verifies before the workloads run it (scripts/sign-images).
+    pulumi.export("images", {server: build.ref for server, build in sorted(builds.items())})
     return refs
 
 

@@ -132,10 +132,12 @@ def test_main_deploys_staging_and_release_tags_deploy_prod_behind_an_approval_af
     assert prod["environment"] == "production"
     names = [step.get("name", step.get("uses", "")) for step in prod["steps"]]
     backup = names.index("Back up the stateful volumes now")
-    (up,) = steps_using(prod, PULUMI_ACTION)
-    assert backup < prod["steps"].index(up)
+    # Two updates: the image builds alone (then signed and verified), then the whole stack.
+    images, up = steps_using(prod, PULUMI_ACTION)
+    assert backup < prod["steps"].index(images) < prod["steps"].index(up)
     assert "scripts/backup-now prod" in prod["steps"][backup]["run"]
-    assert (up["with"]["command"], up["with"]["stack-name"]) == ("up", "prod")
+    assert images["with"]["target"] == "urn:pulumi:prod::mcp-suite::**::image-*"
+    assert (up["with"]["command"], up["with"]["stack-name"], "target" in up["with"]) == ("up", "prod", False)
 
 
 @pytest.mark.parametrize("name", ["preview.yml", "deploy.yml"])

@@ -49,3 +49,19 @@ def require_edge_packages() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return edge
+
+
+def require_go_tool(name: str) -> str:
+    """Path of a tool of tools/go-tools.list, as scripts/go-tools builds it; fails in CI, skips elsewhere."""
+    for line in (PROJECT_DIR / "tools" / "go-tools.list").read_text().splitlines():
+        fields = line.split()
+        if fields and fields[0] == name:
+            cache = Path(os.environ.get("MCP_SUITE_CACHE", Path.home() / ".cache" / "mcp-suite"))
+            path = cache / "go-tools" / f"{name}-{fields[2]}" / name
+            if path.exists():
+                return str(path)
+            message = f"{name} {fields[2]} is not built; run scripts/go-tools (.ci/run does)"
+            if os.environ.get("CI") == "true":
+                pytest.fail(message)
+            pytest.skip(message)
+    raise AssertionError(f"{name} is not in tools/go-tools.list")
