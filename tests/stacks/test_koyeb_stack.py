@@ -94,6 +94,10 @@ def test_origin_host_and_endpoints_are_exported_for_the_edge(monkeypatch: pytest
         "sequential-thinking": "https://mcp-suite-mock-org.koyeb.app/sequential-thinking/mcp",
     }
     assert exports["disabledServices"] == ["memory", "filesystem"]
+    # The pushed digests the deploy workflow signs and verifies before the services roll to them.
+    definitions_by_name = definitions(evaluate_stack(STACK))
+    assert exports["images"] == {name: definitions_by_name[name]["docker"]["image"] for name in ENABLED}
+    assert all("@sha256:" in image for image in exports["images"].values())
 
 
 def test_a_stateful_service_is_refused_with_a_clear_message() -> None:
