@@ -18,7 +18,7 @@ from typing import Any
 from components.render.image_build import DOCKERFILE, IMAGES_DIR, build_plan
 from components.spec import IMAGE_SERVERS_DIR
 
-BUILD_TYPE = "https://github.com/mcp-suite/images/Dockerfile@v1"
+BUILD_TYPE = "urn:mcp-suite:images:dockerfile:v1"
 """Names this project's build recipe (images/Dockerfile with its arguments) for SLSA consumers."""
 
 
@@ -78,7 +78,18 @@ def image_provenance(
 
 
 def _npm_sbom(folder: Path) -> dict[str, Any]:
-    result = subprocess.run(
+    try:
+        result = _run_npm_sbom(folder)
+    except FileNotFoundError:
+        raise AttestationError("npm is not installed; the SBOM is read with `npm sbom`") from None
+    if result.returncode != 0:
+        raise AttestationError(f"`npm sbom` failed in {folder}:\n{result.stderr.strip()}")
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+def _run_npm_sbom(folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         ["npm", "sbom", "--package-lock-only", "--omit", "dev", "--sbom-format", "cyclonedx"],
         cwd=folder,
         capture_output=True,
@@ -86,7 +97,3 @@ def _npm_sbom(folder: Path) -> dict[str, Any]:
         timeout=120,
         check=False,
     )
-    if result.returncode != 0:
-        raise AttestationError(f"`npm sbom` failed in {folder}:\n{result.stderr.strip()}")
-    document: dict[str, Any] = json.loads(result.stdout)
-    return document

@@ -16,9 +16,9 @@ from components.spec import ServiceSpec
 @dataclass(frozen=True)
 class McpServiceArgs:
     spec: ServiceSpec
+    """The service's declaration."""
     image: pulumi.Input[str]
     """Image the service runs: the spec's published image, or the digest of the one the suite built."""
-    """The service's declaration."""
     app: koyeb.App
     """The suite's Koyeb App; the service joins it and is routed at `/<service>/` on its public host."""
     app_name: str

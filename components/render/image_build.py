@@ -67,8 +67,11 @@ def build_plan(server: str, project_dir: Path = PROJECT_DIR) -> BuildPlan:
             f"{IMAGE_SERVERS_DIR}/{server} needs a package.json and a package-lock.json (npm install there "
             f"writes the lock); known servers: {known}"
         )
-    dependencies = json.loads(manifest_path.read_text(encoding="utf-8")).get("dependencies", {})
-    if len(dependencies) != 1:
+    try:
+        dependencies = json.loads(manifest_path.read_text(encoding="utf-8")).get("dependencies", {})
+    except (json.JSONDecodeError, AttributeError):
+        raise ImageBuildError(f"{IMAGE_SERVERS_DIR}/{server}/package.json is not a JSON object") from None
+    if not isinstance(dependencies, dict) or len(dependencies) != 1:
         raise ImageBuildError(
             f"{IMAGE_SERVERS_DIR}/{server}/package.json must depend on exactly one server package, "
             f"not {sorted(dependencies)}"
