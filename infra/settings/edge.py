@@ -90,7 +90,8 @@ class EdgeSettings(SpecModel):
     hostname: Annotated[str, Field(pattern=PUBLIC_HOSTNAME, max_length=253)] | None = None
     """Public hostname clients use: `https://<hostname>/<service>/mcp`."""
     origin_host: Annotated[str, Field(pattern=PUBLIC_HOSTNAME, max_length=253)] | None = None
-    """Public hostname of the cluster's ingress, reached over HTTPS at `/<service>/mcp`."""
+    """Public hostname of the cluster's ingress, reached over HTTPS at `/<service>/mcp`. Unset: the stack's
+    `network.ingressHost`, the one host the gateway answers; set, it must be that host."""
     allowed_origins: list[Annotated[str, Field(pattern=BROWSER_ORIGIN)]] = Field(default_factory=list)
     """Browser origins (`https://host[:port]`) allowed by CORS; requests from any other origin get 403."""
     max_body_bytes: Annotated[int, Field(ge=1024, le=100 * 1024 * 1024)] = 1024 * 1024
@@ -122,7 +123,6 @@ class EdgeSettings(SpecModel):
                     ("accountId", self.account_id),
                     ("zoneId", self.zone_id),
                     ("hostname", self.hostname),
-                    ("originHost", self.origin_host),
                 )
                 if value is None
             ]
@@ -131,6 +131,30 @@ class EdgeSettings(SpecModel):
             if self.hostname == self.origin_host:
                 raise ValueError("hostname and originHost must differ: the worker would forward to itself")
         return self
+
+
+def origin_problems(edge: EdgeSettings, ingress_host: str | None) -> list[Problem]:
+    """The edge forwards to the one host the gateway answers: `network.ingressHost`."""
+    if not edge.enabled or ingress_host is None:
+        return []
+    if edge.origin_host is not None and edge.origin_host != ingress_host:
+        return [
+            Problem(
+                path="edge.originHost",
+                message=f"is '{edge.origin_host}', but network.ingressHost, the only host the gateway answers, is "
+                f"'{ingress_host}': every request the edge forwards would match no route. Remove edge.originHost "
+                "(it defaults to network.ingressHost) or set the two to the same host",
+            )
+        ]
+    if edge.origin_host is None and edge.hostname == ingress_host:
+        return [
+            Problem(
+                path="network.ingressHost",
+                message=f"is edge.hostname '{ingress_host}' too, so the edge would forward to itself; give the "
+                "gateway its own origin hostname",
+            )
+        ]
+    return []
 
 
 class EdgeSecrets(SpecModel):
@@ -162,17 +186,19 @@ class EdgeDeployment(SpecModel):
     cloudflare_api_token: SecretStr
 
 
-def edge_deployment(edge: EdgeSettings, secrets: EdgeSecrets) -> EdgeDeployment | None:
-    """The narrowed edge, or None when it is off (or incomplete, which settings report as problems)."""
+def edge_deployment(edge: EdgeSettings, secrets: EdgeSecrets, ingress_host: str | None) -> EdgeDeployment | None:
+    """The narrowed edge, or None when it is off (or incomplete, which settings report as problems). Its origin
+    is the gateway's host, `ingress_host`, unless `originHost` says otherwise (which `origin_problems` refuses)."""
     if not edge.enabled or secrets.cloudflare_api_token is None:
         return None
-    if edge.account_id is None or edge.zone_id is None or edge.hostname is None or edge.origin_host is None:
+    origin_host = edge.origin_host or ingress_host
+    if edge.account_id is None or edge.zone_id is None or edge.hostname is None or origin_host is None:
         return None
     return EdgeDeployment(
         account_id=edge.account_id,
         zone_id=edge.zone_id,
         hostname=edge.hostname,
-        origin_host=edge.origin_host,
+        origin_host=origin_host,
         cloudflare_api_token=secrets.cloudflare_api_token,
     )
 

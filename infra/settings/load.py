@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from infra.settings.backup import backup_secrets
 from infra.settings.catalog import caller_problems, merged_catalog, service_secrets, service_specs
-from infra.settings.edge import client_scope_problems, edge_deployment, edge_secrets
+from infra.settings.edge import client_scope_problems, edge_deployment, edge_secrets, origin_problems
 from infra.settings.images import image_build_problems
 from infra.settings.keys import decode_keys
 from infra.settings.koyeb import external_store_problems
@@ -89,7 +89,7 @@ def load_settings(
             )
             if TARGETS[settings.target].has_ingress_host and settings.network.ingress_host is not None
             else None,
-            "edge_deployment": edge_deployment(settings.edge, settings.edge_secrets),
+            "edge_deployment": edge_deployment(settings.edge, settings.edge_secrets, settings.network.ingress_host),
         }
     )
 
@@ -102,6 +102,7 @@ def _cross_section_problems(settings: Settings, enabled: list[str]) -> list[Prob
     if settings.edge.enabled:
         services = [spec.name for spec in settings.services]
         problems += client_scope_problems(settings.edge, settings.edge_secrets, services)
+        problems += origin_problems(settings.edge, settings.network.ingress_host)
     secrets = settings.backup_secrets
     if secrets is not None and (secrets.s3_access_key_id is None) != (secrets.s3_secret_access_key is None):
         problems.append(

@@ -50,7 +50,9 @@ def test_edge_routes_the_whole_catalog_to_the_stack_ingress(stack: str) -> None:
     every = {b["name"]: b for b in unwrap_secret(script.wire_inputs["bindings"])}
     bindings = {name: b["text"] for name, b in every.items() if "text" in b}
     assert json.loads(bindings["SERVICES"]) == CATALOG
-    assert bindings["ORIGIN_HOST"] == f"ingress-{stack}.example.com"
+    # The one host the stack's ingress answers, so every forwarded request matches a route.
+    ingress_host = "mcp-origin.staging.example.com" if stack == "staging" else "mcp-origin.example.com"
+    assert bindings["ORIGIN_HOST"] == ingress_host
     assert bindings["PUBLIC_HOSTNAME"] == f"mcp-{stack}.example.com"
     assert bindings["ORIGIN_SCHEME"] == "https"
     assert json.loads(bindings["TOKEN_HASHES"]) == {"alice": "a" * 64}

@@ -48,10 +48,32 @@ def test_a_complete_edge_loads_with_its_defaults() -> None:
     assert "cf-api-token-value" not in repr(settings)
 
 
+def test_the_origin_is_the_gateways_host_unless_set_to_the_same() -> None:
+    settings = load_settings("staging", raw(), SECRET_KEYS)
+    assert settings.edge_deployment is not None
+    assert settings.edge_deployment.origin_host == settings.network.ingress_host == "mcp-origin.staging.example.com"
+    same = load_settings("staging", raw({**EDGE, "originHost": "mcp-origin.staging.example.com"}), SECRET_KEYS)
+    assert same.edge_deployment is not None and same.edge_deployment.origin_host == "mcp-origin.staging.example.com"
+
+
+def test_an_origin_that_no_gateway_route_answers_is_refused_naming_both_keys() -> None:
+    # What the example stack files used to say: the edge forwarded to a host the Ingress rules never matched.
+    assert problems(raw({**EDGE, "originHost": "ingress-staging.example.com"})) == [
+        "edge.originHost: is 'ingress-staging.example.com', but network.ingressHost, the only host the gateway "
+        "answers, is 'mcp-origin.staging.example.com': every request the edge forwards would match no route. "
+        "Remove edge.originHost (it defaults to network.ingressHost) or set the two to the same host"
+    ]
+    same_as_edge = raw(network={"ingressHost": EDGE["hostname"], "tls": {"clusterIssuer": "letsencrypt-staging"}})
+    assert problems(same_as_edge) == [
+        "network.ingressHost: is edge.hostname 'mcp-staging.example.com' too, so the edge would forward to itself; "
+        "give the gateway its own origin hostname"
+    ]
+
+
 BAD_EDGE = [
     pytest.param(
         {"enabled": True, "hostname": "mcp.example.com"},
-        ["edge: the edge is enabled, so set accountId, zoneId, originHost"],
+        ["edge: the edge is enabled, so set accountId, zoneId"],
         id="incomplete",
     ),
     pytest.param(
