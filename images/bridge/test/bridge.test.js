@@ -214,3 +214,18 @@ test('--dev-source refuses a checkout of another package', () => {
   assert.equal(run.status, 1);
   assert.match(run.stdout, /holds the package @modelcontextprotocol\/server-memory, not @modelcontextprotocol\/server-sequential-thinking/);
 });
+
+test('sessions beyond --max-sessions are refused with 503 until one ends', async () => {
+  const { started } = memoryBridge(['--max-sessions', '2']);
+  const bridge = await started;
+  try {
+    const first = await connect(bridge.url);
+    await connect(bridge.url);
+    await assert.rejects(connect(bridge.url), /503|Server busy/);
+    await first.transport.terminateSession();
+    const again = await connect(bridge.url);
+    assert.equal((await again.listTools()).tools.length, 9);
+  } finally {
+    await bridge.stop();
+  }
+});
