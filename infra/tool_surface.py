@@ -67,6 +67,16 @@ def tool_sources(specs: Iterable[ServiceSpec]) -> dict[str, ToolSource]:
     return dict(sorted(sources.items()))
 
 
+def recorded_tool_names(specs: Iterable[ServiceSpec], manifest: Manifest) -> dict[str, list[str]]:
+    """Service -> the names of the tools the manifest records for its server; services it does not record are
+    left out (the edge then refuses every tool call to them)."""
+    return {
+        spec.name: sorted(tool["name"] for tool in manifest[spec.bridge.stdio_command])
+        for spec in specs
+        if spec.bridge is not None and spec.bridge.stdio_command in manifest
+    }
+
+
 def stacks_tool_sources() -> dict[str, ToolSource]:
     """The stdio servers of every stack's catalog (with its overrides and disabled services)."""
     from infra.settings import load_settings

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -55,6 +55,8 @@ class EdgeWorkerArgs:
     """Its counting period: 10 or 60."""
     protect: bool
     """Protect the KV namespace and keep it on delete (it holds client registrations)."""
+    recorded_tools: Mapping[str, Sequence[str]] | None = None
+    """Service -> the tools catalog-tools.json records for it: calls to any other tool are refused. None: off."""
 
 
 class EdgeWorker(pulumi.ComponentResource):
@@ -81,6 +83,7 @@ class EdgeWorker(pulumi.ComponentResource):
             keepalive_seconds=args.keepalive_seconds,
             client_scopes=args.client_scopes,
             oauth=args.oauth,
+            recorded_tools=args.recorded_tools,
         )
         script = cloudflare.WorkersScript(
             f"{name}-script",

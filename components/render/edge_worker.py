@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -87,10 +87,14 @@ def plain_text_bindings(
     keepalive_seconds: int,
     client_scopes: Mapping[str, ClientScope],
     oauth: OAuthServer | None,
+    recorded_tools: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, str]:
     """The worker's non-secret settings, by binding name, in sorted order; CLIENT_SCOPES only when scopes are set,
-    the OAuth ones only with an authorization server."""
+    the OAuth ones only with an authorization server, RECORDED_TOOLS only when calls are limited to them."""
     scopes = {"CLIENT_SCOPES": client_scopes_text(client_scopes)} if client_scopes else {}
+    if recorded_tools is not None:
+        recorded = {service: sorted(tools) for service, tools in sorted(recorded_tools.items())}
+        scopes["RECORDED_TOOLS"] = json.dumps(recorded, separators=(",", ":"))
     authorization = {"OAUTH_ISSUER": oauth.issuer, "OAUTH_JWKS_URI": oauth.jwks_uri} if oauth is not None else {}
     bindings = {
         **scopes,

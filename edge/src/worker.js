@@ -200,7 +200,9 @@ async function handle(request, config, ctx, requestId, audit) {
       return jsonRpcError(400, message.id, HEADER_MISMATCH, mismatch, requestId);
     }
   }
-  const refusal = scopeRefusal(config.clientScopes, client.name, service, audit.tool);
+  const refusal =
+    scopeRefusal(config.clientScopes, client.name, service, audit.tool) ??
+    unrecordedTool(config.recordedTools, service, audit.tool);
   if (refusal) {
     return message !== null
       ? jsonRpcError(403, message.id, NOT_ALLOWED, refusal, requestId)
@@ -257,6 +259,7 @@ function readConfig(env) {
     throw new Error(`KEEPALIVE_SECONDS must be below ${CLOUDFLARE_READ_TIMEOUT_SECONDS}`);
   }
   const clientScopes = env.CLIENT_SCOPES === undefined ? null : parseScopes(env.CLIENT_SCOPES);
+  const recordedTools = env.RECORDED_TOOLS === undefined ? null : parseRecordedTools(env.RECORDED_TOOLS);
   // Required: without it one client with a valid token could use the whole zone's budget.
   const clientRateLimit = env.CLIENT_RATE_LIMIT;
   if (typeof clientRateLimit?.limit !== "function") {
@@ -267,6 +270,7 @@ function readConfig(env) {
     oauth,
     clientRateLimit,
     clientScopes,
+    recordedTools,
     originHost,
     originScheme,
     publicHostname: env.PUBLIC_HOSTNAME ?? null,
@@ -292,6 +296,20 @@ function readOAuth(env) {
     }
   }
   return { issuer, jwksUri };
+}
+
+// {service: [tool names]}: the reviewed tool manifest (catalog-tools.json) of what this stack deploys.
+function parseRecordedTools(text) {
+  const recorded = parseJson(text, "RECORDED_TOOLS");
+  const valid =
+    typeof recorded === "object" &&
+    recorded !== null &&
+    !Array.isArray(recorded) &&
+    Object.values(recorded).every((tools) => Array.isArray(tools) && tools.every((tool) => typeof tool === "string"));
+  if (!valid) {
+    throw new Error("RECORDED_TOOLS must be a JSON object of service: [tool names]");
+  }
+  return recorded;
 }
 
 function parseScopes(text) {
@@ -614,6 +632,19 @@ function scopeRefusal(scopes, clientName, service, tool) {
   const tools = scope.tools[service];
   if (tool !== null && tools !== undefined && !tools.includes(tool)) {
     return `Client ${clientName} may not call the ${tool} tool of ${service}.`;
+  }
+  return null;
+}
+
+// Why a tool call is refused for naming a tool the reviewed manifest does not record, or null. With
+// RECORDED_TOOLS set, a service it does not list has no tool that may be called: fail closed.
+function unrecordedTool(recorded, service, tool) {
+  if (recorded === null || tool === null) {
+    return null;
+  }
+  const tools = recorded[service];
+  if (tools === undefined || !tools.includes(tool)) {
+    return `The ${tool} tool of ${service} is not in the tool manifest reviewed for this deployment.`;
   }
   return null;
 }

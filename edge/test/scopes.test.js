@@ -112,3 +112,40 @@ describe("audit records", () => {
     }
   });
 });
+
+describe("recorded tools only", () => {
+  const recorded = { everything: ["echo", "add"], memory: ["read_graph"] };
+  const ctx = withEdge({ RECORDED_TOOLS: JSON.stringify(recorded) });
+
+  it("forwards a call to a tool the reviewed manifest records", async () => {
+    const response = await call(ctx.edge, "/everything/mcp", "echo");
+    await response.arrayBuffer();
+    assert.equal(response.status, 200);
+  });
+
+  for (const [label, path, tool] of [
+    ["a tool the manifest does not record (a server update added it)", "/everything/mcp", "run_shell"],
+    ["any tool of a service the manifest does not list", "/sequential-thinking/mcp", "sequentialthinking"],
+  ]) {
+    it(`refuses ${label} with 403 and a JSON-RPC error, before the origin`, async () => {
+      const forwarded = ctx.origin.requests.length;
+      const response = await call(ctx.edge, path, tool);
+      assert.equal(response.status, 403);
+      const answer = await response.json();
+      assert.equal(answer.error.code, -32003);
+      assert.match(answer.error.message, new RegExp(`The ${tool} tool of .* is not in the tool manifest`));
+      assert.equal(ctx.origin.requests.length, forwarded);
+    });
+  }
+
+  it("leaves requests that call no tool alone", async () => {
+    const body = JSON.stringify({ jsonrpc: "2.0", id: 3, method: "tools/list" });
+    const response = await ctx.edge.dispatchFetch(url("/sequential-thinking/mcp"), {
+      method: "POST",
+      headers: { ...bearer(), "content-type": "application/json" },
+      body,
+    });
+    await response.arrayBuffer();
+    assert.equal(response.status, 200);
+  });
+});

@@ -109,6 +109,9 @@ class EdgeSettings(SpecModel):
     oauth: OAuthSettings | None = None
     """Also accept this authorization server's JWT access tokens, each only for the service URL it was issued
     for (RFC 8707); static tokens keep working. Unset: static tokens only."""
+    recorded_tools_only: bool = False
+    """Refuse calls to tools that catalog-tools.json does not record for the service: a server update that adds a
+    tool cannot expose it before the manifest, and its review, catch up."""
     client_scopes: dict[Annotated[str, Field(pattern=SCOPED_CLIENT)], ClientScope] = Field(default_factory=dict)
     """Client name -> what it may call: a static client's name, or `oauth:<client_id>` for an OAuth client.
     Empty: every client may call everything. Set: a client without an entry may call nothing, so a misspelt
@@ -131,6 +134,20 @@ class EdgeSettings(SpecModel):
             if self.hostname == self.origin_host:
                 raise ValueError("hostname and originHost must differ: the worker would forward to itself")
         return self
+
+
+def recorded_tools_problems(edge: EdgeSettings, unrecorded: list[str]) -> list[Problem]:
+    """With `recordedToolsOnly`, every service needs its tools recorded, or none of them could be called."""
+    if not edge.enabled or not edge.recorded_tools_only or not unrecorded:
+        return []
+    return [
+        Problem(
+            path="edge.recordedToolsOnly",
+            message=f"{', '.join(unrecorded)} {'has' if len(unrecorded) == 1 else 'have'} no tools in "
+            "catalog-tools.json, so the edge would refuse every call to them: run `python -m infra tool-manifest` "
+            "(it records the stdio servers the stacks deploy; a published image's tools are not recorded)",
+        )
+    ]
 
 
 def origin_problems(edge: EdgeSettings, ingress_host: str | None) -> list[Problem]:

@@ -6,9 +6,16 @@ from collections.abc import Mapping
 
 from pydantic import ValidationError
 
+from components.render.image_build import PROJECT_DIR
 from infra.settings.backup import backup_secrets
 from infra.settings.catalog import caller_problems, merged_catalog, service_secrets, service_specs
-from infra.settings.edge import client_scope_problems, edge_deployment, edge_secrets, origin_problems
+from infra.settings.edge import (
+    client_scope_problems,
+    edge_deployment,
+    edge_secrets,
+    origin_problems,
+    recorded_tools_problems,
+)
 from infra.settings.images import image_build_problems
 from infra.settings.keys import decode_keys
 from infra.settings.koyeb import external_store_problems
@@ -16,6 +23,7 @@ from infra.settings.model import ClusterPlan, Settings
 from infra.settings.monitoring import monitoring_secrets
 from infra.settings.problems import Problem, SettingsError, sorted_unique, validation_problems
 from infra.settings.targets import TARGETS, ingress_host_problems, target_entry
+from infra.tool_surface import read_manifest, recorded_tool_names
 
 
 def load_settings(
@@ -103,6 +111,9 @@ def _cross_section_problems(settings: Settings, enabled: list[str]) -> list[Prob
         services = [spec.name for spec in settings.services]
         problems += client_scope_problems(settings.edge, settings.edge_secrets, services)
         problems += origin_problems(settings.edge, settings.network.ingress_host)
+        if settings.edge.recorded_tools_only:
+            recorded = recorded_tool_names(settings.services, read_manifest(PROJECT_DIR))
+            problems += recorded_tools_problems(settings.edge, [name for name in services if name not in recorded])
     secrets = settings.backup_secrets
     if secrets is not None and (secrets.s3_access_key_id is None) != (secrets.s3_secret_access_key is None):
         problems.append(

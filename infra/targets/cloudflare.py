@@ -8,6 +8,8 @@ import pulumi_cloudflare as cloudflare
 from components.cloudflare.edge_worker import EdgeWorker, EdgeWorkerArgs
 from components.render.edge_worker import ClientScope, OAuthServer, public_endpoints, token_hashes_text, worker_source
 from infra.settings import EdgeDeployment, Settings
+from infra.stack_files import PROJECT_DIR
+from infra.tool_surface import read_manifest, recorded_tool_names
 
 
 def compose_edge(settings: Settings, deployment: EdgeDeployment) -> None:
@@ -44,6 +46,9 @@ def compose_edge(settings: Settings, deployment: EdgeDeployment) -> None:
                 )
                 for name, scope in edge.client_scopes.items()
             },
+            recorded_tools=recorded_tool_names(settings.services, read_manifest(PROJECT_DIR))
+            if edge.recorded_tools_only
+            else None,
             protect=settings.protect_stateful_data,
         ),
         opts=pulumi.ResourceOptions(provider=provider),

@@ -11,11 +11,12 @@ import pytest
 
 from components.render.edge_worker import rate_limit_namespace_id
 from infra.mock_runtime import SECRET_SIG
-from infra.stack_files import PROJECT_DIR
+from infra.stack_files import PROJECT_DIR, read_stack_config
 from tests.helpers.stacks import KUBERNETES_STACKS, REQUIRED_SECRET_KEYS, REQUIRED_SECRETS, evaluate_stack
 
 CATALOG = ["everything", "filesystem", "memory", "sequential-thinking"]
 EDGE_SECRETS = {"cloudflareApiToken": "cf-api-token-value", "clientTokenHashes": {"alice": "a" * 64}}
+STAGING_EDGE = json.loads(read_stack_config("staging").values["mcp-suite:edge"])
 
 
 def unwrap_secret(value: Any) -> Any:
@@ -86,3 +87,21 @@ def test_a_catalog_change_changes_the_routes() -> None:
     wire = unwrap_secret(evaluation.named("edge-script").wire_inputs["bindings"])
     bindings = {b["name"]: b["text"] for b in wire if "text" in b}
     assert json.loads(bindings["SERVICES"]) == ["search"]
+
+
+def test_recorded_tools_only_hands_the_worker_the_reviewed_manifest() -> None:
+    evaluation = evaluate_stack(
+        "staging",
+        overrides={"edgeSecrets": EDGE_SECRETS, "edge": {**STAGING_EDGE, "recordedToolsOnly": True}},
+        secret_keys=frozenset({"mcp-suite:edgeSecrets"}),
+    )
+    every = {b["name"]: b for b in unwrap_secret(evaluation.named("edge-script").wire_inputs["bindings"])}
+    recorded = json.loads(every["RECORDED_TOOLS"]["text"])
+    manifest = json.loads((PROJECT_DIR / "catalog-tools.json").read_text())
+    assert recorded["memory"] == sorted(t["name"] for t in manifest["@modelcontextprotocol/server-memory@2026.8.31"])
+    assert sorted(recorded) == CATALOG
+    plain = evaluate_stack(
+        "staging", overrides={"edgeSecrets": EDGE_SECRETS}, secret_keys=frozenset({"mcp-suite:edgeSecrets"})
+    )
+    names = {b["name"] for b in unwrap_secret(plain.named("edge-script").wire_inputs["bindings"])}
+    assert "RECORDED_TOOLS" not in names

@@ -61,6 +61,7 @@ def test_binding_names_are_the_ones_the_worker_reads() -> None:
         keepalive_seconds=1,
         client_scopes={"ci": render.ClientScope(services=("a",))},
         oauth=render.OAuthServer(issuer="https://id.example", jwks_uri="https://id.example/jwks"),
+        recorded_tools={"a": ["t"]},
     )
     rendered = {binding["name"] for binding in render.worker_bindings(plain, "{}", "kv-id", LIMIT)}
     assert rendered == read_by_worker

@@ -241,3 +241,15 @@ def test_oauth_clients_are_scoped_by_their_client_id_without_a_token_hash() -> N
     scopes = load_settings("staging", raw(edge=scoped), SECRET_KEYS).edge.client_scopes
     assert list(scopes) == ["oauth:https://app.example/client.json"]
     assert problems(raw(edge={**EDGE, "clientScopes": {"oauth:": {"services": ["everything"]}}}))
+
+
+def test_recorded_tools_only_needs_every_service_recorded() -> None:
+    settings = load_settings("staging", raw({**EDGE, "recordedToolsOnly": True}), SECRET_KEYS)
+    assert settings.edge.recorded_tools_only is True
+    published = {"image": "ghcr.io/example/search:1.4.2", "transport": "streamable-http", "port": 8080}
+    services = {**json.loads(read_stack_config("dev").values["mcp-suite:services"]), "search": published}
+    assert problems(raw({**EDGE, "recordedToolsOnly": True}, services=services)) == [
+        "edge.recordedToolsOnly: search has no tools in catalog-tools.json, so the edge would refuse every call to "
+        "them: run `python -m infra tool-manifest` (it records the stdio servers the stacks deploy; a published "
+        "image's tools are not recorded)"
+    ]
