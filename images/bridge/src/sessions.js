@@ -25,6 +25,7 @@ export class Sessions {
     this.maxSessions = maxSessions;
     this.open = new Map();
     this.reaped = 0;
+    this.unrelayed = new Set();
     upstream.onNotification = (notification) => this.broadcast(notification);
     // Checked a few times per timeout, so a session lives at most about 1.25 timeouts after its last request.
     this.reaper = setInterval(() => this.reap(), Math.min(this.timeoutMs / 4, 30_000));
@@ -107,8 +108,16 @@ export class Sessions {
     log('info', 'session ended', { session: id, reason });
   }
 
-  // The server's own notifications (a changed tool list, say) concern every session.
+  // A changed tool, prompt or resource list concerns every session. Anything else the shared server sends
+  // unasked (log messages, resource updates) may carry what one session did, so it goes to no session.
   broadcast(notification) {
+    if (!concernsEverySession(notification.method)) {
+      if (!this.unrelayed.has(notification.method)) {
+        this.unrelayed.add(notification.method);
+        log('info', 'server notifications of this kind are not relayed', { method: notification.method });
+      }
+      return;
+    }
     for (const session of this.open.values()) {
       session.server.notification(notification).catch(() => undefined);
     }
@@ -120,6 +129,10 @@ export class Sessions {
       this.end(id, 'bridge stopping');
     }
   }
+}
+
+export function concernsEverySession(method) {
+  return /^notifications\/(tools|prompts|resources)\/list_changed$/.test(method);
 }
 
 export function rpcError(res, status, code, message) {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'node:test';
 
+import { concernsEverySession } from '../src/sessions.js';
 import { BRIDGE, SERVERS, connect, health, startBridge } from './harness.js';
 
 const MEMORY = '@modelcontextprotocol/server-memory@2026.8.31';
@@ -227,5 +228,14 @@ test('sessions beyond --max-sessions are refused with 503 until one ends', async
     assert.equal((await again.listTools()).tools.length, 9);
   } finally {
     await bridge.stop();
+  }
+});
+
+test('only list changes of the shared server reach every session; its other notifications reach none', () => {
+  for (const method of ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed']) {
+    assert.ok(concernsEverySession(method), method);
+  }
+  for (const method of ['notifications/message', 'notifications/resources/updated', 'notifications/progress']) {
+    assert.ok(!concernsEverySession(method), method);
   }
 });
