@@ -45,7 +45,7 @@ def compose_koyeb(settings: Settings) -> None:
     pulumi.export("target", "koyeb")
     pulumi.export("app", app.name)
     pulumi.export("regions", settings.koyeb.regions)
-    # The edge worker's origin: set `edge.originHost` of the fronting stack to this value (docs/koyeb.md).
+    # Where the services are public (docs/koyeb.md, "What stays public on Koyeb").
     pulumi.export("originHost", host)
     pulumi.export("publicUrl", host.apply(lambda name: f"https://{name}"))
     pulumi.export("endpoints", endpoints)
