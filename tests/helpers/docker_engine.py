@@ -11,10 +11,12 @@ import os
 import subprocess
 from collections.abc import Mapping, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
+from components.render.docker_container import Hardening
+from components.render.docker_container import run_flags as hardening_flags
 from components.render.image_build import build_plan
 from infra.stack_files import PROJECT_DIR
 from tests.helpers.tools import require_tool
@@ -61,25 +63,30 @@ def built_image(server: str) -> str:
     return reference
 
 
+# The rendered (camelCase) names of the hardening keys, which the program's own `run_flags` turns into flags.
+HARDENING_KEYS = {
+    "readOnly": "read_only",
+    "tmpfs": "tmpfs",
+    "capabilities": "capabilities",
+    "securityOpts": "security_opts",
+    "restart": "restart",
+    "logDriver": "log_driver",
+    "logOpts": "log_opts",
+}
+
+
 def run_flags(container: Mapping[str, Any], volumes: Mapping[str, str]) -> list[str]:
     """`docker run` flags for a `docker.Container` as the program declares it (its render's inputs).
 
-    `volumes` maps the program's volume names to the test's. Every key is translated or named as left out, so a
-    new setting of the program cannot slip past the tests unnoticed.
+    The hardening goes through the program's own translation (`components.render.docker_container.run_flags`);
+    the rest is translated here. `volumes` maps the program's volume names to the test's. Every key is translated
+    or named as left out, so a new setting of the program cannot slip past the tests unnoticed.
     """
-    flags: list[str] = []
+    hardening = {HARDENING_KEYS[key]: value for key, value in container.items() if key in HARDENING_KEYS}
+    flags = hardening_flags(cast("Hardening", hardening))
     for key, value in container.items():
-        if key == "readOnly" and value is True:
-            flags.append("--read-only")
-        elif key == "user":
+        if key == "user":
             flags += ["--user", value]
-        elif key == "capabilities":
-            flags += [f"--cap-drop={cap}" for cap in value.get("drops", [])]
-            flags += [f"--cap-add={cap}" for cap in value.get("adds", [])]
-        elif key == "securityOpts":
-            flags += [f"--security-opt={option}" for option in value]
-        elif key == "tmpfs":
-            flags += [f"--tmpfs={path}:{options}" for path, options in value.items()]
         elif key == "memory":
             flags.append(f"--memory={value}m")
         elif key == "memoryReservation":
@@ -88,16 +95,12 @@ def run_flags(container: Mapping[str, Any], volumes: Mapping[str, str]) -> list[
             flags.append(f"--cpus={value}")
         elif key == "envs":
             flags += [f"--env={entry}" for entry in value]
-        elif key == "logDriver":
-            flags.append(f"--log-driver={value}")
-        elif key == "logOpts":
-            flags += [f"--log-opt={name}={option}" for name, option in value.items()]
         elif key == "volumes":
             flags += [
                 f"--volume={volumes[mount['volumeName']]}:{mount['containerPath']}{':ro' if mount['readOnly'] else ''}"
                 for mount in value
             ]
-        elif key not in LEFT_TO_THE_TEST:
+        elif key not in LEFT_TO_THE_TEST and key not in HARDENING_KEYS:
             raise AssertionError(f"no `docker run` flag for the container setting {key!r}; add it here")
     return flags
 
@@ -108,7 +111,6 @@ LEFT_TO_THE_TEST = {
     "command": "appended after the image",
     "networksAdvanced": "each test attaches its own network",
     "labels": "identify the stack, not the container's behaviour",
-    "restart": "a test container is removed, not restarted",
     "wait": "a provider option",
     "waitTimeout": "a provider option",
     # `docker run --health-cmd` has only the shell form, which an image without a shell cannot run; the tests run

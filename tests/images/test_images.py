@@ -28,7 +28,7 @@ from tests.helpers.tools import require_tool
 
 pytestmark = pytest.mark.slow
 SERVICES = ("everything", "filesystem", "memory", "sequential-thinking")
-STATEFUL = {"memory": "memory-graph", "filesystem": "filesystem"}
+STATEFUL = ("filesystem", "memory")
 SOAK = PROJECT_DIR / "images" / "bridge" / "test" / "soak.js"
 LIST_TOOLS = PROJECT_DIR / "images" / "bridge" / "test" / "list-tools.js"
 SESSION_TIMEOUT_SECONDS = 4
@@ -154,13 +154,13 @@ def test_every_service_runs_with_the_programs_container_settings_and_lists_the_r
             remove(running)
 
 
-@pytest.mark.parametrize("service", sorted(STATEFUL))
+@pytest.mark.parametrize("service", STATEFUL)
 def test_soak_loses_no_acknowledged_write_stays_bounded_and_reaps_abandoned_sessions(
     service: str, network: tuple[str, str], record_property: Any
 ) -> None:
     overrides = {"serviceOverrides": {service: {"bridge": {"sessionTimeoutSeconds": SESSION_TIMEOUT_SECONDS}}}}
     inputs = dev_containers(overrides)[service]
-    running = start(service, inputs, network, 100 + sorted(STATEFUL).index(service))
+    running = start(service, inputs, network, 100 + STATEFUL.index(service))
     try:
         idle = stats(running.name)
         soak = subprocess.Popen(

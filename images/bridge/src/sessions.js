@@ -55,10 +55,7 @@ export class Sessions {
     const session = { lastSeen: Date.now(), active: 0 };
     session.transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (sessionId) => {
-        session.id = sessionId;
-        this.open.set(sessionId, session);
-      },
+      onsessioninitialized: (sessionId) => this.open.set(sessionId, session),
       onsessionclosed: (sessionId) => this.end(sessionId, 'closed by client'),
     });
     session.server = relayServer(this.upstream);
