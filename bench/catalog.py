@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-STDIO_COMMAND = "@modelcontextprotocol/server-everything@2026.8.31"
-
 
 def service(index: int) -> dict[str, Any]:
     body: dict[str, Any] = {
         "build": {"server": "everything"},
         "transport": "stdio",
-        "bridge": {"stdioCommand": STDIO_COMMAND},
+        "bridge": {},
         "port": 8000,
         "tier": ("small", "medium", "large")[index % 3],
         "env": {"LOG_LEVEL": "info", "SERVICE_INDEX": str(index)},

@@ -115,9 +115,7 @@ class VolumeMount(SpecModel):
     """Mount read-only when the service only reads the data."""
 
 
-SERVER_PACKAGE = re.compile(r"^((?:@[a-z0-9][a-z0-9._-]*/)?[a-z0-9][a-z0-9._-]*)@([0-9][0-9A-Za-z.+-]*)$")
-"""`<npm package>@<exact version>`, the first word of a bridge's `stdioCommand`."""
-SHELL_SYNTAX = re.compile(r"[\"'`$|&;<>()\\*?]")
+SHELL_SYNTAX = re.compile(r"[\s\"'`$|&;<>()\\*?]")
 IMAGE_SERVERS_DIR = "images/servers"
 """Where the server packages the suite builds images of live, one folder (package.json and lockfile) each."""
 
@@ -135,9 +133,10 @@ class Bridge(SpecModel):
     The bridge starts the server once per replica and relays every session to that one process.
     """
 
-    stdio_command: Annotated[str, Field(min_length=1)]
-    """`<package>@<version> [args...]`: the server package the image holds, at exactly the version it holds (the
-    bridge refuses to start otherwise), and its arguments. Plain words: it runs without a shell."""
+    args: list[str] = Field(default_factory=list)
+    """Arguments of the server, after its command. The command itself is not declared here: it is the one server
+    package of the image's folder (images/servers/<build.server>/package.json), at the version the folder pins.
+    Plain words: the server runs without a shell."""
     serialize_calls: bool = False
     """The server is not safe for concurrent calls (it rewrites a file per call, say): the bridge hands it one
     request at a time, so no acknowledged write is lost to a call that read the file before it."""
@@ -146,28 +145,16 @@ class Bridge(SpecModel):
     max_sessions: Annotated[int, Field(ge=1, le=100000)] = 200
     """Open sessions per replica; beyond it, new sessions get 503 until one ends or is reaped."""
 
-    @field_validator("stdio_command")
+    @field_validator("args")
     @classmethod
-    def _package_and_plain_words(cls, value: str) -> str:
-        if SHELL_SYNTAX.search(value):
-            raise ValueError(f"'{value}' uses shell syntax; the server runs without a shell, give plain words")
-        if server_package(value) is None:
-            raise ValueError(
-                f"'{value}' must start with <package>@<version>, such as @modelcontextprotocol/server-memory@2026.8.31"
-            )
+    def _plain_words(cls, value: list[str]) -> list[str]:
+        for word in value:
+            if not word or SHELL_SYNTAX.search(word):
+                raise ValueError(
+                    f"{word!r} is not a plain word: the server runs without a shell, so give each argument on its "
+                    "own, without spaces, quotes or shell syntax"
+                )
         return value
-
-    @property
-    def package(self) -> tuple[str, str]:
-        """(npm package, version) the command names."""
-        return server_package(self.stdio_command) or ("", "")
-
-
-def server_package(command: str) -> tuple[str, str] | None:
-    """(npm package, version) of a bridge command's first word, or None when it is not `<package>@<version>`."""
-    words = command.split()
-    match = SERVER_PACKAGE.match(words[0]) if words else None
-    return (match.group(1), match.group(2)) if match is not None else None
 
 
 class EgressRule(SpecModel):
@@ -320,7 +307,7 @@ class ServiceSpec(SpecModel):
         if (self.image is None) == (self.build is None):
             problems.append("set exactly one of `image` (a published image) and `build` (an image the suite builds)")
         if self.transport == "stdio" and self.bridge is None:
-            problems.append("a stdio server needs `bridge.stdioCommand` to be reachable over HTTP")
+            problems.append("a stdio server needs `bridge` (`bridge: {}` for the defaults) to be reachable over HTTP")
         if self.bridge is not None and self.build is None:
             problems.append(
                 "a stdio server runs behind the bridge, which only the suite's own images hold; set `build`"

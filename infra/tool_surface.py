@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from components.render.bridge import stdio_command
 from components.spec import IMAGE_SERVERS_DIR, ServiceSpec
 
 MANIFEST_FILE = "catalog-tools.json"
@@ -61,19 +62,21 @@ def tool_sources(specs: Iterable[ServiceSpec]) -> dict[str, ToolSource]:
     """Every distinct stdio server command of these services, keyed by the command."""
     sources: dict[str, ToolSource] = {}
     for spec in specs:
-        if spec.bridge is not None and spec.build is not None:
+        command = stdio_command(spec)
+        if command is not None and spec.build is not None:
             mounts = tuple(sorted(mount.mount_path for mount in spec.volumes))
-            sources[spec.bridge.stdio_command] = ToolSource(spec.build.server, dict(spec.env), mounts)
+            sources[command] = ToolSource(spec.build.server, dict(spec.env), mounts)
     return dict(sorted(sources.items()))
 
 
 def recorded_tool_names(specs: Iterable[ServiceSpec], manifest: Manifest) -> dict[str, list[str]]:
     """Service -> the names of the tools the manifest records for its server; services it does not record are
     left out (the edge then refuses every tool call to them)."""
+    commands = {spec.name: stdio_command(spec) for spec in specs}
     return {
-        spec.name: sorted(tool["name"] for tool in manifest[spec.bridge.stdio_command])
-        for spec in specs
-        if spec.bridge is not None and spec.bridge.stdio_command in manifest
+        name: sorted(tool["name"] for tool in manifest[command])
+        for name, command in commands.items()
+        if command is not None and command in manifest
     }
 
 

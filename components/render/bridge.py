@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from components.render.image_build import build_plan
 from components.spec import ServiceSpec
 
 BRIDGE_SCRIPT = "/app/bridge/src/bridge.js"
@@ -12,17 +13,27 @@ NODE = "/nodejs/bin/node"
 """The entrypoint of the suite's images (distroless Node.js), which runs the bridge or the server."""
 
 
+def stdio_command(spec: ServiceSpec) -> str | None:
+    """The bridge's `--stdio` value: the image's one server package at the version its folder pins, then the
+    catalog's arguments. Derived, never declared: the folder's package.json is the one place the version lives
+    (settings have checked the folder exists)."""
+    if spec.bridge is None or spec.build is None:
+        return None
+    plan = build_plan(spec.build.server)
+    return " ".join([f"{plan.package}@{plan.version}", *spec.bridge.args])
+
+
 def container_args(spec: ServiceSpec) -> list[str] | None:
     """Arguments for the image's entrypoint: the bridge and its flags for stdio servers, else the spec's `args`."""
-    bridge = spec.bridge
-    if bridge is None:
+    bridge, command = spec.bridge, stdio_command(spec)
+    if bridge is None or command is None:
         return list(spec.args) if spec.args is not None else None
     serialize = ["--serialize"] if bridge.serialize_calls else []
     reload = ["--dev-source", DEV_SOURCE_PATH] if spec.dev_source is not None else []
     return [
         BRIDGE_SCRIPT,
         "--stdio",
-        bridge.stdio_command,
+        command,
         "--port",
         str(spec.port),
         "--path",

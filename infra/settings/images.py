@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from components.render.image_build import PROJECT_DIR, ImageBuildError, build_plan
-from components.spec import IMAGE_SERVERS_DIR, REPOSITORY, PinnedImage, ServiceSpec, SpecModel
+from components.spec import REPOSITORY, PinnedImage, ServiceSpec, SpecModel
 from infra.settings.problems import Problem
 
 
@@ -31,26 +31,16 @@ class ImagesSettings(SpecModel):
 def image_build_problems(
     specs: list[ServiceSpec], images: ImagesSettings, target: str, pushes_images: bool
 ) -> list[Problem]:
-    """Each built service's server folder exists and holds the package and version its bridge names; a target
-    that pulls from a registry has one to push to."""
+    """Each built service's server folder exists and names one server package; a target that pulls from a
+    registry has one to push to."""
     problems: list[Problem] = []
     built = [spec for spec in specs if spec.build is not None]
     for spec in built:
         server = spec.build.server if spec.build is not None else ""
         try:
-            plan = build_plan(server)
+            build_plan(server)
         except ImageBuildError as error:
             problems.append(Problem(path=f"services.{spec.name}.build.server", message=str(error)))
-            continue
-        if spec.bridge is not None and spec.bridge.package != (plan.package, plan.version):
-            package, version = spec.bridge.package
-            problems.append(
-                Problem(
-                    path=f"services.{spec.name}.bridge.stdioCommand",
-                    message=f"names {package}@{version}, but {IMAGE_SERVERS_DIR}/{server} installs "
-                    f"{plan.package}@{plan.version}; change one so they agree (the bridge refuses to start otherwise)",
-                )
-            )
     problems += _dev_source_problems(specs, target, pushes_images)
     if built and pushes_images and images.registry is None:
         problems.append(

@@ -17,7 +17,7 @@ SPEC = ServiceSpec.model_validate(
         "name": "memory",
         "build": {"server": "memory"},
         "transport": "stdio",
-        "bridge": {"stdioCommand": "@modelcontextprotocol/server-memory@2026.8.31", "serializeCalls": True},
+        "bridge": {"serializeCalls": True},
         "port": 8000,
         "stateful": True,
         "env": {"MEMORY_FILE_PATH": "/data/graph/memory.jsonl"},

@@ -34,7 +34,7 @@ BRIDGED = ServiceSpec.model_validate(
         "name": "sequential-thinking",
         "build": {"server": "sequential-thinking"},
         "transport": "stdio",
-        "bridge": {"stdioCommand": "@modelcontextprotocol/server-sequential-thinking@2026.8.31"},
+        "bridge": {},
         "port": 8000,
     }
 )

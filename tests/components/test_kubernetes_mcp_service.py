@@ -31,7 +31,7 @@ STATEFUL = ServiceSpec.model_validate(
         "name": "memory",
         "build": {"server": "memory"},
         "transport": "stdio",
-        "bridge": {"stdioCommand": "@modelcontextprotocol/server-memory@2026.8.31", "serializeCalls": True},
+        "bridge": {"serializeCalls": True},
         "port": 8000,
         "stateful": True,
         "volumes": [

@@ -201,11 +201,7 @@ OLDER_MEMORY_COMMAND = "@modelcontextprotocol/server-memory@2026.7.4"
 
 
 def move_memory_to_the_older_release(checkout: Path) -> None:
-    """What such a pull request changes: the catalog's command and the image's server package."""
-    edit_yaml(
-        checkout / "Pulumi.yaml",
-        lambda doc: doc["config"]["services"]["default"]["memory"]["bridge"].update(stdioCommand=OLDER_MEMORY_COMMAND),
-    )
+    """What such a pull request changes: the image's server package (the catalog derives the command from it)."""
     manifest_path = checkout / "images" / "servers" / "memory" / "package.json"
     manifest = json.loads(manifest_path.read_text())
     manifest["dependencies"]["@modelcontextprotocol/server-memory"] = "2026.7.4"

@@ -92,7 +92,7 @@ BAD_CONFIG = [
         id="image-and-build",
     ),
     pytest.param(
-        {"services": catalog_with_published(transport="stdio", bridge={"stdioCommand": "x@1.0.0"})},
+        {"services": catalog_with_published(transport="stdio", bridge={})},
         ["services.search: a stdio server runs behind the bridge, which only the suite's own images hold; set `build`"],
         id="bridge-without-build",
     ),
@@ -105,35 +105,18 @@ BAD_CONFIG = [
         id="unknown-build-server",
     ),
     pytest.param(
-        {"services": services_with("memory", bridge={"stdioCommand": "@modelcontextprotocol/server-memory@2026.7.4"})},
+        {"services": services_with("memory", bridge={"stdioCommand": "@modelcontextprotocol/server-memory@2026.8.31"})},
         [
-            "services.memory.bridge.stdioCommand: names @modelcontextprotocol/server-memory@2026.7.4, but "
-            "images/servers/memory installs @modelcontextprotocol/server-memory@2026.8.31; change one so they agree "
-            "(the bridge refuses to start otherwise)"
+            "services.memory.bridge.stdioCommand: unknown key; remove it (see the documented fields in "
+            "components/spec.py and infra/settings/)"
         ],
-        id="bridge-version-not-in-image",
+        id="bridge-command-is-derived",
     ),
     pytest.param(
-        {
-            "services": services_with(
-                "memory", bridge={"stdioCommand": "npx -y @modelcontextprotocol/server-memory@2026.8.31"}
-            )
-        },
+        {"services": services_with("filesystem", bridge={"args": ["/data/*"]})},
         [
-            "services.memory.bridge.stdioCommand: 'npx -y @modelcontextprotocol/server-memory@2026.8.31' must start "
-            "with <package>@<version>, such as @modelcontextprotocol/server-memory@2026.8.31"
-        ],
-        id="bridge-command-not-a-package",
-    ),
-    pytest.param(
-        {
-            "services": services_with(
-                "filesystem", bridge={"stdioCommand": "@modelcontextprotocol/server-filesystem@2025.12.18 /data/*"}
-            )
-        },
-        [
-            "services.filesystem.bridge.stdioCommand: '@modelcontextprotocol/server-filesystem@2025.12.18 /data/*' "
-            "uses shell syntax; the server runs without a shell, give plain words"
+            "services.filesystem.bridge.args: '/data/*' is not a plain word: the server runs without a shell, so "
+            "give each argument on its own, without spaces, quotes or shell syntax"
         ],
         id="bridge-shell-syntax",
     ),
@@ -176,7 +159,10 @@ BAD_CONFIG = [
     ),
     pytest.param(
         {"services": services_with("everything", bridge=None)},
-        ["services.everything: a stdio server needs `bridge.stdioCommand` to be reachable over HTTP"],
+        [
+            "services.everything: a stdio server needs `bridge` (`bridge: {}` for the defaults) to be reachable "
+            "over HTTP"
+        ],
         id="stdio-null-bridge",
     ),
     pytest.param(

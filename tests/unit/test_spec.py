@@ -122,7 +122,7 @@ def test_the_stdio_bridge_cannot_share_sessions() -> None:
                 "name": "s",
                 "build": {"server": "memory"},
                 "transport": "stdio",
-                "bridge": {"stdioCommand": "x@1.0.0"},
+                "bridge": {},
                 "port": 8000,
                 "sessions": "shared",
             }
