@@ -55,6 +55,9 @@ class EdgeWorkerArgs:
     """Its counting period: 10 or 60."""
     protect: bool
     """Protect the KV namespace and keep it on delete (it holds client registrations)."""
+    origin: render.OriginBinding | None = None
+    """The worker's only way to the origin (the tunnel's VPC service, or its mTLS certificate); None: a plain
+    fetch to `origin_host`, for an origin that does not check where requests come from."""
     recorded_tools: Mapping[str, Sequence[str]] | None = None
     """Service -> the tools catalog-tools.json records for it: calls to any other tool are refused. None: off."""
 
@@ -101,6 +104,7 @@ class EdgeWorker(pulumi.ComponentResource):
                     period_seconds=args.client_period_seconds,
                     namespace_id=render.rate_limit_namespace_id(args.script_name),
                 ),
+                args.origin,
             ),
             observability=render.observability(),
             opts=child,

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     import pulumi
@@ -21,6 +21,7 @@ MAIN_MODULE = "worker.js"
 TOKEN_HASHES_BINDING = "TOKEN_HASHES"
 TOKENS_KV_BINDING = "TOKENS_KV"
 CLIENT_RATE_LIMIT_BINDING = "CLIENT_RATE_LIMIT"
+ORIGIN_BINDING = "ORIGIN"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,16 @@ def rate_limit_namespace_id(script_name: str) -> str:
     setting to keep unique by hand.
     """
     return str(int(hashlib.sha256(script_name.encode()).hexdigest()[:8], 16) + 1)
+
+
+@dataclass(frozen=True)
+class OriginBinding:
+    """The worker's only way to the origin: a Workers VPC service (the cluster's tunnel) or the mTLS certificate
+    it presents to a gateway that requires it."""
+
+    kind: Literal["vpc_service", "mtls_certificate"]
+    id: pulumi.Input[str]
+    """The VPC service's id, or the uploaded mTLS certificate's id."""
 
 
 @dataclass(frozen=True)
@@ -135,9 +146,10 @@ def worker_bindings(
     token_hashes: pulumi.Input[str],
     tokens_kv_namespace_id: pulumi.Input[str] | None,
     client_rate_limit: ClientRateLimit,
+    origin: OriginBinding | None = None,
 ) -> list[WorkersScriptBindingArgsDict]:
     """Every binding of the script: plain text settings, the token hashes as a secret, the per-client rate
-    limiter, the optional KV store."""
+    limiter, the optional KV store and the origin's fetcher."""
     bindings: list[WorkersScriptBindingArgsDict] = [
         {"name": name, "type": "plain_text", "text": text} for name, text in plain.items()
     ]
@@ -152,6 +164,10 @@ def worker_bindings(
     )
     if tokens_kv_namespace_id is not None:
         bindings.append({"name": TOKENS_KV_BINDING, "type": "kv_namespace", "namespace_id": tokens_kv_namespace_id})
+    if origin is not None and origin.kind == "vpc_service":
+        bindings.append({"name": ORIGIN_BINDING, "type": "vpc_service", "service_id": origin.id})
+    elif origin is not None:
+        bindings.append({"name": ORIGIN_BINDING, "type": "mtls_certificate", "certificate_id": origin.id})
     return bindings
 
 

@@ -7,7 +7,10 @@
 // This file is uploaded as is (the Pulumi component reads it as the script content), so it imports nothing.
 //
 // Bindings (all set by components/cloudflare/edge_worker.py from the stack's settings):
-//   ORIGIN_HOST          plain text  host[:port] of the cluster's public ingress
+//   ORIGIN_HOST          plain text  host[:port] the gateway answers (the Host header and TLS name sent)
+//   ORIGIN               fetcher     optional: the one way to the origin, so nothing else can be: a Workers VPC
+//                                    service (the cluster's tunnel) or an mTLS certificate (the worker's client
+//                                    certificate the gateway requires); unset, a plain fetch to ORIGIN_HOST
 //   ORIGIN_SCHEME        plain text  "https" (the component always sets it); "http" only for local tests
 //   PUBLIC_HOSTNAME      plain text  the hostname clients use; other hosts (workers.dev) get 404
 //   SERVICES             plain text  JSON array of the catalog's service names
@@ -211,7 +214,7 @@ async function handle(request, config, ctx, requestId, audit) {
   const upstreamUrl = `${config.originScheme}://${config.originHost}/${service}/mcp${url.search}`;
   let upstream;
   try {
-    upstream = await fetch(upstreamUrl, {
+    upstream = await config.origin.fetch(upstreamUrl, {
       method: request.method,
       headers: upstreamHeaders(request.headers, client.name, requestId, url.hostname),
       body,
@@ -266,8 +269,14 @@ function readConfig(env) {
     throw new Error("binding CLIENT_RATE_LIMIT is missing");
   }
   const oauth = readOAuth(env);
+  // Called as a method either way: a binding's fetch needs its binding, the global fetch accepts globalThis.
+  const origin = env.ORIGIN ?? globalThis;
+  if (typeof origin.fetch !== "function") {
+    throw new Error("binding ORIGIN must be a fetcher (a VPC service or an mTLS certificate)");
+  }
   return {
     oauth,
+    origin,
     clientRateLimit,
     clientScopes,
     recordedTools,

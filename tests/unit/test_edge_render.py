@@ -63,7 +63,8 @@ def test_binding_names_are_the_ones_the_worker_reads() -> None:
         oauth=render.OAuthServer(issuer="https://id.example", jwks_uri="https://id.example/jwks"),
         recorded_tools={"a": ["t"]},
     )
-    rendered = {binding["name"] for binding in render.worker_bindings(plain, "{}", "kv-id", LIMIT)}
+    origin = render.OriginBinding("vpc_service", "svc-1")
+    rendered = {binding["name"] for binding in render.worker_bindings(plain, "{}", "kv-id", LIMIT, origin)}
     assert rendered == read_by_worker
 
 
@@ -103,6 +104,15 @@ def test_bindings_hold_the_token_hashes_as_a_secret_and_the_store_only_when_aske
     ]
     with_store = render.worker_bindings(plain, "{}", "ns-1", LIMIT)
     assert with_store[-1] == {"name": "TOKENS_KV", "type": "kv_namespace", "namespace_id": "ns-1"}
+
+
+def test_the_origin_binding_is_the_tunnels_vpc_service_or_the_workers_client_certificate() -> None:
+    plain = {"ORIGIN_HOST": "o.example"}
+    assert all(b["name"] != "ORIGIN" for b in render.worker_bindings(plain, "{}", None, LIMIT))
+    tunnel = render.worker_bindings(plain, "{}", None, LIMIT, render.OriginBinding("vpc_service", "svc-1"))
+    assert tunnel[-1] == {"name": "ORIGIN", "type": "vpc_service", "service_id": "svc-1"}
+    mtls = render.worker_bindings(plain, "{}", None, LIMIT, render.OriginBinding("mtls_certificate", "cert-1"))
+    assert mtls[-1] == {"name": "ORIGIN", "type": "mtls_certificate", "certificate_id": "cert-1"}
 
 
 def test_each_script_gets_its_own_stable_rate_limiter_id() -> None:
