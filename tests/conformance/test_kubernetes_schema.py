@@ -12,9 +12,10 @@ import yaml
 from tests.helpers.stacks import KUBERNETES_STACKS
 
 OLDEST, NEWEST = "1.30", kubernetes_validate.latest_version()
-# kubernetes-validate ships no schemas for custom resources; the Prometheus Operator's objects are checked by
-# promtool (tests/monitoring) instead.
-CUSTOM_RESOURCE_GROUPS = ("monitoring.coreos.com/",)
+# kubernetes-validate ships no schemas for custom resources: the Prometheus Operator's objects are checked by
+# promtool (tests/monitoring), the Gateway API and Envoy Gateway objects against their CRDs
+# (tests/conformance/test_gateway_api_schema.py).
+CUSTOM_RESOURCE_GROUPS = ("monitoring.coreos.com/", "gateway.networking.k8s.io/", "gateway.envoyproxy.io/")
 
 
 def manifests(render_dir: Callable[[str], Path], stack: str) -> list[tuple[str, dict[str, object]]]:
