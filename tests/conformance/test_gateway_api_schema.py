@@ -4,12 +4,15 @@ The CRDs are those of Envoy Gateway at the version tools/crds.list pins (with th
 CRDs that release ships), fetched by scripts/gateway-crds. An object is checked the way the API server checks a
 create with `fieldValidation=Strict` (tests/helpers/crds.py): after defaulting, against the `openAPIV3Schema` of
 its CRD's served version (unknown fields except under `x-kubernetes-preserve-unknown-fields`, types, nullability,
-int-or-string, enums, patterns, formats, bounds, required fields, list-set and list-map uniqueness), then every
-`x-kubernetes-validations` CEL rule, evaluated by cel-python, and `metadata` as ObjectMeta with a DNS-1123 name.
+int-or-string, enums, RE2 patterns, formats, bounds, required fields, list-set and list-map uniqueness), then every
+`x-kubernetes-validations` CEL rule, evaluated by cel-python with the few Kubernetes library functions these CRDs
+call, and `metadata` as ObjectMeta with a DNS-1123 name.
 
-Not checked: transition rules (those reading `oldSelf`, which need a stored object), the rules' cost budget (the
-API server enforces it on the CRD, not the object), and what the Envoy Gateway controller itself refuses after
-admission (it reports those in the objects' status conditions).
+Not checked: transition rules (those reading `oldSelf`, which need a stored object); the rules' cost budget (the
+API server enforces it on the CRD, not the object); the order-insensitive equality CEL gives lists of type set
+and map (here they compare in order); and what the Envoy Gateway controller itself refuses after admission (it
+reports those in the objects' status conditions). A null where the schema is not nullable is rejected, where the
+API server would drop it.
 """
 
 from __future__ import annotations
@@ -328,6 +331,9 @@ TRANSLATED: list[tuple[str, dict[str, Any], Any, bool]] = [
     ("date-time", {"type": "string", "format": "date-time"}, "2026-01-02T03:04:05Z", True),
     ("date-time without zone", {"type": "string", "format": "date-time"}, "2026-01-02T03:04:05", False),
     ("ipv4 leading zero", {"type": "string", "format": "ipv4"}, "10.0.0.01", False),
+    # RE2's \d is ASCII, Python's re would take any Unicode digit.
+    ("pattern", {"type": "string", "pattern": r"^\d+$"}, "12", True),
+    ("pattern is RE2", {"type": "string", "pattern": r"^\d+$"}, "\u0661\u0662", False),
 ]
 
 
@@ -364,6 +370,22 @@ RULES: list[tuple[str, dict[str, Any], Any, bool]] = [
     ("isIP mapped", ruled("isIP(self)", {"type": "string"}), "::ffff:10.0.0.1", False),
     ("isIP zone", ruled("isIP(self)", {"type": "string"}), "fe80::1%eth0", False),
     ("duration", ruled("duration(self) <= duration('5m')", {"type": "string"}), "300s", True),
+    # Values typed by their schema, as the API server types them.
+    ("number is double", ruled("self > 0.5", {"type": "number"}), 1, True),
+    ("format duration", ruled("self < duration('1h')", {"type": "string", "format": "duration"}), "5m", True),
+    (
+        "format date-time",
+        ruled("self < timestamp('2030-01-01T00:00:00Z')", {"type": "string", "format": "date-time"}),
+        "2026-01-02T03:04:05Z",
+        True,
+    ),
+    ("format byte", ruled("self == b'hi'", {"type": "string", "format": "byte"}), "aGk=", True),
+    (
+        "preserved field unescaped",
+        ruled("self['x-y'] == 1", {"type": "object", "x-kubernetes-preserve-unknown-fields": True}),
+        {"x-y": 1},
+        True,
+    ),
     ("unknown function fails", ruled("self.nonesuch()", {"type": "string"}), "a", False),
     # Transition rules compare with the stored object, which a create does not have.
     ("transition rule skipped", ruled("self == oldSelf", {"type": "string"}), "a", True),

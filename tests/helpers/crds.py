@@ -28,6 +28,7 @@ import celpy
 import jsonschema
 import kubernetes_validate
 import pytest
+import re2
 import yaml
 from celpy import celtypes
 from celpy.adapter import json_to_cel
@@ -213,7 +214,22 @@ def _is_ipv6(value: object) -> bool:
     return True
 
 
-_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, validators={"listMapKeys": _list_map_keys})
+@cache
+def _re2(pattern: str) -> Any:
+    return re2.compile(pattern)
+
+
+def _re2_pattern(
+    validator: jsonschema.protocols.Validator, pattern: str, instance: Any, schema: Mapping[str, Any]
+) -> Iterator[jsonschema.ValidationError]:
+    """`pattern` as the API server matches it: Go's RE2, unanchored, where `\\d` and `\\w` are ASCII only."""
+    if isinstance(instance, str) and not _re2(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator, validators={"listMapKeys": _list_map_keys, "pattern": _re2_pattern}
+)
 
 
 def schema_validator(structural: Mapping[str, Any]) -> jsonschema.protocols.Validator:
@@ -283,7 +299,11 @@ def _cel_property_name(name: str) -> str:
 
 
 def _cel_value(node: Mapping[str, Any], value: Any) -> Any:
-    """The CEL value a rule sees as `self`: object properties by their escaped names, map keys as they are."""
+    """The CEL value a rule sees as `self`, typed as k8s.io/apiserver/pkg/cel/common types a schema's values.
+
+    Declared properties go by their escaped names, map keys and preserved unknown fields as they are; numbers are
+    doubles, and strings of format byte, date, date-time and duration are bytes, timestamps and durations.
+    """
     if isinstance(value, dict):
         if isinstance(node.get("additionalProperties"), Mapping):
             items = {key: _cel_value(node["additionalProperties"], item) for key, item in value.items()}
@@ -291,12 +311,23 @@ def _cel_value(node: Mapping[str, Any], value: Any) -> Any:
         properties = node.get("properties", {})
         return celtypes.MapType(
             {
-                celtypes.StringType(_cel_property_name(key)): _cel_value(properties.get(key, {}), item)
+                celtypes.StringType(_cel_property_name(key) if key in properties else key): _cel_value(
+                    properties.get(key, {}), item
+                )
                 for key, item in value.items()
             }
         )
     if isinstance(value, list):
         return celtypes.ListType([_cel_value(node.get("items", {}), item) for item in value])
+    if isinstance(value, str) and node.get("type") == "string":
+        if node.get("format") == "byte":
+            return celtypes.BytesType(base64.b64decode(value))
+        if node.get("format") in ("date", "date-time"):
+            return celtypes.TimestampType(value)
+        if node.get("format") == "duration":
+            return celtypes.DurationType(value)
+    if node.get("type") == "number" and isinstance(value, int) and not isinstance(value, bool):
+        return celtypes.DoubleType(value)
     return json_to_cel(value)
 
 
