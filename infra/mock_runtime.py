@@ -66,6 +66,16 @@ COMPUTED_OUTPUTS: dict[str, Callable[[MockResourceArgs], dict[str, Any]]] = {
     },
     "tls:index/privateKey:PrivateKey": lambda args: {"privateKeyPem": "<mock private key PEM>"},
     "tls:index/selfSignedCert:SelfSignedCert": lambda args: {"certPem": "<mock certificate PEM>"},
+    "tls:index/certRequest:CertRequest": lambda args: {"certRequestPem": "<mock certificate request PEM>"},
+    "tls:index/locallySignedCert:LocallySignedCert": lambda args: {"certPem": "<mock client certificate PEM>"},
+}
+
+# Provider functions the program calls, and what each answers under mocks; any other call is an error.
+KNOWN_CALLS: dict[str, Callable[[MockCallArgs], dict[str, Any]]] = {
+    # Cloudflare derives a tunnel's token from its id and secret; the stand-in names only the tunnel.
+    "cloudflare:index/getZeroTrustTunnelCloudflaredToken:getZeroTrustTunnelCloudflaredToken": lambda args: {
+        "token": f"<mock token of tunnel {args.args.get('tunnelId')}>"
+    },
 }
 
 
@@ -101,6 +111,9 @@ class RecordingMocks(Mocks):
         return f"{args.name}-id", state
 
     def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        known = KNOWN_CALLS.get(args.token)
+        if known is not None:
+            return known(args), []
         raise UnmockedCallError(f"unexpected provider function call {args.token} with {sorted(args.args)}")
 
 

@@ -30,9 +30,13 @@ def compose(settings: Settings) -> None:
     """Register the stack's resources for its target and export its outputs."""
     # Each target's module imports only its own provider SDK, so a stack pays for what it uses.
     module, function = TARGETS[settings.target].compose.split(":")
-    getattr(importlib.import_module(module), function)(settings)
+    composed = getattr(importlib.import_module(module), function)(settings)
     # pulumi_cloudflare takes seconds to import: only stacks with the edge pay for it.
     if settings.edge_deployment is not None:
         from infra.targets.cloudflare import compose_edge
+        from infra.targets.kubernetes import ClusterEntrance
 
-        compose_edge(settings, settings.edge_deployment)
+        # Settings allow the edge on the kubernetes target only, whose composition returns its entrance.
+        if not isinstance(composed, ClusterEntrance):
+            raise TypeError(f"target {settings.target} has no cluster entrance for the edge")
+        compose_edge(settings, settings.edge_deployment, composed)

@@ -1,6 +1,6 @@
 """Pure renderers of the suite's NetworkPolicies: deny everything, then allow per service what the catalog declares.
 
-A service's pods accept connections from the ingress controller, from Prometheus and the blackbox exporter, and
+A service's pods accept connections from the gateway's proxies, from Prometheus and the blackbox exporter, and
 from the services listed in its `callers`, on its port only. They open connections to the cluster DNS, to the
 services that list them as a caller, and to the destinations of their `egress` declarations, nothing else.
 """
@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 """Label the API server sets on every namespace to its name, so a namespace can be selected by name."""
 DNS_PORT = 53
+TUNNEL_PORT = 7844
+"""Port cloudflared connects to Cloudflare's edge on (QUIC over UDP, or HTTP/2 over TCP)."""
+GATEWAY_PROXY_HTTPS_PORT = 10443
+"""Container port of the gateway's HTTPS listener: Envoy Gateway shifts ports below 1024 up by 10000, so the
+proxies need no capability to bind them, and policies match the pod's port, not the Service's."""
 
 # NetworkPolicy matches addresses, not names. A `host` egress rule therefore opens the public internet on its
 # ports: everything except the ranges where cluster, node, cloud-metadata and other private endpoints live.
@@ -56,8 +61,8 @@ class ClusterPeer:
 class PolicyPeers:
     """Everything outside the suite's namespace that the policies name."""
 
-    ingress_controller: ClusterPeer
-    """The ingress controller's pods: the only entry from outside the cluster."""
+    gateway: ClusterPeer
+    """The gateway's proxy pods: the only entry from outside the namespace."""
     prometheus: ClusterPeer
     """Prometheus pods, scraping the services."""
     blackbox_exporter: ClusterPeer
@@ -100,7 +105,7 @@ def service_policy_spec(
     """Both directions of one service's pods: from its spec, its callers' specs (`by_name`) and the services it
     may call (`callees`, those that name it as a caller)."""
     ingress: list[NetworkPolicyIngressRuleArgsDict] = [
-        {"from_": [_cluster_peer(peers.ingress_controller)], "ports": [_tcp(spec.port)]},
+        {"from_": [_cluster_peer(peers.gateway)], "ports": [_tcp(spec.port)]},
         {"from_": [_cluster_peer(peers.prometheus)], "ports": [_tcp(metrics_port(spec))]},
         {"from_": [_cluster_peer(peers.blackbox_exporter)], "ports": [_tcp(spec.port)]},
     ]
@@ -119,6 +124,29 @@ def service_policy_spec(
         "policy_types": ["Ingress", "Egress"],
         "ingress": ingress,
         "egress": egress,
+    }
+
+
+def tunnel_connector_policy_spec(
+    pod_labels: Mapping[str, str], metrics_port: int, peers: PolicyPeers
+) -> NetworkPolicySpecArgsDict:
+    """The tunnel's connector (cloudflared): nothing in but Prometheus on its metrics port; out to DNS, to
+    Cloudflare's edge on the tunnel port, and to the gateway's proxies on their HTTPS port only."""
+    # cloudflared resolves region1/region2.v2.argotunnel.com; a NetworkPolicy can only open their port.
+    quic, http2 = (
+        EgressRule(host="region1.v2.argotunnel.com", ports=[TUNNEL_PORT], protocol=p) for p in ("UDP", "TCP")
+    )
+    return {
+        "pod_selector": {"match_labels": dict(sorted(pod_labels.items()))},
+        "policy_types": ["Ingress", "Egress"],
+        "ingress": [{"from_": [_cluster_peer(peers.prometheus)], "ports": [_tcp(metrics_port)]}],
+        "egress": [
+            _dns_rule(peers),
+            # QUIC over UDP first; cloudflared falls back to HTTP/2 over TCP on the same port.
+            _external_rule(quic),
+            _external_rule(http2),
+            {"to": [_cluster_peer(peers.gateway)], "ports": [_tcp(GATEWAY_PROXY_HTTPS_PORT)]},
+        ],
     }
 
 

@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from components.spec import SpecModel
+from components.render.gateway_api import proxy_pod_labels
+from components.spec import PinnedImage, SpecModel
 from infra.settings.patterns import DNS_LABEL, HostName, LabelMap
 
 
@@ -49,25 +50,45 @@ class GatewaySettings(SpecModel):
         return self
 
 
+# A published cloudflared release (Workers VPC needs 2025.7.0 or newer).
+DEFAULT_CLOUDFLARED_IMAGE = "docker.io/cloudflare/cloudflared:2026.9.1"
+
+
+class TunnelSettings(SpecModel):
+    """The tunnel's connectors (cloudflared) in the suite's namespace, for `originLock: tunnel`."""
+
+    image: PinnedImage = DEFAULT_CLOUDFLARED_IMAGE
+    """cloudflared image, pinned by tag or digest (2025.7.0 or newer: Workers VPC needs it)."""
+    replicas: Annotated[int, Field(ge=1, le=10)] = 2
+    """Connectors; with two or more, one restarts while the others keep the edge's way in open."""
+
+
+OriginLock = Literal["tunnel", "mtls"]
+"""How the gateway refuses everything that did not come through the edge (docs/network.md):
+`tunnel`: the gateway has no public listener; the worker reaches it through a Cloudflare Tunnel (Workers VPC);
+`mtls`: the gateway is public but requires a client certificate only the worker holds."""
+
+
 class NetworkSettings(SpecModel):
     """Gateway, TLS and network isolation; see docs/network.md."""
 
-    ingress_class: Annotated[str, Field(pattern=DNS_LABEL)] = "nginx"
-    """IngressClass of the ingress controller (ingress-nginx installs `nginx`); the annotations are ingress-nginx's."""
+    gateway_class: Annotated[str, Field(pattern=DNS_LABEL)] = "eg"
+    """GatewayClass of the Envoy Gateway installation (its quickstart names it `eg`)."""
+    gateway_namespace: Annotated[str, Field(pattern=DNS_LABEL)] = "envoy-gateway-system"
+    """Namespace Envoy Gateway runs the Gateway's proxies and their Service in (its own namespace unless it is set
+    to deploy them beside each Gateway)."""
     ingress_host: HostName | None = None
-    """Public hostname the Ingress serves (the edge's origin); required on Kubernetes."""
+    """Hostname the Gateway serves (the edge's origin); required on Kubernetes."""
+    origin_lock: OriginLock = "tunnel"
+    """With the edge: how the origin refuses requests that did not come through it."""
+    tunnel: TunnelSettings = Field(default_factory=TunnelSettings)
+    """The tunnel's connectors (with `originLock: tunnel` and the edge)."""
     tls: IngressTls = Field(default_factory=IngressTls)
     """Certificate of `ingressHost`."""
     body_limit: Annotated[str, Field(pattern=r"^[1-9][0-9]*[kmg]?$")] = "8m"
-    """Largest request body the ingress accepts (nginx size: 512k, 8m, 1g)."""
+    """Largest request body the gateway accepts (512k, 8m, 1g: binary multiples); bigger ones get 413."""
     stream_timeout_seconds: Annotated[int, Field(ge=60, le=86400)] = 3600
-    """How long a quiet stream (SSE) stays open through the ingress and the gateway."""
-    ingress_controller: PodSelection = Field(
-        default_factory=lambda: PodSelection(
-            namespace="ingress-nginx", pod_labels={"app.kubernetes.io/name": "ingress-nginx"}
-        )
-    )
-    """Pods of the ingress controller, the only entry from outside the cluster."""
+    """How long a request, and a quiet stream (SSE), may last through the gateway."""
     monitoring_namespace: Annotated[str, Field(pattern=DNS_LABEL)] = "monitoring"
     """Namespace of Prometheus and the blackbox exporter."""
     prometheus_pod_labels: LabelMap = Field(default_factory=lambda: {"app.kubernetes.io/name": "prometheus"})
@@ -82,6 +103,10 @@ class NetworkSettings(SpecModel):
     """Pods of the cluster DNS, the one destination every service may reach."""
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     """Docker target's gateway."""
+
+    def gateway_pods(self, namespace: str) -> PodSelection:
+        """The proxy pods Envoy Gateway runs for the suite's Gateway in `namespace`: the entry to the services."""
+        return PodSelection(namespace=self.gateway_namespace, pod_labels=dict(proxy_pod_labels(namespace)))
 
     @property
     def prometheus(self) -> PodSelection:

@@ -10,6 +10,12 @@ from pydantic import ValidationError
 from components.spec import SpecModel
 
 PROJECT = "mcp-suite"
+_GATEWAY_API = "ingress-nginx is retired and the Gateway API replaced it (docs/network.md): remove it"
+RETIRED_KEYS = {
+    "network.ingressClass": f"{_GATEWAY_API}, and set gatewayClass if your Envoy Gateway's GatewayClass is not `eg`",
+    "network.ingressController": f"{_GATEWAY_API}; the gateway's proxies are selected by gatewayNamespace",
+}
+"""Keys an earlier release read, with what replaces them: a stack file written for it gets told what to change."""
 
 
 class Problem(SpecModel):
@@ -49,7 +55,10 @@ def validation_problems(error: ValidationError, prefix: tuple[str, ...] = ()) ->
             location.pop()
         message = detail["msg"].removeprefix("Value error, ")
         if detail["type"] == "extra_forbidden":
-            message = "unknown key; remove it (see the documented fields in components/spec.py and infra/settings/)"
+            message = RETIRED_KEYS.get(
+                ".".join(location),
+                "unknown key; remove it (see the documented fields in components/spec.py and infra/settings/)",
+            )
         elif detail["type"] == "missing":
             message = "required"
         elif not isinstance(detail["input"], (dict, list)) and "'" + str(detail["input"]) + "'" not in message:

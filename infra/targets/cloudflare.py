@@ -9,14 +9,17 @@ from components.cloudflare.edge_worker import EdgeWorker, EdgeWorkerArgs
 from components.render.edge_worker import ClientScope, OAuthServer, public_endpoints, token_hashes_text, worker_source
 from infra.settings import EdgeDeployment, Settings
 from infra.stack_files import PROJECT_DIR
+from infra.targets.kubernetes import ClusterEntrance
+from infra.targets.origin_lock import compose_origin_lock
 from infra.tool_surface import read_manifest, recorded_tool_names
 
 
-def compose_edge(settings: Settings, deployment: EdgeDeployment) -> None:
+def compose_edge(settings: Settings, deployment: EdgeDeployment, cluster: ClusterEntrance) -> None:
     edge, secrets = settings.edge, settings.edge_secrets
     provider = cloudflare.Provider(
         "cloudflare", api_token=pulumi.Output.secret(deployment.cloudflare_api_token.get_secret_value())
     )
+    origin = compose_origin_lock(settings, deployment, cluster, pulumi.ResourceOptions(provider=provider))
     worker = EdgeWorker(
         "edge",
         EdgeWorkerArgs(
@@ -24,6 +27,7 @@ def compose_edge(settings: Settings, deployment: EdgeDeployment) -> None:
             zone_id=deployment.zone_id,
             hostname=deployment.hostname,
             origin_host=deployment.origin_host,
+            origin=origin,
             services=tuple(spec.name for spec in settings.services),
             script_name=f"{settings.name_prefix}-edge",
             worker_source=worker_source(),

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.kubernetes.ingress_gateway import IngressGateway, IngressGatewayArgs
+from components.kubernetes.gateway import Gateway, GatewayArgs
 from components.kubernetes.mcp_service import McpService, McpServiceArgs
 from components.kubernetes.monitoring_stack import MonitoringStack, MonitoringStackArgs
 from components.kubernetes.network_policies import BackupPods, NetworkPolicies, NetworkPoliciesArgs
 from components.kubernetes.storage_volumes import StorageVolumes, StorageVolumesArgs
 from components.kubernetes.volume_backups import BackedUpClaim, VolumeBackups, VolumeBackupsArgs
+from components.origin_client_certificate import OriginClientCertificate
 from components.render.backup_kubernetes import labels as backup_pod_labels_for
-from components.render.ingress import IngressOptions
+from components.render.gateway_api import GatewayOptions
 from components.render.kubernetes_workload import selector_labels, volume_claim_name
+from components.render.monitoring.sources import LATENCY_BUCKETS
 from components.render.network_policy import ClusterPeer, PolicyPeers
 from components.render.pod_security import namespace_labels
 from infra.settings import BackupSecrets, PodSelection, Problem, Settings, SettingsError
@@ -22,7 +26,22 @@ from infra.targets.images import service_images
 from infra.targets.secrets import backup_password, backup_s3_credentials, secret_env
 
 
-def compose_kubernetes(settings: Settings) -> None:
+@dataclass(frozen=True)
+class ClusterEntrance:
+    """What the edge's origin lock needs of the cluster: where to put the tunnel's connector, what it connects
+    to, and the client certificate the gateway requires."""
+
+    opts: pulumi.ResourceOptions
+    """The cluster's provider."""
+    namespace: str
+    gateway_host: str
+    """In-cluster DNS name of the gateway's Service."""
+    peers: PolicyPeers
+    client_certificate: OriginClientCertificate | None
+    """With `originLock: mtls`: the worker's certificate, from a CA the gateway alone trusts."""
+
+
+def compose_kubernetes(settings: Settings) -> ClusterEntrance:
     cluster = settings.cluster
     if cluster is None:
         # load_settings sets the plan on every kubernetes stack; only hand-built Settings can lack it.
@@ -76,36 +95,47 @@ def compose_kubernetes(settings: Settings) -> None:
         )
         endpoints[spec.name] = service.endpoint
     network = settings.network
+    peers = PolicyPeers(
+        gateway=_peer(network.gateway_pods(namespace_name)),
+        prometheus=_peer(network.prometheus),
+        blackbox_exporter=_peer(network.blackbox_exporter),
+        dns=_peer(network.cluster_dns),
+    )
     NetworkPolicies(
         "network-policies",
         NetworkPoliciesArgs(
             namespace=namespace_name,
             catalog=settings.services,
-            peers=PolicyPeers(
-                ingress_controller=_peer(network.ingress_controller),
-                prometheus=_peer(network.prometheus),
-                blackbox_exporter=_peer(network.blackbox_exporter),
-                dns=_peer(network.cluster_dns),
-            ),
+            peers=peers,
             backup=BackupPods(pod_labels=backup_pod_labels(), repository=cluster.backup_repository)
             if cluster.backup_repository is not None
             else None,
         ),
         opts=with_provider,
     )
-    gateway = IngressGateway(
-        "ingress",
-        IngressGatewayArgs(
+    # With the edge, the origin is locked (docs/network.md): no public listener behind the tunnel, or a public one
+    # that requires the worker's client certificate.
+    lock = network.origin_lock if settings.edge_deployment is not None else None
+    client_certificate = OriginClientCertificate("origin-client", settings.name_prefix) if lock == "mtls" else None
+    service_name = f"{prefix}-gateway"
+    gateway = Gateway(
+        "gateway",
+        GatewayArgs(
             namespace=namespace_name,
             catalog=settings.services,
-            options=IngressOptions(
+            options=GatewayOptions(
                 host=cluster.ingress_host,
-                ingress_class=network.ingress_class,
+                gateway_class=network.gateway_class,
                 tls_secret=settings.ingress_tls_secret,
                 body_limit=network.body_limit,
                 stream_timeout_seconds=network.stream_timeout_seconds,
+                exposure="cluster" if lock == "tunnel" else "public",
+                service_name=service_name,
+                require_client_certificate=client_certificate is not None,
+                latency_buckets_ms=tuple(bound * 1000 for bound in LATENCY_BUCKETS),
             ),
             cluster_issuer=network.tls.cluster_issuer,
+            client_ca_pem=client_certificate.ca_pem if client_certificate is not None else None,
         ),
         opts=with_provider,
     )
@@ -132,6 +162,13 @@ def compose_kubernetes(settings: Settings) -> None:
     pulumi.export("endpoints", endpoints)
     pulumi.export("urls", gateway.urls)
     pulumi.export("volumeClaims", storage.claim_names)
+    return ClusterEntrance(
+        opts=with_provider,
+        namespace=namespace_name,
+        gateway_host=f"{service_name}.{network.gateway_namespace}.svc.cluster.local",
+        peers=peers,
+        client_certificate=client_certificate,
+    )
 
 
 def backup_pod_labels() -> dict[str, str]:

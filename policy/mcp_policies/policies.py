@@ -128,6 +128,11 @@ STACK_RULES: tuple[StackRule, ...] = (
         stack.stateless_services_autoscaled_and_budgeted,
         PRODUCTION_CONFIG,
     ),
+    StackRule(
+        "origin-locked-behind-edge",
+        "With an edge worker, no Ingress, public Service or unlocked Gateway answers without it.",
+        stack.origin_locked_behind_edge,
+    ),
 )
 
 

@@ -1,4 +1,5 @@
-"""Rules across resources: in production every stateless MCP service (a Deployment) is autoscaled and budgeted."""
+"""Rules across resources: in production every stateless MCP service (a Deployment) is autoscaled and budgeted;
+behind an edge, the origin answers only the edge."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .kubernetes import kind
-from .props import Resource, mapping, path
+from .props import Resource, items, mapping, path
 from .rules import RuleContext
 
 Finding = tuple[str, str]
@@ -66,5 +67,63 @@ def stateless_services_autoscaled_and_budgeted(resources: list[Resource], contex
         if not budgets:
             findings.append(
                 (f"Deployment '{name}' has no PodDisruptionBudget selecting its pods; add one", deployment.urn)
+            )
+    return findings
+
+
+WORKERS_SCRIPT = "cloudflare:index/workersScript:WorkersScript"
+ORIGIN_BINDING = "ORIGIN"
+PUBLIC_SERVICE_TYPES = ("LoadBalancer", "NodePort")
+
+
+def _gateway_locked(gateway: Resource, resources: list[Resource]) -> bool:
+    """Its proxies have no public Service (Envoy Gateway's EnvoyProxy), or every client needs a certificate."""
+    reference = mapping(path(gateway.props, "spec", "infrastructure", "parametersRef"))
+    for proxy in (r for r in resources if kind(r) == "EnvoyProxy" and _same_namespace(r, gateway)):
+        service = mapping(path(proxy.props, "spec", "provider", "kubernetes", "envoyService"))
+        if path(proxy.props, "metadata", "name") == reference.get("name") and service.get("type") == "ClusterIP":
+            return True
+    name = path(gateway.props, "metadata", "name")
+    for policy in (r for r in resources if kind(r) == "ClientTrafficPolicy" and _same_namespace(r, gateway)):
+        targets = [mapping(t) for t in items(path(policy.props, "spec", "targetRefs"))]
+        validation = mapping(path(policy.props, "spec", "tls", "clientValidation"))
+        required = validation.get("mode", "RequireAndVerify") == "RequireAndVerify" and not validation.get("optional")
+        if any(t.get("kind") == "Gateway" and t.get("name") == name for t in targets) and required and validation:
+            return True
+    return False
+
+
+def origin_locked_behind_edge(resources: list[Resource], context: RuleContext) -> list[Finding]:
+    """With an edge worker, nothing in the cluster answers the public except through it."""
+    workers = [r for r in resources if r.type == WORKERS_SCRIPT]
+    if not workers:
+        return []
+    findings: list[Finding] = []
+    for worker in workers:
+        bindings = [mapping(b) for b in items(path(worker.props, "bindings"))]
+        if not any(b.get("name") == ORIGIN_BINDING for b in bindings):
+            findings.append(
+                (
+                    "the edge worker has no ORIGIN binding (tunnel or mTLS certificate): the origin it forwards to "
+                    "cannot tell its requests from anyone's; set network.originLock",
+                    worker.urn,
+                )
+            )
+    for resource in resources:
+        name = path(resource.props, "metadata", "name")
+        if kind(resource) == "Ingress":
+            findings.append(
+                (f"Ingress '{name}' is a public route around the edge; route through the Gateway", resource.urn)
+            )
+        service_type = path(resource.props, "spec", "type")
+        if kind(resource) == "Service" and service_type in PUBLIC_SERVICE_TYPES:
+            findings.append((f"Service '{name}' is a {service_type}: reachable without the edge", resource.urn))
+        if kind(resource) == "Gateway" and not _gateway_locked(resource, resources):
+            findings.append(
+                (
+                    f"Gateway '{name}' has a public listener that does not require the edge's client certificate; "
+                    "use originLock tunnel (ClusterIP proxies) or mtls (clientValidation)",
+                    resource.urn,
+                )
             )
     return findings

@@ -1,4 +1,4 @@
-"""NetworkPolicies and IngressGateway under mocks: what the catalog declares becomes policies and routes."""
+"""NetworkPolicies and the Gateway under mocks: what the catalog declares becomes policies and routes."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ from typing import Any
 
 import pytest
 
-from components.kubernetes.ingress_gateway import IngressGateway, IngressGatewayArgs
+from components.kubernetes.gateway import Gateway, GatewayArgs
 from components.kubernetes.network_policies import NetworkPolicies, NetworkPoliciesArgs
-from components.render.ingress import IngressOptions, service_annotations
+from components.render.gateway_api import GatewayOptions, backend_traffic_policy_spec
 from components.render.network_policy import ClusterPeer, PolicyPeers
 from components.spec import ServiceSpec
 from infra.mock_runtime import Evaluation, evaluate
-
-NGINX = "nginx.ingress.kubernetes.io"
 
 
 def spec(name: str, **fields: Any) -> ServiceSpec:
@@ -28,17 +26,21 @@ CATALOG = (
     spec("notes", port=9000, mcpPath="/rpc", callers=["search"], egress=[{"cidr": "10.30.0.0/16", "ports": [5432]}]),
 )
 PEERS = PolicyPeers(
-    ingress_controller=ClusterPeer("ingress-nginx", {"app.kubernetes.io/name": "ingress-nginx"}),
+    gateway=ClusterPeer("envoy-gateway-system", {"gateway.envoyproxy.io/owning-gateway-name": "mcp"}),
     prometheus=ClusterPeer("monitoring", {"app.kubernetes.io/name": "prometheus"}),
     blackbox_exporter=ClusterPeer("monitoring", {"app.kubernetes.io/name": "prometheus-blackbox-exporter"}),
     dns=ClusterPeer("kube-system", {"k8s-app": "kube-dns"}),
 )
-OPTIONS = IngressOptions(
+OPTIONS = GatewayOptions(
     host="mcp-origin.example.com",
-    ingress_class="nginx",
+    gateway_class="eg",
     tls_secret="mcp-test-ingress-tls",
     body_limit="8m",
     stream_timeout_seconds=3600,
+    exposure="cluster",
+    service_name="mcp-test-gateway",
+    require_client_certificate=False,
+    latency_buckets_ms=(200.0, 500.0),
 )
 
 
@@ -53,17 +55,24 @@ def policies() -> dict[str, dict[str, Any]]:
     }
 
 
-def gateway(cluster_issuer: str | None = "letsencrypt-prod") -> Evaluation:
-    def program() -> IngressGateway:
-        args = IngressGatewayArgs(namespace="mcp-test", catalog=CATALOG, options=OPTIONS, cluster_issuer=cluster_issuer)
-        return IngressGateway("ingress", args)
+def gateway(cluster_issuer: str | None = "letsencrypt-prod", **changes: Any) -> Evaluation:
+    options = GatewayOptions(**{**OPTIONS.__dict__, **changes})
+    ca = "<CA PEM>" if options.require_client_certificate else None
+
+    def program() -> Gateway:
+        args = GatewayArgs(
+            namespace="mcp-test", catalog=CATALOG, options=options, cluster_issuer=cluster_issuer, client_ca_pem=ca
+        )
+        return Gateway("gateway", args)
 
     return evaluate("test", {}, frozenset(), program)
 
 
-def ingresses(evaluation: Evaluation) -> dict[str, dict[str, Any]]:
+def objects(evaluation: Evaluation, kind: str) -> dict[str, dict[str, Any]]:
     return {
-        e.inputs["metadata"]["name"]: e.inputs for e in evaluation.of_type("kubernetes:networking.k8s.io/v1:Ingress")
+        e.inputs["metadata"]["name"]: e.inputs
+        for e in evaluation.registrations
+        if e.type.startswith("kubernetes:gateway.") and e.inputs["kind"] == kind
     }
 
 
@@ -112,60 +121,79 @@ def test_egress_is_dns_plus_the_declared_destinations() -> None:
     assert v4["cidr"] == "0.0.0.0/0" and "169.254.0.0/16" in v4["except"] and "10.0.0.0/8" in v4["except"]
 
 
-def test_monitoring_and_ingress_controller_are_selected_by_namespace_and_pod() -> None:
+def test_monitoring_and_gateway_proxies_are_selected_by_namespace_and_pod() -> None:
     sources = [rule["from"][0] for rule in policies()["notes"]["spec"]["ingress"][:3]]
     assert [
-        (
-            s["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
-            s["podSelector"]["matchLabels"]["app.kubernetes.io/name"],
-        )
+        (s["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"], s["podSelector"]["matchLabels"])
         for s in sources
     ] == [
-        ("ingress-nginx", "ingress-nginx"),
-        ("monitoring", "prometheus"),
-        ("monitoring", "prometheus-blackbox-exporter"),
+        ("envoy-gateway-system", {"gateway.envoyproxy.io/owning-gateway-name": "mcp"}),
+        ("monitoring", {"app.kubernetes.io/name": "prometheus"}),
+        ("monitoring", {"app.kubernetes.io/name": "prometheus-blackbox-exporter"}),
     ]
 
 
-def test_each_service_gets_its_path_on_the_tls_host_rewritten_to_its_mcp_path() -> None:
-    rendered = ingresses(gateway())
-    notes = rendered["notes"]
-    assert notes["spec"]["ingressClassName"] == "nginx"
-    assert notes["spec"]["tls"] == [{"hosts": ["mcp-origin.example.com"], "secretName": "mcp-test-ingress-tls"}]
-    path = notes["spec"]["rules"][0]["http"]["paths"][0]
-    assert (path["path"], path["pathType"]) == ("/notes/mcp$", "ImplementationSpecific")
-    assert path["backend"] == {"service": {"name": "notes", "port": {"name": "http"}}}
-    annotations = notes["metadata"]["annotations"]
-    assert annotations[f"{NGINX}/rewrite-target"] == "/rpc"
-    assert annotations[f"{NGINX}/proxy-body-size"] == "8m"
-    assert annotations[f"{NGINX}/proxy-read-timeout"] == annotations[f"{NGINX}/proxy-send-timeout"] == "3600"
-    assert annotations[f"{NGINX}/proxy-buffering"] == "off"
+def test_each_service_gets_its_exact_path_on_the_tls_host_rewritten_to_its_mcp_path() -> None:
+    evaluation = gateway()
+    (listener,) = objects(evaluation, "Gateway")["mcp"]["spec"]["listeners"]
+    assert listener["hostname"] == "mcp-origin.example.com" and listener["protocol"] == "HTTPS"
+    assert listener["tls"]["certificateRefs"] == [{"kind": "Secret", "name": "mcp-test-ingress-tls"}]
+    assert listener["allowedRoutes"] == {"namespaces": {"from": "Same"}}
+    (rule,) = objects(evaluation, "HTTPRoute")["notes"]["spec"]["rules"]
+    assert rule["matches"] == [{"path": {"type": "Exact", "value": "/notes/mcp"}}]
+    assert rule["filters"][0]["urlRewrite"]["path"] == {"type": "ReplaceFullPath", "replaceFullPath": "/rpc"}
+    assert rule["backendRefs"] == [{"name": "notes", "port": 9000}]
+    assert rule["timeouts"] == {"request": "3600s"}
+
+
+def test_quiet_streams_stay_open_and_big_bodies_are_refused() -> None:
+    evaluation = gateway()
+    client = objects(evaluation, "ClientTrafficPolicy")["mcp-gateway"]["spec"]
+    assert client["timeout"]["http"] == {"idleTimeout": "3600s", "streamIdleTimeout": "3600s"}
+    assert "tls" not in client
+    backend = objects(evaluation, "BackendTrafficPolicy")
+    assert {name: policy["spec"]["requestBuffer"]["limit"] for name, policy in backend.items()} == {
+        "search": "8Mi",
+        "notes": "8Mi",
+    }
 
 
 @pytest.mark.parametrize(("service", "hashed"), [("search", True), ("notes", False)])
 def test_only_replicas_sharing_sessions_hash_on_the_session_header(service: str, hashed: bool) -> None:
-    annotations = ingresses(gateway())[service]["metadata"]["annotations"]
-    assert annotations.get(f"{NGINX}/upstream-hash-by") == ("$http_mcp_session_id" if hashed else None)
-    assert not any("affinity" in key for key in annotations)  # never pinned by client address or cookie
-
-
-def test_exactly_one_ingress_asks_cert_manager_for_the_certificate() -> None:
-    rendered = ingresses(gateway())
-    issuers = {
-        name: i["metadata"].get("annotations", {}).get("cert-manager.io/cluster-issuer") for name, i in rendered.items()
+    policy = objects(gateway(), "BackendTrafficPolicy")[service]["spec"]
+    expected = {
+        "type": "ConsistentHash",
+        "consistentHash": {"type": "Headers", "headers": [{"name": "Mcp-Session-Id"}]},
     }
-    assert issuers == {"certificate": "letsencrypt-prod", "search": None, "notes": None}
-    assert rendered["certificate"]["spec"]["rules"] == [{"host": "mcp-origin.example.com"}]
+    assert policy.get("loadBalancer") == (expected if hashed else None)
 
 
-def test_a_provided_secret_needs_no_issuer() -> None:
-    rendered = ingresses(gateway(cluster_issuer=None))
-    assert all("cert-manager.io/cluster-issuer" not in i["metadata"].get("annotations", {}) for i in rendered.values())
-    assert {i["spec"]["tls"][0]["secretName"] for i in rendered.values()} == {"mcp-test-ingress-tls"}
+@pytest.mark.parametrize(("exposure", "service_type"), [("cluster", "ClusterIP"), ("public", "LoadBalancer")])
+def test_behind_the_tunnel_the_proxies_have_no_public_service(exposure: str, service_type: str) -> None:
+    proxy = objects(gateway(exposure=exposure), "EnvoyProxy")["mcp-gateway"]["spec"]
+    assert proxy["provider"]["kubernetes"]["envoyService"] == {"name": "mcp-test-gateway", "type": service_type}
+
+
+def test_under_the_mtls_lock_every_connection_needs_a_certificate_of_the_stacks_ca() -> None:
+    evaluation = gateway(exposure="public", require_client_certificate=True)
+    client = objects(evaluation, "ClientTrafficPolicy")["mcp-gateway"]["spec"]
+    assert client["tls"] == {
+        "clientValidation": {
+            "mode": "RequireAndVerify",
+            "caCertificateRefs": [{"kind": "ConfigMap", "name": "origin-client-ca"}],
+        }
+    }
+    (ca,) = evaluation.of_type("kubernetes:core/v1:ConfigMap")
+    assert ca.inputs["data"] == {"ca.crt": "<CA PEM>"}
+
+
+def test_the_gateway_asks_cert_manager_for_its_certificate_unless_the_secret_is_provided() -> None:
+    annotated = objects(gateway(), "Gateway")["mcp"]["metadata"]["annotations"]
+    assert annotated == {"cert-manager.io/cluster-issuer": "letsencrypt-prod"}
+    assert objects(gateway(cluster_issuer=None), "Gateway")["mcp"]["metadata"]["annotations"] == {}
 
 
 def test_stateless_replicas_are_not_hashed_so_sessionless_requests_spread() -> None:
     # They send no Mcp-Session-Id: a hash of the empty header would pin every request to one pod.
     stateless = spec("feed", replicas={"min": 2, "max": 6}, sessions="stateless")
-    annotations = service_annotations(stateless, OPTIONS)
-    assert f"{NGINX}/upstream-hash-by" not in annotations
+    assert "loadBalancer" not in backend_traffic_policy_spec(stateless, OPTIONS)

@@ -1,9 +1,10 @@
 """Who may reach whom, computed from the rendered NetworkPolicies, equals the graph the catalog declares.
 
-The declared graph: the ingress controller, Prometheus and the blackbox exporter reach every service on its port;
-a service's `callers` reach it on its port; every service reaches the cluster DNS on port 53 and the destinations
-of its `egress` on their ports; each backup job reaches the DNS and its S3 repository (a public host, HTTPS) and
-accepts nothing. Anything else, in either direction, must be denied: no more, no less.
+The declared graph: the suite's gateway proxies, Prometheus and the blackbox exporter reach every service on its
+port; a service's `callers` reach it on its port; every service reaches the cluster DNS on port 53 and the
+destinations of its `egress` on their ports; each backup job reaches the DNS and its S3 repository (a public host,
+HTTPS) and accepts nothing; the tunnel's connector reaches the DNS, Cloudflare's edge on the tunnel port and the
+gateway proxies' HTTPS port, and accepts only Prometheus. Anything else, in either direction, must be denied.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from typing import Any
 
 import pytest
 
+from components.render import cloudflared
+from components.render.gateway_api import proxy_pod_labels
+from components.render.network_policy import GATEWAY_PROXY_HTTPS_PORT, TUNNEL_PORT
 from components.spec import ServiceSpec
 from infra.render import kubernetes_manifests
 from infra.settings import Settings
@@ -23,7 +27,22 @@ from tests.network.policy_evaluator import Cluster, Edge, External, Pod, reachab
 
 NAME_LABEL = "kubernetes.io/metadata.name"
 
-# Pods outside the suite, labelled as the real charts label them (ingress-nginx, kube-prometheus-stack,
+# Envoy Gateway's proxies of the suite's Gateway, labelled as Envoy Gateway labels them, in its namespace.
+GATEWAY_NAMESPACE = "envoy-gateway-system"
+ENVOY_PORTS = {"https-443": GATEWAY_PROXY_HTTPS_PORT}
+
+
+def gateway_pods(namespace: str) -> list[Pod]:
+    """The suite's proxies, and the proxies of another namespace's Gateway named like the suite's."""
+    envoy = {"app.kubernetes.io/name": "envoy", "app.kubernetes.io/component": "proxy"}
+    return [
+        Pod("envoy", GATEWAY_NAMESPACE, {**envoy, **proxy_pod_labels(namespace)}, "10.244.8.1", ENVOY_PORTS),
+        Pod("envoy-other-gateway", GATEWAY_NAMESPACE, {**envoy, **proxy_pod_labels("team-b")}, "10.244.8.2"),
+        Pod("envoy-impostor", "default", {**envoy, **proxy_pod_labels(namespace)}, "10.244.8.3"),
+    ]
+
+
+# Pods outside the suite, labelled as the real charts label them (the retired ingress-nginx, kube-prometheus-stack,
 # prometheus-blackbox-exporter, CoreDNS), and impostors that carry a trusted label in the wrong namespace.
 FOREIGN_PODS = [
     Pod(
@@ -57,7 +76,7 @@ PRIVATE = [
     External("cloud-metadata", "169.254.169.254"),
     External("private-v6", "fd00::1"),
 ]
-PROBE_PORTS = {22, 53, 80, 443, 5432, 8000, 8080, 9090}
+PROBE_PORTS = {22, 53, 80, 443, 5432, 8000, 8080, 9090, TUNNEL_PORT, GATEWAY_PROXY_HTTPS_PORT, cloudflared.METRICS_PORT}
 
 
 def cluster_of(manifests: list[dict[str, Any]], namespace: str, stranger_labels: dict[str, str]) -> Cluster:
@@ -77,21 +96,30 @@ def cluster_of(manifests: list[dict[str, Any]], namespace: str, stranger_labels:
         labels = job["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
         pods.append(Pod(job["metadata"]["name"], namespace, labels, f"10.244.1.{index + 10}"))
     pods.append(Pod("stranger", namespace, stranger_labels, "10.244.0.250"))
-    namespaces = {pod.namespace: {NAME_LABEL: pod.namespace} for pod in [*pods, *FOREIGN_PODS]}
-    return Cluster(namespaces, [*pods, *FOREIGN_PODS])
+    foreign = [*gateway_pods(namespace), *FOREIGN_PODS]
+    namespaces = {pod.namespace: {NAME_LABEL: pod.namespace} for pod in [*pods, *foreign]}
+    return Cluster(namespaces, [*pods, *foreign])
 
 
 def declared_graph(
-    services: tuple[ServiceSpec, ...], externals: list[External], backup_jobs: tuple[str, ...] = ()
+    services: tuple[ServiceSpec, ...],
+    externals: list[External],
+    backup_jobs: tuple[str, ...] = (),
+    tunnel: bool = True,
 ) -> set[Edge]:
     """What the catalog says, derived without looking at any policy."""
     public = {endpoint.name for endpoint in PUBLIC}
     edges: set[Edge] = set()
+    if tunnel:
+        edges |= {("cloudflared", "coredns", "UDP", 53), ("cloudflared", "coredns", "TCP", 53)}
+        edges |= {("cloudflared", name, protocol, TUNNEL_PORT) for name in public for protocol in ("UDP", "TCP")}
+        edges |= {("cloudflared", "envoy", "TCP", GATEWAY_PROXY_HTTPS_PORT)}
+        edges |= {("prometheus", "cloudflared", "TCP", cloudflared.METRICS_PORT)}
     for job in backup_jobs:
         edges |= {(job, "coredns", "UDP", 53), (job, "coredns", "TCP", 53)}
         edges |= {(job, name, "TCP", 443) for name in public}
     for spec in services:
-        for source in ("ingress-nginx", "prometheus", "blackbox-exporter", *spec.callers):
+        for source in ("envoy", "prometheus", "blackbox-exporter", *spec.callers):
             edges.add((source, spec.name, "TCP", spec.port))
         edges |= {(spec.name, "coredns", "UDP", 53), (spec.name, "coredns", "TCP", 53)}
         for rule in spec.egress:
@@ -190,7 +218,7 @@ def _any_monitoring_pod_scrapes(policies: list[dict[str, Any]]) -> None:
 def _no_namespace_for_ingress(policies: list[dict[str, Any]]) -> None:
     for rule in _policy(policies, "memory")["spec"]["ingress"]:
         for peer in rule["from"]:
-            if peer["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "ingress-nginx"}:
+            if peer["podSelector"]["matchLabels"] == proxy_pod_labels("mcp-staging"):
                 peer["namespaceSelector"] = {"matchLabels": {}}
 
 
@@ -211,10 +239,10 @@ def _all_ports_for_callers(policies: list[dict[str, Any]]) -> None:
 
 WIDENINGS = [
     pytest.param(_any_monitoring_pod_scrapes, ("grafana", "everything", "TCP", 8000), id="any-monitoring-pod"),
-    pytest.param(_no_namespace_for_ingress, ("ingress-impostor", "memory", "TCP", 8000), id="ingress-label-anywhere"),
+    pytest.param(_no_namespace_for_ingress, ("envoy-impostor", "memory", "TCP", 8000), id="gateway-label-anywhere"),
     pytest.param(_egress_without_exceptions, ("memory", "cloud-metadata", "TCP", 443), id="egress-to-metadata"),
     pytest.param(_without_default_deny, ("ingress-nginx", "stranger", "TCP", 22), id="no-default-deny"),
-    pytest.param(_all_ports_for_callers, ("ingress-nginx", "filesystem", "TCP", 22), id="every-port"),
+    pytest.param(_all_ports_for_callers, ("envoy", "filesystem", "TCP", 22), id="every-port"),
 ]
 
 

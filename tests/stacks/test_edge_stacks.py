@@ -5,23 +5,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from typing import Any
 
 import pytest
 
 from components.render.edge_worker import rate_limit_namespace_id
-from infra.mock_runtime import SECRET_SIG
 from infra.stack_files import PROJECT_DIR, read_stack_config
+from tests.helpers.secrets import unwrap_secret
 from tests.helpers.stacks import KUBERNETES_STACKS, REQUIRED_SECRET_KEYS, REQUIRED_SECRETS, evaluate_stack
 
 CATALOG = ["everything", "filesystem", "memory", "sequential-thinking"]
 EDGE_SECRETS = {"cloudflareApiToken": "cf-api-token-value", "clientTokenHashes": {"alice": "a" * 64}}
 STAGING_EDGE = json.loads(read_stack_config("staging").values["mcp-suite:edge"])
-
-
-def unwrap_secret(value: Any) -> Any:
-    assert isinstance(value, dict) and value.get(SECRET_SIG), f"expected a secret, got {value!r}"
-    return value["value"]
 
 
 def test_dev_registers_no_cloudflare_resource_and_never_imports_the_sdk() -> None:
@@ -78,7 +72,8 @@ def test_the_api_token_reaches_the_provider_only_as_a_secret(stack: str) -> None
     assert "cf-api-token-value" not in plain
     assert "a" * 64 not in plain
     cloudflare = [e for e in evaluation.registrations if e.type.startswith("cloudflare:")]
-    assert cloudflare and all(e.parent == "edge" for e in cloudflare)
+    # Everything on Cloudflare belongs to the edge: its worker, or the tunnel the worker reaches the origin by.
+    assert cloudflare and {e.parent for e in cloudflare} == {"edge", "origin-tunnel"}
 
 
 def test_a_catalog_change_changes_the_routes() -> None:

@@ -78,18 +78,24 @@ def test_a_service_that_declares_egress_gets_the_egress_network() -> None:
 @pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_kubernetes_routes_every_service_through_one_tls_host(stack: str) -> None:
     evaluation = evaluate_stack(stack)
-    ingresses = {
-        e.inputs["metadata"]["name"]: e.inputs for e in evaluation.of_type("kubernetes:networking.k8s.io/v1:Ingress")
+    assert not evaluation.of_type("kubernetes:networking.k8s.io/v1:Ingress")
+    routes = {
+        e.inputs["metadata"]["name"]: e.inputs
+        for e in evaluation.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
     }
-    assert set(ingresses) == CATALOG | {"certificate"}
-    hosts = {rule["host"] for ingress in ingresses.values() for rule in ingress["spec"]["rules"]}
-    assert hosts == {f"mcp-origin.{'staging.' if stack == 'staging' else ''}example.com"}
-    secrets = {tls["secretName"] for ingress in ingresses.values() for tls in ingress["spec"]["tls"]}
-    assert secrets == {f"mcp-{stack}-ingress-tls"}
+    assert set(routes) == CATALOG
+    host = f"mcp-origin.{'staging.' if stack == 'staging' else ''}example.com"
+    assert {name for route in routes.values() for name in route["spec"]["hostnames"]} == {host}
+    assert {ref["name"] for route in routes.values() for ref in route["spec"]["parentRefs"]} == {"mcp"}
+    (gateway,) = evaluation.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")
+    (listener,) = gateway.inputs["spec"]["listeners"]
+    assert (listener["hostname"], listener["port"], listener["protocol"]) == (host, 443, "HTTPS")
+    assert listener["tls"]["certificateRefs"] == [{"kind": "Secret", "name": f"mcp-{stack}-ingress-tls"}]
     policies = {
         e.inputs["metadata"]["name"] for e in evaluation.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
     }
-    assert policies == CATALOG | {"default-deny", "backups"}
+    # The tunnel's connector is the one pod besides the services that the stack runs in its namespace.
+    assert policies == CATALOG | {"default-deny", "backups", "cloudflared"}
 
 
 @pytest.mark.parametrize("stack", KUBERNETES_STACKS)
@@ -110,7 +116,11 @@ def test_stateful_services_are_statefulsets_and_stateless_are_autoscaled(stack: 
         e.inputs["spec"]["scaleTargetRef"]["name"]
         for e in evaluation.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
     }
-    budgets = {e.inputs["metadata"]["name"] for e in evaluation.of_type("kubernetes:policy/v1:PodDisruptionBudget")}
+    budgets = {
+        e.inputs["metadata"]["name"]
+        for e in evaluation.of_type("kubernetes:policy/v1:PodDisruptionBudget")
+        if e.parent in CATALOG
+    }
     assert stateful_sets == STATEFUL
     assert deployments == autoscaled == budgets == CATALOG - STATEFUL
 

@@ -49,6 +49,30 @@ def raw_with(**overrides: Any) -> dict[str, str]:
 
 BAD_CONFIG = [
     pytest.param(
+        {"network": {"originLock": "none"}},
+        ["network.originLock: Input should be 'tunnel' or 'mtls' (got 'none')"],
+        id="origin-lock-unknown",
+    ),
+    pytest.param(
+        {"network": {"tunnel": {"image": "docker.io/cloudflare/cloudflared:latest", "replicas": 0}}},
+        [
+            "network.tunnel.image: 'docker.io/cloudflare/cloudflared:latest' uses the moving tag 'latest'; "
+            "pin a version tag or an @sha256 digest",
+            "network.tunnel.replicas: Input should be greater than or equal to 1 (got 0)",
+        ],
+        id="tunnel-unpinned-and-no-connector",
+    ),
+    pytest.param(
+        {"network": {"ingressClass": "nginx", "ingressController": {"namespace": "ingress-nginx", "podLabels": {}}}},
+        [
+            "network.ingressClass: ingress-nginx is retired and the Gateway API replaced it (docs/network.md): "
+            "remove it, and set gatewayClass if your Envoy Gateway's GatewayClass is not `eg`",
+            "network.ingressController: ingress-nginx is retired and the Gateway API replaced it (docs/network.md): "
+            "remove it; the gateway's proxies are selected by gatewayNamespace",
+        ],
+        id="ingress-nginx-keys-retired",
+    ),
+    pytest.param(
         {"services": services_with("everything", tier="huge")},
         ["services.everything.tier: Input should be 'small', 'medium' or 'large' (got 'huge')"],
         id="unknown-tier",
