@@ -8,6 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.render import cloudflared as render
+from components.render.checkov_skips import image_skips, skip_annotations
 from components.render.labels import managed
 from components.render.network_policy import PolicyPeers, tunnel_connector_policy_spec
 
@@ -42,7 +43,12 @@ class TunnelConnector(pulumi.ComponentResource):
         )
         k8s.apps.v1.Deployment(
             name,
-            metadata={"name": render.NAME, "namespace": args.namespace, "labels": render.pod_labels()},
+            metadata={
+                "name": render.NAME,
+                "namespace": args.namespace,
+                "labels": render.pod_labels(),
+                "annotations": skip_annotations(image_skips(args.image)),
+            },
             spec=render.deployment_spec(args.image, args.replicas),
             # The pods read the token at start: they wait for its Secret.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[secret]),

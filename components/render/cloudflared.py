@@ -23,6 +23,7 @@ UID = 65532
 TOKEN_SECRET = "cloudflared-token"
 TOKEN_KEY = "token"
 """Key of the connector's Secret that holds the tunnel token."""
+TOKEN_DIR = "/etc/cloudflared/token"
 
 
 def selector_labels() -> dict[str, str]:
@@ -46,9 +47,12 @@ def deployment_spec(image: str, replicas: int) -> DeploymentSpecArgsDict:
             "--metrics",
             f"0.0.0.0:{METRICS_PORT}",
             "run",
+            # A file from its Secret: an argument shows in the pod spec and `ps`, a variable in every child's env.
+            "--token-file",
+            f"{TOKEN_DIR}/{TOKEN_KEY}",
         ],
-        # The token stays in its Secret: an argument would show in the pod spec and in `ps`.
-        "env": [{"name": "TUNNEL_TOKEN", "value_from": {"secret_key_ref": {"name": TOKEN_SECRET, "key": TOKEN_KEY}}}],
+        "image_pull_policy": "Always",
+        "volume_mounts": [{"name": "token", "mount_path": TOKEN_DIR, "read_only": True}],
         "ports": [{"name": "metrics", "container_port": METRICS_PORT, "protocol": "TCP"}],
         "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
         # /ready answers 200 once the connector holds a connection to Cloudflare's edge.
@@ -60,7 +64,9 @@ def deployment_spec(image: str, replicas: int) -> DeploymentSpecArgsDict:
         },
         "security_context": restricted_container_security(UID),
     }
-    pod = restricted_pod_spec(UID, [container], [], mounts_claims=False)
+    # fsGroup: the token file is readable by the connector's group only.
+    token = {"name": "token", "secret": {"secret_name": TOKEN_SECRET, "default_mode": 0o440}}
+    pod = restricted_pod_spec(UID, [container], [token])
     return {
         "replicas": replicas,
         "selector": {"match_labels": selector_labels()},

@@ -84,9 +84,10 @@ def test_requiring_digests_flags_every_tag_pinned_image() -> None:
         for container in entry.inputs["spec"]["template"]["spec"]["containers"]
         if split_image_reference(container["image"])[2] is None
     ]
-    # Monitoring's own tag-pinned Deployments, one finding per container; the MCP services run the suite's
-    # images by the digest their push returned, so none of them is flagged.
+    # Monitoring's and the tunnel connector's tag-pinned Deployments, one finding per container; the MCP services
+    # run the suite's images by the digest their push returned, so none of them is flagged.
     assert sorted(tag_pinned) == [
+        "docker.io/cloudflare/cloudflared:2026.9.1",
         "docker.io/jaegertracing/jaeger:2.21.0",
         "quay.io/prometheus/blackbox-exporter:v0.28.0",
     ]

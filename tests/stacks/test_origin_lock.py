@@ -82,13 +82,14 @@ def test_behind_the_tunnel_nothing_listens_for_the_outside(stack: str) -> None:
         "type": "vpc_service",
         "serviceId": "origin-tunnel-vpc-service-id",
     }
-    # The connector holds the tunnel's token from its Secret, never in its spec.
+    # The connector reads the tunnel's token from a file of its Secret, never from its spec or environment.
     (deployment,) = [m for m in of_kind(manifests, "Deployment") if m["metadata"]["name"] == "cloudflared"]
-    (container,) = deployment["spec"]["template"]["spec"]["containers"]
-    assert container["env"] == [
-        {"name": "TUNNEL_TOKEN", "valueFrom": {"secretKeyRef": {"name": "cloudflared-token", "key": "token"}}}
-    ]
-    assert "token" not in " ".join(container["args"])
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["args"][-2:] == ["--token-file", "/etc/cloudflared/token/token"]
+    assert container["volumeMounts"] == [{"name": "token", "mountPath": "/etc/cloudflared/token", "readOnly": True}]
+    assert pod["volumes"] == [{"name": "token", "secret": {"secretName": "cloudflared-token", "defaultMode": 0o440}}]
+    assert "env" not in container
     token = evaluation.named("tunnel-connector-token").wire_inputs["stringData"]
     assert unwrap_secret(token) == {"token": "<mock token of tunnel origin-tunnel-tunnel-id>"}
     assert "<mock token of tunnel" not in str(evaluation.named("tunnel-connector-token").inputs)
