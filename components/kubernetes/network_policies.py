@@ -20,7 +20,7 @@ class NetworkPoliciesArgs:
     catalog: Sequence[ServiceSpec]
     """Every service of the stack: each one's policy also reads the others' `callers`."""
     peers: render.PolicyPeers
-    """Ingress controller, monitoring and DNS pods outside the namespace."""
+    """The gateway's proxies, monitoring and DNS pods outside the namespace."""
     backup: BackupPods | None = None
     """The backup jobs' pods and their repository, when the stack backs up; None: no backup policy."""
 

@@ -66,7 +66,7 @@ def public_path(spec: ServiceSpec) -> str:
 
 
 def kubernetes_quantity(size: str) -> str:
-    """`network.bodyLimit` (nginx's size syntax, binary multiples) as a Kubernetes quantity: 8m -> 8Mi."""
+    """`network.bodyLimit` (512k, 8m, 1g: binary multiples) as a Kubernetes quantity: 8m -> 8Mi."""
     suffix = size[-1]
     units = {"k": "Ki", "m": "Mi", "g": "Gi"}
     return size[:-1] + units[suffix] if suffix in units else size
