@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Miniflare } from "miniflare";
+import { readBundle } from "./build.js";
 
 const required = (name) => {
   const value = process.env[name];
@@ -17,10 +18,18 @@ const required = (name) => {
 const token = required("EDGE_TOKEN");
 const scheme = process.env.ORIGIN_SCHEME ?? "http";
 const port = Number(process.env.PORT ?? "8787");
+let script;
+try {
+  script = readBundle();
+} catch (error) {
+  console.error(`error: ${error.message} (\`npm run dev\` builds it first)`);
+  process.exit(2);
+}
 const packageJson = JSON.parse(readFileSync(new URL("package.json", import.meta.url), "utf8"));
 const edge = new Miniflare({
   modules: true,
-  script: readFileSync(new URL("src/worker.js", import.meta.url), "utf8"),
+  // The bundle `npm run dev` has just built (build.js): what Cloudflare would receive.
+  script,
   scriptPath: "worker.js",
   compatibilityDate: packageJson.config.compatibilityDate,
   host: "127.0.0.1",

@@ -26,7 +26,7 @@ class EdgeWorkerArgs:
     script_name: str
     """Name of the Workers script (unique in the account)."""
     worker_source: str
-    """The worker module, exactly as `edge/src/worker.js` holds it."""
+    """The worker bundle, exactly as `edge/build.js` wrote it (`render.worker_source`)."""
     compatibility_date: str
     """Workers runtime compatibility date."""
     client_token_hashes: pulumi.Output[str]

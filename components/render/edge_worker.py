@@ -1,4 +1,4 @@
-"""Pure renderers of the edge worker's deployment: its source, its bindings and its rate limiting rule.
+"""Pure renderers of the edge worker's deployment: its bundle, its bindings and its rate limiting rule.
 
 The binding names are the contract with `edge/src/worker.js`, whose header comment documents each one.
 """
@@ -16,12 +16,20 @@ if TYPE_CHECKING:
     import pulumi
     from pulumi_cloudflare import RulesetRuleArgsDict, WorkersScriptBindingArgsDict, WorkersScriptObservabilityArgsDict
 
-WORKER_SOURCE_PATH = Path(__file__).resolve().parents[2] / "edge" / "src" / "worker.js"
+EDGE_DIR = Path(__file__).resolve().parents[2] / "edge"
+WORKER_BUNDLE_PATH = EDGE_DIR / "dist" / "worker.js"
+"""What edge/build.js writes: the worker and the npm modules it imports, one module (never committed)."""
+BUNDLE_HEADER_PREFIX = "// mcp-suite edge bundle, inputs sha256:"
+BUILD_COMMAND = "scripts/edge-build"
 MAIN_MODULE = "worker.js"
 TOKEN_HASHES_BINDING = "TOKEN_HASHES"
 TOKENS_KV_BINDING = "TOKENS_KV"
 CLIENT_RATE_LIMIT_BINDING = "CLIENT_RATE_LIMIT"
 ORIGIN_BINDING = "ORIGIN"
+
+
+class EdgeBundleError(Exception):
+    """The worker bundle is missing or was built from other sources; the message names the command to run."""
 
 
 @dataclass(frozen=True)
@@ -83,9 +91,40 @@ def client_scopes_text(scopes: Mapping[str, ClientScope]) -> str:
     )
 
 
-def worker_source() -> str:
-    """The worker exactly as the repository holds it (and as its tests run it)."""
-    return WORKER_SOURCE_PATH.read_text(encoding="utf-8")
+def bundle_inputs_digest(edge_dir: Path = EDGE_DIR) -> str:
+    """The digest edge/build.js writes into the bundle's first line (`inputsDigest` there: change both together):
+    over build.js, package-lock.json and every file under src/, by path relative to edge/."""
+    inputs = [edge_dir / "build.js", edge_dir / "package-lock.json", *(edge_dir / "src").rglob("*")]
+    digest = hashlib.sha256()
+    for path in sorted((path.relative_to(edge_dir).as_posix(), path) for path in inputs if path.is_file()):
+        digest.update(f"{path[0]}\0{hashlib.sha256(path[1].read_bytes()).hexdigest()}\n".encode())
+    return digest.hexdigest()
+
+
+def bundle_stand_in(edge_dir: Path = EDGE_DIR) -> str:
+    """What a credential-free render (`python -m infra render`, `infra diff`) puts for the script's content: the
+    bundle's header line without the bundle, so a change to the worker's sources or pinned packages still shows
+    as a content change, and reviewing a change needs no Node.js build."""
+    note = "// credential-free render: `pulumi up` uploads the bundle itself"
+    return f"{BUNDLE_HEADER_PREFIX}{bundle_inputs_digest(edge_dir)}\n{note}\n"
+
+
+def worker_source(bundle: Path = WORKER_BUNDLE_PATH) -> str:
+    """The bundle Cloudflare receives, exactly as the worker's tests run it; refused when missing or built from
+    other sources than the checkout's, so what is uploaded is what was tested."""
+    try:
+        text = bundle.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise EdgeBundleError(
+            f"the edge worker's bundle edge/dist/worker.js is missing: run `{BUILD_COMMAND}` (it bundles "
+            "edge/src with the npm packages edge/package-lock.json pins), then run this again"
+        ) from None
+    if not text.startswith(f"{BUNDLE_HEADER_PREFIX}{bundle_inputs_digest(bundle.parents[1])}\n"):
+        raise EdgeBundleError(
+            f"the edge worker's bundle edge/dist/worker.js was built from other sources than edge/src and "
+            f"edge/package-lock.json hold now: run `{BUILD_COMMAND}`, then run this again"
+        )
+    return text
 
 
 def plain_text_bindings(

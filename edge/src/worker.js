@@ -4,7 +4,8 @@
 // checking a bearer token against SHA-256 hashes held in a secret binding. Streams responses through
 // unbuffered and keeps quiet SSE streams alive under Cloudflare's ~100 s proxy read timeout.
 //
-// This file is uploaded as is (the Pulumi component reads it as the script content), so it imports nothing.
+// What Cloudflare receives is a bundle of this module, the modules beside it and the npm packages they import
+// (edge/build.js writes edge/dist/worker.js; the Pulumi component uploads that and the tests run it).
 //
 // Bindings (all set by components/cloudflare/edge_worker.py from the stack's settings):
 //   ORIGIN_HOST          plain text  host[:port] the gateway answers (the Host header and TLS name sent)

@@ -5,9 +5,11 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { after, before } from "node:test";
 import { Miniflare } from "miniflare";
+import { readBundle } from "../build.js";
 
 const here = new URL("..", import.meta.url);
-export const WORKER_SOURCE = readFileSync(new URL("src/worker.js", here), "utf8");
+// The bundle Cloudflare receives (edge/build.js), refused when built from other sources than these.
+export const WORKER_SOURCE = readBundle();
 const PACKAGE = JSON.parse(readFileSync(new URL("package.json", here), "utf8"));
 export const COMPATIBILITY_DATE = PACKAGE.config.compatibilityDate;
 

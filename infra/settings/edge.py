@@ -201,11 +201,17 @@ class EdgeDeployment(SpecModel):
     hostname: str
     origin_host: str
     cloudflare_api_token: SecretStr
+    upload_bundle: bool = True
+    """Upload the worker's bundle (edge/dist/worker.js, which must then be built); False in a credential-free
+    render, whose script content stands in for it by the digest of the bundle's inputs."""
 
 
-def edge_deployment(edge: EdgeSettings, secrets: EdgeSecrets, ingress_host: str | None) -> EdgeDeployment | None:
+def edge_deployment(
+    edge: EdgeSettings, secrets: EdgeSecrets, ingress_host: str | None, placeholder_secrets: bool = False
+) -> EdgeDeployment | None:
     """The narrowed edge, or None when it is off (or incomplete, which settings report as problems). Its origin
-    is the gateway's host, `ingress_host`, unless `originHost` says otherwise (which `origin_problems` refuses)."""
+    is the gateway's host, `ingress_host`, unless `originHost` says otherwise (which `origin_problems` refuses).
+    A render with placeholder secrets deploys nothing, so it needs no built bundle."""
     if not edge.enabled or secrets.cloudflare_api_token is None:
         return None
     origin_host = edge.origin_host or ingress_host
@@ -217,6 +223,7 @@ def edge_deployment(edge: EdgeSettings, secrets: EdgeSecrets, ingress_host: str 
         hostname=edge.hostname,
         origin_host=origin_host,
         cloudflare_api_token=secrets.cloudflare_api_token,
+        upload_bundle=not placeholder_secrets,
     )
 
 

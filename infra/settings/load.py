@@ -97,7 +97,9 @@ def load_settings(
             )
             if TARGETS[settings.target].has_ingress_host and settings.network.ingress_host is not None
             else None,
-            "edge_deployment": edge_deployment(settings.edge, settings.edge_secrets, settings.network.ingress_host),
+            "edge_deployment": edge_deployment(
+                settings.edge, settings.edge_secrets, settings.network.ingress_host, placeholder_secrets
+            ),
         }
     )
 

@@ -6,7 +6,15 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 
 from components.cloudflare.edge_worker import EdgeWorker, EdgeWorkerArgs
-from components.render.edge_worker import ClientScope, OAuthServer, public_endpoints, token_hashes_text, worker_source
+from components.render.edge_worker import (
+    ClientScope,
+    EdgeBundleError,
+    OAuthServer,
+    bundle_stand_in,
+    public_endpoints,
+    token_hashes_text,
+    worker_source,
+)
 from infra.settings import EdgeDeployment, Settings
 from infra.stack_files import PROJECT_DIR
 from infra.targets.kubernetes import ClusterEntrance
@@ -16,6 +24,11 @@ from infra.tool_surface import read_manifest, recorded_tool_names
 
 def compose_edge(settings: Settings, deployment: EdgeDeployment, cluster: ClusterEntrance) -> None:
     edge, secrets = settings.edge, settings.edge_secrets
+    try:
+        source = worker_source() if deployment.upload_bundle else bundle_stand_in()
+    except EdgeBundleError as error:
+        # RunError ends the program with the message alone, no traceback.
+        raise pulumi.RunError(str(error)) from None
     provider = cloudflare.Provider(
         "cloudflare", api_token=pulumi.Output.secret(deployment.cloudflare_api_token.get_secret_value())
     )
@@ -30,7 +43,7 @@ def compose_edge(settings: Settings, deployment: EdgeDeployment, cluster: Cluste
             origin=origin,
             services=tuple(spec.name for spec in settings.services),
             script_name=f"{settings.name_prefix}-edge",
-            worker_source=worker_source(),
+            worker_source=source,
             compatibility_date=edge.compatibility_date,
             client_token_hashes=pulumi.Output.secret(token_hashes_text(secrets.client_token_hashes)),
             allowed_origins=tuple(edge.allowed_origins),

@@ -1,4 +1,4 @@
-"""EdgeWorker under mocks: the repository's worker uploaded as is, bindings from the catalog, secrets kept secret."""
+"""EdgeWorker under mocks: the worker's bundle uploaded as built, bindings from the catalog, secrets kept secret."""
 
 from __future__ import annotations
 
@@ -71,9 +71,9 @@ def test_registers_script_domain_subdomain_and_rate_limit_as_children() -> None:
     assert public_urls == ["https://mcp.example.com"]
 
 
-def test_script_content_is_exactly_the_worker_source_in_the_repository() -> None:
+def test_script_content_is_exactly_the_bundle_the_worker_tests_run() -> None:
     script = build()[0].named("edge-script").inputs
-    assert script["content"] == (PROJECT_DIR / "edge" / "src" / "worker.js").read_text(encoding="utf-8")
+    assert script["content"] == (PROJECT_DIR / "edge" / "dist" / "worker.js").read_text(encoding="utf-8")
     assert script["mainModule"] == "worker.js"
     assert script["compatibilityDate"] == "2026-04-26"
     assert script["scriptName"] == "mcp-test-edge"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 
 from components.render import edge_worker as render
@@ -14,12 +16,52 @@ from infra.stack_files import PROJECT_DIR, read_stack_config
 
 LIMIT = render.ClientRateLimit(requests_per_period=5, period_seconds=10, namespace_id="7")
 WORKER = PROJECT_DIR / "edge" / "src" / "worker.js"
+BUNDLE = PROJECT_DIR / "edge" / "dist" / "worker.js"
 
 
-def test_worker_source_is_the_file_the_worker_tests_run() -> None:
-    assert render.WORKER_SOURCE_PATH == WORKER
-    assert render.worker_source() == WORKER.read_text(encoding="utf-8")
-    assert "export default" in render.worker_source()
+def test_worker_source_is_the_bundle_the_worker_tests_run() -> None:
+    assert render.WORKER_BUNDLE_PATH == BUNDLE
+    source = render.worker_source()
+    assert source == BUNDLE.read_text(encoding="utf-8")
+    assert source.startswith(f"{render.BUNDLE_HEADER_PREFIX}{render.bundle_inputs_digest()}\n")
+    assert "export {" in source
+
+
+@pytest.fixture
+def edge_copy(tmp_path: Path) -> Path:
+    """A copy of edge/'s build inputs and bundle, to change without touching the checkout."""
+    edge = tmp_path / "edge"
+    shutil.copytree(PROJECT_DIR / "edge" / "src", edge / "src")
+    for name in ("build.js", "package-lock.json"):
+        shutil.copy(PROJECT_DIR / "edge" / name, edge / name)
+    (edge / "dist").mkdir()
+    shutil.copy(BUNDLE, edge / "dist" / "worker.js")
+    return edge
+
+
+def test_a_missing_bundle_is_refused_naming_the_build_command(edge_copy: Path) -> None:
+    (edge_copy / "dist" / "worker.js").unlink()
+    with pytest.raises(render.EdgeBundleError, match=r"is missing: run `scripts/edge-build`"):
+        render.worker_source(edge_copy / "dist" / "worker.js")
+
+
+@pytest.mark.parametrize("changed", ["src/worker.js", "src/new-module.js", "package-lock.json", "build.js"])
+def test_a_bundle_built_from_other_sources_is_refused(edge_copy: Path, changed: str) -> None:
+    bundle = edge_copy / "dist" / "worker.js"
+    assert render.worker_source(bundle).startswith(render.BUNDLE_HEADER_PREFIX)
+    with (edge_copy / changed).open("a", encoding="utf-8") as file:
+        file.write("\n// changed after the build\n")
+    with pytest.raises(render.EdgeBundleError, match=r"built from other sources .* run `scripts/edge-build`"):
+        render.worker_source(bundle)
+
+
+def test_the_bundle_digest_is_the_one_build_js_computes() -> None:
+    build = (PROJECT_DIR / "edge" / "build.js").read_text(encoding="utf-8")
+    # The two implementations must agree on what goes in: build.js lists the same inputs, in the same form.
+    assert '["build.js", "package-lock.json", ...sourceFiles()].sort()' in build
+    assert "digest.update(`${path}\\0${content}\\n`)" in build
+    assert render.BUNDLE_HEADER_PREFIX in build
+    assert f'BUILD_COMMAND = "{render.BUILD_COMMAND}"' in build
 
 
 def test_plain_bindings_route_exactly_the_catalog_over_https() -> None:
