@@ -32,6 +32,7 @@ const edge = new Miniflare({
   script,
   scriptPath: "worker.js",
   compatibilityDate: packageJson.config.compatibilityDate,
+  compatibilityFlags: packageJson.config.compatibilityFlags,
   host: "127.0.0.1",
   port,
   bindings: {

@@ -60,6 +60,11 @@ class EdgeWorkerArgs:
     fetch to `origin_host`, for an origin that does not check where requests come from."""
     recorded_tools: Mapping[str, Sequence[str]] | None = None
     """Service -> the tools catalog-tools.json records for it: calls to any other tool are refused. None: off."""
+    authorization_server: render.AuthorizationServer | None = None
+    """Make the worker the services' OAuth authorization server (a KV namespace holds its clients, grants and
+    tokens; protected like the token store). None: no authorization server in the worker."""
+    upstream_client_secret: pulumi.Output[str] | None = None
+    """Secret: the edge's client secret at the upstream OpenID provider; required with `authorization_server`."""
 
 
 class EdgeWorker(pulumi.ComponentResource):
@@ -67,16 +72,29 @@ class EdgeWorker(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: EdgeWorkerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:cloudflare:EdgeWorker", name, None, opts)
+        if args.authorization_server is not None and args.upstream_client_secret is None:
+            raise ValueError("EdgeWorkerArgs.upstream_client_secret is required with authorization_server")
         child = pulumi.ResourceOptions(parent=self)
+        stored = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect)
         tokens_kv_id: pulumi.Output[str] | None = None
         if args.token_store:
             tokens_kv = cloudflare.WorkersKvNamespace(
                 f"{name}-tokens",
                 account_id=args.account_id,
                 title=f"{args.script_name}-tokens",
-                opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
+                opts=stored,
             )
             tokens_kv_id = tokens_kv.id
+        authorization_store: render.AuthorizationServerStore | None = None
+        if args.authorization_server is not None and args.upstream_client_secret is not None:
+            # Client registrations and grants: losing them signs every OAuth client out, so kept like the tokens.
+            oauth_kv = cloudflare.WorkersKvNamespace(
+                f"{name}-oauth", account_id=args.account_id, title=f"{args.script_name}-oauth", opts=stored
+            )
+            authorization_store = render.AuthorizationServerStore(
+                upstream_client_secret=pulumi.Output.secret(args.upstream_client_secret),
+                kv_namespace_id=oauth_kv.id,
+            )
         plain = render.plain_text_bindings(
             services=args.services,
             origin_host=args.origin_host,
@@ -87,6 +105,7 @@ class EdgeWorker(pulumi.ComponentResource):
             client_scopes=args.client_scopes,
             oauth=args.oauth,
             recorded_tools=args.recorded_tools,
+            authorization_server=args.authorization_server,
         )
         script = cloudflare.WorkersScript(
             f"{name}-script",
@@ -95,6 +114,7 @@ class EdgeWorker(pulumi.ComponentResource):
             content=args.worker_source,
             main_module=render.MAIN_MODULE,
             compatibility_date=args.compatibility_date,
+            compatibility_flags=list(render.COMPATIBILITY_FLAGS),
             bindings=render.worker_bindings(
                 plain,
                 pulumi.Output.secret(args.client_token_hashes),
@@ -105,6 +125,7 @@ class EdgeWorker(pulumi.ComponentResource):
                     namespace_id=render.rate_limit_namespace_id(args.script_name),
                 ),
                 args.origin,
+                authorization_store,
             ),
             observability=render.observability(),
             opts=child,

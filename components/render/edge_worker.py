@@ -22,9 +22,15 @@ WORKER_BUNDLE_PATH = EDGE_DIR / "dist" / "worker.js"
 BUNDLE_HEADER_PREFIX = "// mcp-suite edge bundle, inputs sha256:"
 BUILD_COMMAND = "scripts/edge-build"
 MAIN_MODULE = "worker.js"
+COMPATIBILITY_FLAGS = ("global_fetch_strictly_public",)
+"""The worker's fetches (client metadata documents, key sets, the upstream provider, the origin without an
+ORIGIN binding) take the public internet's way, never a same-zone shortcut: what CIMD's SSRF protection needs."""
 TOKEN_HASHES_BINDING = "TOKEN_HASHES"
 TOKENS_KV_BINDING = "TOKENS_KV"
 CLIENT_RATE_LIMIT_BINDING = "CLIENT_RATE_LIMIT"
+AUTHORIZATION_SERVER_BINDING = "AUTHORIZATION_SERVER"
+UPSTREAM_CLIENT_SECRET_BINDING = "UPSTREAM_CLIENT_SECRET"
+OAUTH_KV_BINDING = "OAUTH_KV"
 ORIGIN_BINDING = "ORIGIN"
 
 
@@ -59,6 +65,47 @@ class OriginBinding:
     kind: Literal["vpc_service", "mtls_certificate"]
     id: pulumi.Input[str]
     """The VPC service's id, or the uploaded mTLS certificate's id."""
+
+
+@dataclass(frozen=True)
+class AuthorizationServer:
+    """The worker's own OAuth authorization server and the upstream OpenID provider it signs users in at."""
+
+    upstream_issuer: str
+    client_id: str
+    scopes: tuple[str, ...]
+    client_id_metadata_documents: bool
+    dynamic_client_registration: bool
+    access_token_ttl_seconds: int
+
+
+def authorization_server_text(server: AuthorizationServer) -> str:
+    """The AUTHORIZATION_SERVER binding: compact JSON with sorted keys (read by edge/src/authorization-server.js)."""
+    return json.dumps(
+        {
+            "accessTokenTtlSeconds": server.access_token_ttl_seconds,
+            "clientId": server.client_id,
+            "clientIdMetadataDocuments": server.client_id_metadata_documents,
+            "dynamicClientRegistration": server.dynamic_client_registration,
+            "scopes": list(server.scopes),
+            "upstreamIssuer": server.upstream_issuer,
+        },
+        separators=(",", ":"),
+    )
+
+
+@dataclass(frozen=True)
+class AuthorizationServerStore:
+    """What the worker's authorization server needs beyond its settings: the upstream client secret (a secret
+    binding) and the KV namespace of its clients, grants and tokens."""
+
+    upstream_client_secret: pulumi.Input[str]
+    kv_namespace_id: pulumi.Input[str]
+
+
+def upstream_redirect_uri(hostname: str) -> str:
+    """Where the upstream provider sends users back to the edge: the redirect URI to register there."""
+    return f"https://{hostname}/oauth/callback"
 
 
 @dataclass(frozen=True)
@@ -138,14 +185,18 @@ def plain_text_bindings(
     client_scopes: Mapping[str, ClientScope],
     oauth: OAuthServer | None,
     recorded_tools: Mapping[str, Sequence[str]] | None = None,
+    authorization_server: AuthorizationServer | None = None,
 ) -> dict[str, str]:
     """The worker's non-secret settings, by binding name, in sorted order; CLIENT_SCOPES only when scopes are set,
-    the OAuth ones only with an authorization server, RECORDED_TOOLS only when calls are limited to them."""
+    the OAuth ones only with an authorization server (external, or the worker's own), RECORDED_TOOLS only when
+    calls are limited to them."""
     scopes = {"CLIENT_SCOPES": client_scopes_text(client_scopes)} if client_scopes else {}
     if recorded_tools is not None:
         recorded = {service: sorted(tools) for service, tools in sorted(recorded_tools.items())}
         scopes["RECORDED_TOOLS"] = json.dumps(recorded, separators=(",", ":"))
     authorization = {"OAUTH_ISSUER": oauth.issuer, "OAUTH_JWKS_URI": oauth.jwks_uri} if oauth is not None else {}
+    if authorization_server is not None:
+        authorization[AUTHORIZATION_SERVER_BINDING] = authorization_server_text(authorization_server)
     bindings = {
         **scopes,
         **authorization,
@@ -186,9 +237,10 @@ def worker_bindings(
     tokens_kv_namespace_id: pulumi.Input[str] | None,
     client_rate_limit: ClientRateLimit,
     origin: OriginBinding | None = None,
+    authorization_server: AuthorizationServerStore | None = None,
 ) -> list[WorkersScriptBindingArgsDict]:
     """Every binding of the script: plain text settings, the token hashes as a secret, the per-client rate
-    limiter, the optional KV store and the origin's fetcher."""
+    limiter, the optional KV store, the origin's fetcher and the authorization server's secret and store."""
     bindings: list[WorkersScriptBindingArgsDict] = [
         {"name": name, "type": "plain_text", "text": text} for name, text in plain.items()
     ]
@@ -207,6 +259,11 @@ def worker_bindings(
         bindings.append({"name": ORIGIN_BINDING, "type": "vpc_service", "service_id": origin.id})
     elif origin is not None:
         bindings.append({"name": ORIGIN_BINDING, "type": "mtls_certificate", "certificate_id": origin.id})
+    if authorization_server is not None:
+        secret = authorization_server.upstream_client_secret
+        bindings.append({"name": UPSTREAM_CLIENT_SECRET_BINDING, "type": "secret_text", "text": secret})
+        namespace_id = authorization_server.kv_namespace_id
+        bindings.append({"name": OAUTH_KV_BINDING, "type": "kv_namespace", "namespace_id": namespace_id})
     return bindings
 
 

@@ -6,6 +6,7 @@
 import { createServer } from "node:http";
 import { Miniflare } from "miniflare";
 import { COMPATIBILITY_DATE, RATE_LIMITS, TOKENS, WORKER_SOURCE, edgeBindings } from "../test/harness.js";
+import { summary } from "./summary.js";
 
 const REQUESTS = Number(process.argv[2] ?? "1000");
 const WARMUP = Math.min(50, REQUESTS);
@@ -43,16 +44,6 @@ async function timed(url, init) {
   }
   return { total: performance.now() - started, firstByte };
 }
-
-function percentile(values, fraction) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))];
-}
-
-const summary = (values) => ({
-  p50: Number(percentile(values, 0.5).toFixed(3)),
-  p99: Number(percentile(values, 0.99).toFixed(3)),
-});
 
 const origin = await startOrigin();
 const originHost = `127.0.0.1:${origin.address().port}`;

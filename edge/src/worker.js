@@ -26,9 +26,22 @@
 //   OAUTH_JWKS_URI       plain text  with OAUTH_ISSUER: where that server publishes its signing keys
 //   CLIENT_SCOPES        plain text  optional: JSON {client: {services: [...], tools: {service: [...]}}}; once
 //                                    set, a client without an entry is refused everywhere
+//   AUTHORIZATION_SERVER plain text  optional: JSON {upstreamIssuer, clientId, scopes, clientIdMetadataDocuments,
+//                                    dynamicClientRegistration, accessTokenTtlSeconds}: the worker is an OAuth
+//                                    authorization server itself (authorization-server.js); not with OAUTH_ISSUER
+//   UPSTREAM_CLIENT_SECRET secret    with AUTHORIZATION_SERVER: the edge's client secret at the upstream provider
+//   OAUTH_KV             KV          with AUTHORIZATION_SERVER: its clients, grants and tokens (hashed)
 //
-// Every request to /<service>/mcp is logged as one `mcp_request` record (time, client, service, method, tool,
-// status, latency, request id): never a token or a body.
+// Every request to /<service>/mcp is logged as one `mcp_request` record (time, client, user, service, method,
+// tool, status, latency, request id): never a token or a body.
+
+import {
+  ACCESS_TOKEN,
+  authorizationServerResponse,
+  readAuthorizationServer,
+  validateAccessToken,
+} from "./authorization-server.js";
+import { JWT_SHAPE, base64Bytes, lifetimeProblem, verifiedPayload } from "./jwt.js";
 
 const MCP_METHODS = ["POST", "GET", "DELETE", "OPTIONS"];
 const DEFAULT_MAX_BODY_BYTES = 1048576;
@@ -58,18 +71,6 @@ const HEADER_REVISION = "2026-07-28";
 // JSON-RPC error the spec gives a request whose headers disagree with its body.
 const HEADER_MISMATCH = -32020;
 const RESOURCE_METADATA_PREFIX = "/.well-known/oauth-protected-resource";
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-const JWT_ALGORITHMS = {
-  ES256: { kty: "EC", import: { name: "ECDSA", namedCurve: "P-256" }, verify: { name: "ECDSA", hash: "SHA-256" } },
-  RS256: {
-    kty: "RSA",
-    import: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
-    verify: { name: "RSASSA-PKCS1-v1_5" },
-  },
-};
-const CLOCK_SKEW_SECONDS = 30;
-const JWKS_TTL_MS = 5 * 60 * 1000;
-const JWKS_REFETCH_MS = 10 * 1000;
 // JSON-RPC error (implementation-defined range) of a call the client's scope does not allow.
 const NOT_ALLOWED = -32003;
 // The body parameter each name-bearing method mirrors into Mcp-Name.
@@ -97,11 +98,12 @@ export default {
   async fetch(request, env, ctx) {
     const requestId = crypto.randomUUID();
     const started = Date.now();
-    const audit = { record: false, client: null, service: null, method: null, tool: null };
+    const audit = { record: false, client: null, user: null, service: null, method: null, tool: null };
     const response = await respond(request, env, ctx, requestId, audit);
     if (audit.record) {
-      const { client, service, method, tool } = audit;
-      const record = { event: "mcp_request", time: new Date(started).toISOString(), requestId, client, service };
+      const { client, user, service, method, tool } = audit;
+      const time = new Date(started).toISOString();
+      const record = { event: "mcp_request", time, requestId, client, user, service };
       // Until the response's headers: a stream's own length is the client's to keep, not the edge's latency.
       const latencyMs = Date.now() - started;
       console.log(JSON.stringify({ ...record, method, tool, status: response.status, latencyMs }));
@@ -119,7 +121,7 @@ async function respond(request, env, ctx, requestId, audit) {
     return jsonError(500, "edge_misconfigured", "The edge is misconfigured; its logs name the problem.", requestId);
   }
   try {
-    const response = await handle(request, config, ctx, requestId, audit);
+    const response = await handle(request, env, config, ctx, requestId, audit);
     return finish(response, request, config, requestId);
   } catch (error) {
     console.error(JSON.stringify({ requestId, event: "unhandled", message: String(error && error.message) }));
@@ -128,7 +130,7 @@ async function respond(request, env, ctx, requestId, audit) {
   }
 }
 
-async function handle(request, config, ctx, requestId, audit) {
+async function handle(request, env, config, ctx, requestId, audit) {
   const url = new URL(request.url);
   if (config.publicHostname && url.hostname !== config.publicHostname) {
     return jsonError(404, "not_found", "No such endpoint.", requestId);
@@ -143,6 +145,10 @@ async function handle(request, config, ctx, requestId, audit) {
   }
   if (url.pathname.startsWith(RESOURCE_METADATA_PREFIX)) {
     return protectedResourceMetadata(request, url, config, requestId);
+  }
+  // Before the MCP checks: a browser opens /authorize from any site, and token requests carry no bearer token.
+  if (config.authorizationServer?.paths.has(url.pathname)) {
+    return authorizationServerResponse(request, url, config.authorizationServer, env, ctx);
   }
   if (!MCP_METHODS.includes(request.method)) {
     return methodNotAllowed(MCP_METHODS.join(", "), requestId);
@@ -161,10 +167,12 @@ async function handle(request, config, ctx, requestId, audit) {
   audit.method = request.method;
   // The resource a token must be issued for: this service's URL as clients use it (RFC 8707).
   const resource = `${url.origin}${url.pathname}`;
-  const client = await authenticate(request.headers.get("authorization"), config, resource);
+  const client = await authenticate(request.headers.get("authorization"), env, config, resource);
   audit.client = client.name ?? null;
+  audit.user = client.user ?? null;
   if (client.name === undefined) {
-    const metadata = config.oauth !== null && /^\/[^/]+\/mcp$/.test(url.pathname) ? metadataUrl(url) : null;
+    const oauth = config.oauth !== null || config.authorizationServer !== null;
+    const metadata = oauth && /^\/[^/]+\/mcp$/.test(url.pathname) ? metadataUrl(url) : null;
     return unauthorized(client.error, client.description, requestId, metadata);
   }
   const service = routeService(url.pathname, config.services);
@@ -270,6 +278,11 @@ function readConfig(env) {
     throw new Error("binding CLIENT_RATE_LIMIT is missing");
   }
   const oauth = readOAuth(env);
+  const authorizationServer = readAuthorizationServer(env, env.PUBLIC_HOSTNAME ?? null, services);
+  if (oauth !== null && authorizationServer !== null) {
+    // A service's metadata names one authorization server, which MCP clients then use.
+    throw new Error("AUTHORIZATION_SERVER and OAUTH_ISSUER are exclusive: the edge is its own server or uses one");
+  }
   // Called as a method either way: a binding's fetch needs its binding, the global fetch accepts globalThis.
   const origin = env.ORIGIN ?? globalThis;
   if (typeof origin.fetch !== "function") {
@@ -277,6 +290,7 @@ function readConfig(env) {
   }
   return {
     oauth,
+    authorizationServer,
     origin,
     clientRateLimit,
     clientScopes,
@@ -392,11 +406,16 @@ function bytesToHex(bytes) {
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-async function authenticate(header, config, resource) {
+async function authenticate(header, env, config, resource) {
   if (header === null) {
     return { error: null, description: "Send Authorization: Bearer <token>." };
   }
-  const match = header.length <= MAX_TOKEN_LENGTH + 7 ? BEARER.exec(header) : null;
+  const short = header.length <= MAX_TOKEN_LENGTH + 7;
+  const match = short ? BEARER.exec(header) : null;
+  const issued = short && config.authorizationServer !== null ? /^Bearer (\S+)$/.exec(header) : null;
+  if (match === null && issued !== null && ACCESS_TOKEN.test(issued[1])) {
+    return ownAccessToken(issued[1], env, config.authorizationServer, resource);
+  }
   if (match === null) {
     return { error: "invalid_request", description: "The Authorization header is not a Bearer token." };
   }
@@ -425,24 +444,26 @@ async function authenticate(header, config, resource) {
   return { name: found };
 }
 
+// An access token of the edge's own authorization server, valid only for the service it was issued for.
+async function ownAccessToken(token, env, authorizationServer, resource) {
+  const validated = await validateAccessToken(authorizationServer, env, resource, token);
+  if (validated === null) {
+    return {
+      error: "invalid_token",
+      description: "The token is not valid for this service: unknown, expired, or issued for another resource.",
+    };
+  }
+  return { name: `oauth:${validated.clientId}`, user: validated.subject };
+}
+
 // An access token of the configured authorization server: a signed JWT (RFC 9068) whose audience is this
 // service's URL, so a token issued for another resource is refused. The client is named `oauth:<client_id>`.
 async function verifyAccessToken(token, oauth, resource) {
   const invalid = (description) => ({ error: "invalid_token", description });
-  const [headerPart, payloadPart, signaturePart] = token.split(".");
-  const header = decodeJwtPart(headerPart);
-  const payload = decodeJwtPart(payloadPart);
-  const algorithm = header === null ? undefined : JWT_ALGORITHMS[header.alg];
-  if (payload === null || algorithm === undefined) {
-    return invalid("The token is not a signed JWT of a supported algorithm.");
+  const { payload, error } = await verifiedPayload(token, oauth.jwksUri);
+  if (error !== undefined) {
+    return invalid(error);
   }
-  const key = await signingKey(oauth, header.kid, algorithm);
-  const signature = base64UrlBytes(signaturePart);
-  const signed = new TextEncoder().encode(`${headerPart}.${payloadPart}`);
-  if (key === null || signature === null || !(await crypto.subtle.verify(algorithm.verify, key, signature, signed))) {
-    return invalid("The token's signature does not verify.");
-  }
-  const now = Date.now() / 1000;
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
   if (payload.iss !== oauth.issuer) {
     return invalid("The token was issued by another authorization server.");
@@ -450,88 +471,15 @@ async function verifyAccessToken(token, oauth, resource) {
   if (!audiences.includes(resource)) {
     return invalid("The token was issued for another resource.");
   }
-  if (typeof payload.exp !== "number" || payload.exp + CLOCK_SKEW_SECONDS < now) {
-    return invalid("The token has expired.");
-  }
-  if (typeof payload.nbf === "number" && payload.nbf - CLOCK_SKEW_SECONDS > now) {
-    return invalid("The token is not valid yet.");
+  const expired = lifetimeProblem(payload);
+  if (expired !== null) {
+    return invalid(expired);
   }
   const clientId = typeof payload.client_id === "string" ? payload.client_id : payload.sub;
   if (typeof clientId !== "string" || clientId === "") {
     return invalid("The token names no client.");
   }
   return { name: `oauth:${clientId}` };
-}
-
-function decodeJwtPart(part) {
-  const bytes = base64UrlBytes(part);
-  if (bytes === null) {
-    return null;
-  }
-  try {
-    const value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : null;
-  } catch {
-    return null;
-  }
-}
-
-function base64UrlBytes(text) {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) {
-    return null;
-  }
-  return base64Bytes(text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4));
-}
-
-function base64Bytes(text) {
-  try {
-    return Uint8Array.from(atob(text), (char) => char.charCodeAt(0));
-  } catch {
-    return null;
-  }
-}
-
-// The authorization server's keys, kept for a few minutes per isolate and fetched again for a key id not seen.
-const jwksCache = { uri: null, keys: [], fetchedAt: 0 };
-
-async function signingKey(oauth, kid, algorithm) {
-  const age = jwksCache.uri === oauth.jwksUri ? Date.now() - jwksCache.fetchedAt : Infinity;
-  let jwk = age < JWKS_TTL_MS ? findJwk(jwksCache.keys, kid, algorithm) : null;
-  // A key id not seen fetches the keys again (the server may have rotated), but at most every few seconds, so
-  // tokens with made-up key ids cannot turn the edge into a flood of requests to the authorization server.
-  if (jwk === null && age >= JWKS_REFETCH_MS) {
-    let keys;
-    try {
-      const response = await fetch(oauth.jwksUri, { headers: { accept: "application/json" } });
-      keys = response.ok ? (await response.json()).keys : undefined;
-      if (!response.ok) {
-        console.error(JSON.stringify({ event: "jwks_unavailable", status: response.status }));
-      }
-    } catch (error) {
-      console.error(JSON.stringify({ event: "jwks_unavailable", message: String(error && error.message) }));
-    }
-    if (keys === undefined) {
-      return null;
-    }
-    Object.assign(jwksCache, { uri: oauth.jwksUri, keys: Array.isArray(keys) ? keys : [], fetchedAt: Date.now() });
-    jwk = findJwk(jwksCache.keys, kid, algorithm);
-  }
-  if (jwk === null) {
-    return null;
-  }
-  try {
-    return await crypto.subtle.importKey("jwk", jwk, algorithm.import, false, ["verify"]);
-  } catch {
-    return null;
-  }
-}
-
-function findJwk(keys, kid, algorithm) {
-  return (
-    keys.find(
-      (key) => key.kty === algorithm.kty && (kid === undefined || key.kid === kid) && (key.use ?? "sig") === "sig",
-    ) ?? null
-  );
 }
 
 function metadataUrl(url) {
@@ -542,7 +490,8 @@ function metadataUrl(url) {
 // server issues its tokens. Public, like any discovery document.
 function protectedResourceMetadata(request, url, config, requestId) {
   const path = url.pathname.slice(RESOURCE_METADATA_PREFIX.length);
-  if (config.oauth === null || routeService(path, config.services) === null) {
+  const issuer = config.authorizationServer?.issuer ?? config.oauth?.issuer;
+  if (issuer === undefined || routeService(path, config.services) === null) {
     return jsonError(404, "not_found", "No such endpoint.", requestId);
   }
   if (request.method !== "GET" && request.method !== "HEAD") {
@@ -550,7 +499,7 @@ function protectedResourceMetadata(request, url, config, requestId) {
   }
   const metadata = {
     resource: `${url.origin}${path}`,
-    authorization_servers: [config.oauth.issuer],
+    authorization_servers: [issuer],
     bearer_methods_supported: ["header"],
   };
   return new Response(request.method === "HEAD" ? null : JSON.stringify(metadata), {

@@ -12,6 +12,8 @@ const here = new URL("..", import.meta.url);
 export const WORKER_SOURCE = readBundle();
 const PACKAGE = JSON.parse(readFileSync(new URL("package.json", here), "utf8"));
 export const COMPATIBILITY_DATE = PACKAGE.config.compatibilityDate;
+// The script's flags on Cloudflare (components/render/edge_worker.py COMPATIBILITY_FLAGS, checked equal).
+export const COMPATIBILITY_FLAGS = PACKAGE.config.compatibilityFlags;
 
 export const PUBLIC_HOSTNAME = "mcp.example.test";
 export const SERVICES = ["everything", "memory", "sequential-thinking"];
@@ -76,6 +78,7 @@ export function startEdge(bindings, options = {}) {
     script: WORKER_SOURCE,
     scriptPath: "worker.js",
     compatibilityDate: COMPATIBILITY_DATE,
+    compatibilityFlags: COMPATIBILITY_FLAGS,
     bindings: cleaned,
     ratelimits: RATE_LIMITS,
     handleStructuredLogs: ({ message, level }) => {

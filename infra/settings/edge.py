@@ -59,6 +59,37 @@ class OAuthSettings(SpecModel):
     """Where it publishes the keys it signs access tokens with (its metadata's `jwks_uri`)."""
 
 
+# RFC 6749 scope-token; the upstream provider's client ids are visible ASCII.
+ScopeName = Annotated[str, Field(pattern=r"^[\x21\x23-\x5b\x5d-\x7e]{1,128}$")]
+UpstreamClientId = Annotated[str, Field(pattern=r"^[\x21-\x7e]{1,255}$")]
+
+
+class AuthorizationServerSettings(SpecModel):
+    """The edge as an OAuth 2.1 authorization server itself, signing users in at an upstream OpenID provider."""
+
+    upstream_issuer: HttpsUrl
+    """The OpenID provider's issuer, exactly as its `/.well-known/openid-configuration` says; the worker reads its
+    endpoints and keys from there."""
+    client_id: UpstreamClientId
+    """The client id the provider gave the edge; its redirect URI there is `https://<hostname>/oauth/callback`
+    and its secret is `edgeSecrets.upstreamClientSecret`."""
+    scopes: Annotated[list[ScopeName], Field(min_length=1)] = Field(default_factory=lambda: ["openid"])
+    """Scopes asked of the provider at sign-in; must include `openid`. The ID token's `sub` names the user."""
+    client_id_metadata_documents: bool = True
+    """Accept MCP clients that identify themselves by a Client ID Metadata Document URL (the MCP default)."""
+    dynamic_client_registration: bool = True
+    """Also let clients register themselves (RFC 7591), for MCP clients older than CIMD."""
+    access_token_ttl_seconds: Annotated[int, Field(ge=300, le=86400)] = 3600
+    """Lifetime of the access tokens the edge issues; clients renew them with their refresh token."""
+
+    @field_validator("scopes")
+    @classmethod
+    def _openid(cls, value: list[str]) -> list[str]:
+        if "openid" not in value:
+            raise ValueError("must include openid: the edge learns who signed in from the provider's ID token")
+        return value
+
+
 ToolName = Annotated[str, Field(min_length=1, max_length=128)]
 
 
@@ -109,6 +140,9 @@ class EdgeSettings(SpecModel):
     oauth: OAuthSettings | None = None
     """Also accept this authorization server's JWT access tokens, each only for the service URL it was issued
     for (RFC 8707); static tokens keep working. Unset: static tokens only."""
+    authorization_server: AuthorizationServerSettings | None = None
+    """Be the services' OAuth authorization server: register MCP clients (CIMD, DCR), sign users in at the
+    upstream OpenID provider, issue tokens each only for one service. Not with `oauth`. Unset: none."""
     recorded_tools_only: bool = False
     """Refuse calls to tools that catalog-tools.json does not record for the service: a server update that adds a
     tool cannot expose it before the manifest, and its review, catch up."""
@@ -133,6 +167,11 @@ class EdgeSettings(SpecModel):
                 raise ValueError(f"the edge is enabled, so set {', '.join(missing)}")
             if self.hostname == self.origin_host:
                 raise ValueError("hostname and originHost must differ: the worker would forward to itself")
+        if self.oauth is not None and self.authorization_server is not None:
+            raise ValueError(
+                "set oauth (an external authorization server issues the tokens) or authorizationServer (the edge "
+                "issues them), not both: each service's metadata names one authorization server"
+            )
         return self
 
 
@@ -183,6 +222,8 @@ class EdgeSecrets(SpecModel):
         Field(default_factory=dict)
     )
     """Client name -> SHA-256 (lowercase hex) of the client's bearer token."""
+    upstream_client_secret: SecretStr | None = None
+    """The edge's client secret at the upstream OpenID provider (with `edge.authorizationServer`)."""
 
     @field_validator("client_token_hashes")
     @classmethod
@@ -253,6 +294,18 @@ def edge_secrets(
                     "`pulumi config set --secret --path edgeSecrets.cloudflareApiToken <token>`",
                 )
             )
+    if isinstance(edge.get("authorizationServer"), dict) and "upstreamClientSecret" not in given:
+        if placeholder_secrets:
+            given["upstreamClientSecret"] = SECRET_PLACEHOLDER
+        else:
+            problems.append(
+                Problem(
+                    path="edgeSecrets.upstreamClientSecret",
+                    message="missing; edge.authorizationServer signs users in with the client the OpenID provider "
+                    "registered for the edge, so set its secret with `pulumi config set --secret --path "
+                    "edgeSecrets.upstreamClientSecret <client secret>`",
+                )
+            )
     hashes = given.get("clientTokenHashes")
     if placeholder_secrets and isinstance(hashes, dict):
         # Values the CLI would decrypt are placeholders here; a stand-in digest keeps the render going.
@@ -262,7 +315,8 @@ def edge_secrets(
             else value
             for name, value in hashes.items()
         }
-    if not hashes and not placeholder_secrets and not edge.get("tokenStore") and not edge.get("oauth"):
+    other_clients = edge.get("tokenStore") or edge.get("oauth") or edge.get("authorizationServer")
+    if not hashes and not placeholder_secrets and not other_clients:
         problems.append(
             Problem(
                 path="edgeSecrets.clientTokenHashes",

@@ -7,12 +7,14 @@ import pulumi_cloudflare as cloudflare
 
 from components.cloudflare.edge_worker import EdgeWorker, EdgeWorkerArgs
 from components.render.edge_worker import (
+    AuthorizationServer,
     ClientScope,
     EdgeBundleError,
     OAuthServer,
     bundle_stand_in,
     public_endpoints,
     token_hashes_text,
+    upstream_redirect_uri,
     worker_source,
 )
 from infra.settings import EdgeDeployment, Settings
@@ -29,6 +31,8 @@ def compose_edge(settings: Settings, deployment: EdgeDeployment, cluster: Cluste
     except EdgeBundleError as error:
         # RunError ends the program with the message alone, no traceback.
         raise pulumi.RunError(str(error)) from None
+    authorization_server = edge.authorization_server
+    upstream_secret = secrets.upstream_client_secret
     provider = cloudflare.Provider(
         "cloudflare", api_token=pulumi.Output.secret(deployment.cloudflare_api_token.get_secret_value())
     )
@@ -67,10 +71,26 @@ def compose_edge(settings: Settings, deployment: EdgeDeployment, cluster: Cluste
             if edge.recorded_tools_only
             else None,
             protect=settings.protect_stateful_data,
+            authorization_server=AuthorizationServer(
+                upstream_issuer=authorization_server.upstream_issuer,
+                client_id=authorization_server.client_id,
+                scopes=tuple(authorization_server.scopes),
+                client_id_metadata_documents=authorization_server.client_id_metadata_documents,
+                dynamic_client_registration=authorization_server.dynamic_client_registration,
+                access_token_ttl_seconds=authorization_server.access_token_ttl_seconds,
+            )
+            if authorization_server is not None
+            else None,
+            upstream_client_secret=pulumi.Output.secret(upstream_secret.get_secret_value())
+            if upstream_secret is not None
+            else None,
         ),
         opts=pulumi.ResourceOptions(provider=provider),
     )
     pulumi.export("edgeUrl", worker.public_url)
+    if authorization_server is not None:
+        # What to register at the upstream OpenID provider as the edge's redirect URI (docs/edge.md).
+        pulumi.export("edgeOAuthRedirectUri", upstream_redirect_uri(deployment.hostname))
     names = [spec.name for spec in settings.services]
     # One Output for the whole map, not one per service: each Output is a task the SDK schedules and awaits.
     pulumi.export("edgeEndpoints", worker.public_url.apply(lambda url: public_endpoints(url, names)))

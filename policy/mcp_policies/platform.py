@@ -11,6 +11,8 @@ from .rules import RuleContext
 HELM_CHARTS = frozenset({"kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"})
 EXACT_VERSION = re.compile(r"^v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]+)?$")
 DOCKER_VOLUME = "docker:index/volume:Volume"
+# The edge's token store and its authorization server's clients and grants: deleting one signs every client out.
+KV_NAMESPACE = "cloudflare:index/workersKvNamespace:WorkersKvNamespace"
 DNS_RECORDS = frozenset({"cloudflare:index/dnsRecord:DnsRecord", "cloudflare:index/record:Record"})
 PROXYABLE_RECORD_TYPES = frozenset({"A", "AAAA", "CNAME"})
 
@@ -27,7 +29,7 @@ def charts_pinned(resource: Resource, context: RuleContext) -> list[str]:
 def stateful_storage_protected(resource: Resource, context: RuleContext) -> list[str]:
     if not context.production:
         return []
-    if resource.type == DOCKER_VOLUME or kind(resource) == "PersistentVolumeClaim":
+    if resource.type in (DOCKER_VOLUME, KV_NAMESPACE) or kind(resource) == "PersistentVolumeClaim":
         if resource.protect:
             return []
         return ["stateful storage is not protected; register it with protect (and retain_on_delete)"]

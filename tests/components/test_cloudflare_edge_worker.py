@@ -6,9 +6,16 @@ import json
 from typing import Any
 
 import pulumi
+import pytest
 
 from components.cloudflare.edge_worker import EdgeWorker, EdgeWorkerArgs
-from components.render.edge_worker import ClientScope, OAuthServer, token_hashes_text, worker_source
+from components.render.edge_worker import (
+    AuthorizationServer,
+    ClientScope,
+    OAuthServer,
+    token_hashes_text,
+    worker_source,
+)
 from infra.mock_runtime import SECRET_SIG, Evaluation, evaluate
 from infra.settings import EdgeSettings
 from infra.stack_files import PROJECT_DIR
@@ -45,7 +52,8 @@ def build(**overrides: Any) -> tuple[Evaluation, list[str]]:
             "client_requests_per_period": DEFAULTS.client_rate_limit.requests_per_period,
             "client_period_seconds": DEFAULTS.client_rate_limit.period_seconds,
             "protect": False,
-            **overrides,
+            # Outputs can only be made inside the program: such overrides come as functions that make them.
+            **{key: value() if callable(value) else value for key, value in overrides.items()},
         }
         edge = EdgeWorker("edge", EdgeWorkerArgs(**fields))
         edge.public_url.apply(public_urls.append)
@@ -75,6 +83,8 @@ def test_script_content_is_exactly_the_bundle_the_worker_tests_run() -> None:
     script = build()[0].named("edge-script").inputs
     assert script["content"] == (PROJECT_DIR / "edge" / "dist" / "worker.js").read_text(encoding="utf-8")
     assert script["mainModule"] == "worker.js"
+    # The flag CIMD's fetches need (and which keeps every fetch of the worker on the public internet's way).
+    assert script["compatibilityFlags"] == ["global_fetch_strictly_public"]
     assert script["compatibilityDate"] == "2026-04-26"
     assert script["scriptName"] == "mcp-test-edge"
 
@@ -156,3 +166,48 @@ def test_an_authorization_server_becomes_the_oauth_bindings() -> None:
     bindings = {binding["name"]: binding for binding in unwrap_secret(script.wire_inputs["bindings"])}
     assert bindings["OAUTH_ISSUER"] == {"name": "OAUTH_ISSUER", "type": "plain_text", "text": "https://id.example.com"}
     assert bindings["OAUTH_JWKS_URI"]["text"] == "https://id.example.com/jwks"
+
+
+UPSTREAM_SECRET = "upstream-client-secret-value"
+AUTHORIZATION_SERVER = AuthorizationServer(
+    upstream_issuer="https://id.example.com",
+    client_id="mcp-edge",
+    scopes=("openid",),
+    client_id_metadata_documents=True,
+    dynamic_client_registration=True,
+    access_token_ttl_seconds=3600,
+)
+
+
+def test_the_authorization_server_gets_a_protected_kv_namespace_and_its_secret_as_a_secret() -> None:
+    evaluation = build(
+        authorization_server=AUTHORIZATION_SERVER,
+        upstream_client_secret=lambda: pulumi.Output.secret(UPSTREAM_SECRET),
+        protect=True,
+    )[0]
+    store = evaluation.named("edge-oauth")
+    assert store.type == "cloudflare:index/workersKvNamespace:WorkersKvNamespace"
+    assert store.inputs == {"accountId": "0123456789abcdef0123456789abcdef", "title": "mcp-test-edge-oauth"}
+    assert store.options["protect"] and store.options["retainOnDelete"]
+    bindings = {b["name"]: b for b in unwrap_secret(evaluation.named("edge-script").wire_inputs["bindings"])}
+    assert bindings["OAUTH_KV"] == {"name": "OAUTH_KV", "type": "kv_namespace", "namespaceId": "edge-oauth-id"}
+    assert bindings["UPSTREAM_CLIENT_SECRET"] == {
+        "name": "UPSTREAM_CLIENT_SECRET",
+        "type": "secret_text",
+        "text": UPSTREAM_SECRET,
+    }
+    assert json.loads(bindings["AUTHORIZATION_SERVER"]["text"])["upstreamIssuer"] == "https://id.example.com"
+    plain = json.dumps([entry.as_json() for entry in evaluation.registrations])
+    assert UPSTREAM_SECRET not in plain
+
+
+def test_without_an_authorization_server_there_is_no_oauth_store() -> None:
+    evaluation = build()[0]
+    assert "edge-oauth" not in {entry.name for entry in evaluation.registrations}
+    names = {b["name"] for b in unwrap_secret(evaluation.named("edge-script").wire_inputs["bindings"])}
+    assert not names & {"AUTHORIZATION_SERVER", "UPSTREAM_CLIENT_SECRET", "OAUTH_KV"}
+
+
+def test_an_authorization_server_without_its_upstream_secret_is_refused() -> None:
+    with pytest.raises(Exception, match="upstream_client_secret is required"):
+        build(authorization_server=AUTHORIZATION_SERVER)

@@ -22,8 +22,8 @@ EDGE_DIR = PROJECT_DIR / "edge"
 TOKEN = "conformance-client-token"
 
 
-def rendered_bindings(stack: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    """The script's text bindings by name, and its rate limiting bindings as rendered."""
+def rendered_bindings(stack: str) -> tuple[dict[str, str], list[dict[str, Any]], list[str]]:
+    """The script's text bindings by name, its rate limiting bindings and its compatibility flags as rendered."""
     secrets = {
         "cloudflareApiToken": "unused",
         "clientTokenHashes": {"alice": hashlib.sha256(TOKEN.encode()).hexdigest()},
@@ -31,19 +31,23 @@ def rendered_bindings(stack: str) -> tuple[dict[str, str], list[dict[str, Any]]]
     evaluation = evaluate_stack(
         stack, overrides={"edgeSecrets": secrets}, secret_keys=frozenset({"mcp-suite:edgeSecrets"})
     )
-    wire: Any = evaluation.named("edge-script").wire_inputs["bindings"]
+    script = evaluation.named("edge-script")
+    wire: Any = script.wire_inputs["bindings"]
     assert wire[SECRET_SIG]
     texts = {binding["name"]: binding["text"] for binding in wire["value"] if "text" in binding}
-    return texts, [binding for binding in wire["value"] if binding["type"] == "ratelimit"]
+    rate_limits = [binding for binding in wire["value"] if binding["type"] == "ratelimit"]
+    return texts, rate_limits, list(script.inputs["compatibilityFlags"])
 
 
-def run_probe(bindings: dict[str, str], rate_limits: list[dict[str, Any]]) -> dict[str, Any]:
+def run_probe(bindings: dict[str, str], rate_limits: list[dict[str, Any]], flags: list[str]) -> dict[str, Any]:
     node = require_tool("node")
     require_edge_packages()
     result = subprocess.run(
         [node, "test/probe-bindings.js"],
         cwd=EDGE_DIR,
-        input=json.dumps({"bindings": bindings, "rateLimits": rate_limits, "token": TOKEN}),
+        input=json.dumps(
+            {"bindings": bindings, "rateLimits": rate_limits, "compatibilityFlags": flags, "token": TOKEN}
+        ),
         capture_output=True,
         text=True,
         timeout=60,
@@ -56,9 +60,9 @@ def run_probe(bindings: dict[str, str], rate_limits: list[dict[str, Any]]) -> di
 @pytest.mark.slow
 @pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_rendered_bindings_route_the_catalog_in_workerd(stack: str) -> None:
-    bindings, rate_limits = rendered_bindings(stack)
+    bindings, rate_limits, flags = rendered_bindings(stack)
     assert [limit["name"] for limit in rate_limits] == ["CLIENT_RATE_LIMIT"]
-    probe = run_probe(bindings, rate_limits)
+    probe = run_probe(bindings, rate_limits, flags)
     # Only audit records (workerd may hand the last ones over after the probe read them): no configuration or
     # origin error.
     assert {json.loads(line["message"])["event"] for line in probe["logs"]} == {"mcp_request"}

@@ -247,7 +247,7 @@ def test_docker_env_with_secrets_passes_once_env_is_a_secret_output() -> None:
 
 
 def test_storage_must_be_protected_in_prod_only() -> None:
-    for resource_type in (CLAIM, DOCKER_VOLUME):
+    for resource_type in (CLAIM, DOCKER_VOLUME, "cloudflare:index/workersKvNamespace:WorkersKvNamespace"):
         assert violations("stateful-storage-protected", resource_type, {}) == []
         assert violations("stateful-storage-protected", resource_type, {}, PROD) == [
             "stateful storage is not protected; register it with protect (and retain_on_delete)"

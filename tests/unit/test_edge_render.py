@@ -16,7 +16,16 @@ from infra.stack_files import PROJECT_DIR, read_stack_config
 
 LIMIT = render.ClientRateLimit(requests_per_period=5, period_seconds=10, namespace_id="7")
 WORKER = PROJECT_DIR / "edge" / "src" / "worker.js"
+WORKER_MODULES = sorted((PROJECT_DIR / "edge" / "src").glob("*.js"))
 BUNDLE = PROJECT_DIR / "edge" / "dist" / "worker.js"
+AUTHORIZATION_SERVER = render.AuthorizationServer(
+    upstream_issuer="https://id.example.com",
+    client_id="mcp-edge",
+    scopes=("openid", "email"),
+    client_id_metadata_documents=True,
+    dynamic_client_registration=False,
+    access_token_ttl_seconds=900,
+)
 
 
 def test_worker_source_is_the_bundle_the_worker_tests_run() -> None:
@@ -24,7 +33,7 @@ def test_worker_source_is_the_bundle_the_worker_tests_run() -> None:
     source = render.worker_source()
     assert source == BUNDLE.read_text(encoding="utf-8")
     assert source.startswith(f"{render.BUNDLE_HEADER_PREFIX}{render.bundle_inputs_digest()}\n")
-    assert "export {" in source
+    assert "export {" in source and "OAuthAuthorizationServer" in source
 
 
 @pytest.fixture
@@ -90,7 +99,7 @@ def test_plain_bindings_route_exactly_the_catalog_over_https() -> None:
 
 
 def test_binding_names_are_the_ones_the_worker_reads() -> None:
-    source = WORKER.read_text(encoding="utf-8")
+    source = "\n".join(module.read_text(encoding="utf-8") for module in WORKER_MODULES)
     read_by_worker = set(re.findall(r"env\.([A-Z_]+)", source)) | set(
         re.findall(r'requiredText\(env, "([A-Z_]+)"\)', source)
     )
@@ -104,10 +113,32 @@ def test_binding_names_are_the_ones_the_worker_reads() -> None:
         client_scopes={"ci": render.ClientScope(services=("a",))},
         oauth=render.OAuthServer(issuer="https://id.example", jwks_uri="https://id.example/jwks"),
         recorded_tools={"a": ["t"]},
+        authorization_server=AUTHORIZATION_SERVER,
     )
     origin = render.OriginBinding("vpc_service", "svc-1")
-    rendered = {binding["name"] for binding in render.worker_bindings(plain, "{}", "kv-id", LIMIT, origin)}
+    store = render.AuthorizationServerStore(upstream_client_secret="s", kv_namespace_id="oauth-kv")
+    rendered = {binding["name"] for binding in render.worker_bindings(plain, "{}", "kv-id", LIMIT, origin, store)}
     assert rendered == read_by_worker
+
+
+def test_the_authorization_server_binding_is_sorted_json_and_its_secret_and_store_come_last() -> None:
+    assert json.loads(render.authorization_server_text(AUTHORIZATION_SERVER)) == {
+        "accessTokenTtlSeconds": 900,
+        "clientId": "mcp-edge",
+        "clientIdMetadataDocuments": True,
+        "dynamicClientRegistration": False,
+        "scopes": ["openid", "email"],
+        "upstreamIssuer": "https://id.example.com",
+    }
+    store = render.AuthorizationServerStore(upstream_client_secret="secret", kv_namespace_id="ns-2")
+    bindings = render.worker_bindings({"ORIGIN_HOST": "o.example"}, "{}", None, LIMIT, None, store)
+    assert bindings[-2:] == [
+        {"name": "UPSTREAM_CLIENT_SECRET", "type": "secret_text", "text": "secret"},
+        {"name": "OAUTH_KV", "type": "kv_namespace", "namespace_id": "ns-2"},
+    ]
+    assert render.upstream_redirect_uri("mcp.example.com") == "https://mcp.example.com/oauth/callback"
+    callback = re.search(r'CALLBACK_PATH = "([^"]+)"', (PROJECT_DIR / "edge/src/authorization-server.js").read_text())
+    assert callback is not None and render.upstream_redirect_uri("h.example").endswith(callback.group(1))
 
 
 def test_client_scopes_are_compact_sorted_json_and_absent_when_none_are_set() -> None:
@@ -187,6 +218,8 @@ def test_default_compatibility_date_is_the_runtime_the_worker_is_tested_on() -> 
     lock = json.loads((PROJECT_DIR / "edge" / "package-lock.json").read_text())
     workerd = lock["packages"]["node_modules/workerd"]["version"]
     assert package["config"]["compatibilityDate"] == DEFAULT_COMPATIBILITY_DATE
+    # The tests and `npm run dev` run the worker with the flags the script gets on Cloudflare.
+    assert tuple(package["config"]["compatibilityFlags"]) == render.COMPATIBILITY_FLAGS
     # workerd 1.YYYYMMDD.n supports compatibility dates up to YYYY-MM-DD.
     assert workerd.split(".")[1] >= DEFAULT_COMPATIBILITY_DATE.replace("-", "")
     project = yaml.safe_load(Path(PROJECT_DIR / "Pulumi.yaml").read_text())

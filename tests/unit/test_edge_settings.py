@@ -253,3 +253,84 @@ def test_recorded_tools_only_needs_every_service_recorded() -> None:
         "them: run `python -m infra tool-manifest` (it records the stdio servers the stacks deploy; a published "
         "image's tools are not recorded)"
     ]
+
+
+OWN_SERVER = {"upstreamIssuer": "https://id.example.com", "clientId": "mcp-edge"}
+UPSTREAM_SECRET = "upstream-client-secret-value"
+
+
+def test_the_edges_own_authorization_server_loads_with_its_defaults_and_keeps_its_secret_secret() -> None:
+    secrets = {"cloudflareApiToken": "t", "upstreamClientSecret": UPSTREAM_SECRET}
+    settings = load_settings("staging", raw({**EDGE, "authorizationServer": OWN_SERVER}, secrets), SECRET_KEYS)
+    server = settings.edge.authorization_server
+    assert server is not None
+    assert (server.upstream_issuer, server.client_id, server.scopes) == (
+        "https://id.example.com",
+        "mcp-edge",
+        ["openid"],
+    )
+    assert (server.client_id_metadata_documents, server.dynamic_client_registration) == (True, True)
+    assert server.access_token_ttl_seconds == 3600
+    upstream = settings.edge_secrets.upstream_client_secret
+    assert upstream is not None and upstream.get_secret_value() == UPSTREAM_SECRET
+    # No static client is needed: OAuth clients register themselves.
+    assert settings.edge_secrets.client_token_hashes == {}
+    assert UPSTREAM_SECRET not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("server", "secrets", "expected"),
+    [
+        (
+            OWN_SERVER,
+            {"cloudflareApiToken": "t"},
+            "edgeSecrets.upstreamClientSecret: missing; edge.authorizationServer signs users in with the client the "
+            "OpenID provider registered for the edge, so set its secret with `pulumi config set --secret --path "
+            "edgeSecrets.upstreamClientSecret <client secret>`",
+        ),
+        (
+            {**OWN_SERVER, "scopes": ["email"]},
+            {"cloudflareApiToken": "t", "upstreamClientSecret": "s"},
+            "edge.authorizationServer.scopes: must include openid: the edge learns who signed in from the "
+            "provider's ID token",
+        ),
+        (
+            {**OWN_SERVER, "upstreamIssuer": "http://id.example.com"},
+            {"cloudflareApiToken": "t", "upstreamClientSecret": "s"},
+            "edge.authorizationServer.upstreamIssuer: String should match pattern",
+        ),
+        (
+            {**OWN_SERVER, "accessTokenTtlSeconds": 30},
+            {"cloudflareApiToken": "t", "upstreamClientSecret": "s"},
+            "edge.authorizationServer.accessTokenTtlSeconds: Input should be greater than or equal to 300",
+        ),
+        (
+            {**OWN_SERVER, "clientSecret": "in plain text"},
+            {"cloudflareApiToken": "t", "upstreamClientSecret": "s"},
+            "edge.authorizationServer.clientSecret: unknown key",
+        ),
+    ],
+)
+def test_a_bad_authorization_server_is_named_with_the_fix(
+    server: dict[str, Any], secrets: dict[str, Any], expected: str
+) -> None:
+    found = problems(raw({**EDGE, "authorizationServer": server}, secrets))
+    assert any(problem.startswith(expected) for problem in found), found
+
+
+def test_the_edge_is_its_own_authorization_server_or_uses_another_not_both() -> None:
+    oauth = {"issuer": "https://id.example.com", "jwksUri": "https://id.example.com/jwks"}
+    edge = {**EDGE, "oauth": oauth, "authorizationServer": OWN_SERVER}
+    found = problems(raw(edge, {"cloudflareApiToken": "t", "upstreamClientSecret": "s"}))
+    assert found == [
+        "edge: set oauth (an external authorization server issues the tokens) or authorizationServer (the edge "
+        "issues them), not both: each service's metadata names one authorization server"
+    ]
+
+
+def test_render_stands_in_for_the_upstream_secret() -> None:
+    settings = load_settings(
+        "staging", raw({**EDGE, "authorizationServer": OWN_SERVER}, {}), SECRET_KEYS, placeholder_secrets=True
+    )
+    upstream = settings.edge_secrets.upstream_client_secret
+    assert upstream is not None and upstream.get_secret_value() == SECRET_PLACEHOLDER
