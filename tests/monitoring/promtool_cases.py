@@ -1,7 +1,8 @@
 """`promtool test rules` cases: raw exporter series in, which alerts fire out.
 
-Inputs are what each target's exporters emit (cAdvisor, kube-state-metrics, Traefik, ingress-nginx, blackbox),
-written out here independently of the rule renderer, so a wrong metric name or label in the rules fails a case.
+Inputs are what each target's exporters emit (cAdvisor, kube-state-metrics, Traefik, Envoy, blackbox), as
+Prometheus 3 stores it, written out here independently of the rule renderer, so a wrong metric name, label or
+unit in the rules fails a case.
 Levels are chosen so that the ratios are exact in floating point: "at the threshold" means exactly at it.
 """
 
@@ -16,8 +17,16 @@ STACK_PREFIX = "mcp-test"
 NAMESPACE = "mcp-test"
 BACKUP_MAX_AGE_HOURS = 1
 
+
+def envoy_cluster(route: str) -> str:
+    """Envoy Gateway's name for the upstream cluster of an HTTPRoute's first rule."""
+    return f'envoy_cluster_name="httproute/{NAMESPACE}/{route}/rule/0"'
+
+
 # How each target's gateway labels the backend service `memory`.
-GATEWAY_SERVICE_LABEL = {"docker": 'service="memory@docker"', "kubernetes": 'service="memory"'}
+GATEWAY_SERVICE_LABEL = {"docker": 'service="memory@docker"', "kubernetes": envoy_cluster(SERVICE)}
+ENVOY_OWN_CLUSTER = 'envoy_cluster_name="xds_cluster"'
+"""A cluster of Envoy's own (its control plane), not traffic to the services: the gateway SLOs must not count it."""
 
 
 def counter(per_minute: float, minutes: int) -> str:
@@ -79,16 +88,20 @@ def _request_metric(target: str) -> tuple[str, str]:
     return (
         ("traefik_service_requests_total", "code")
         if target == "docker"
-        else ("nginx_ingress_controller_requests", "status")
+        else ("envoy_cluster_upstream_rq", "envoy_response_code")
     )
 
 
 def _duration_metric(target: str) -> str:
-    return (
-        "traefik_service_request_duration_seconds"
-        if target == "docker"
-        else "nginx_ingress_controller_request_duration_seconds"
-    )
+    return "traefik_service_request_duration_seconds" if target == "docker" else "envoy_cluster_upstream_rq_time"
+
+
+def bound(target: str, seconds: str) -> str:
+    """A bucket's `le` as stored: Traefik counts seconds; Envoy counts milliseconds, and Prometheus 3 stores its
+    whole-number bounds in a float's form (`le="200"` as `le="200.0"`)."""
+    if target == "docker" or seconds == "+Inf":
+        return seconds
+    return f"{float(seconds) * 1000:.1f}"
 
 
 def error_series(target: str, errors_per_minute: float, ok_per_minute: float, minutes: int) -> list[dict[str, str]]:
@@ -101,11 +114,11 @@ def error_series(target: str, errors_per_minute: float, ok_per_minute: float, mi
 
 
 def latency_series(target: str, cumulative_per_second: dict[str, float], minutes: int) -> list[dict[str, str]]:
-    """Histogram buckets `{le: cumulative requests per second}`; `+Inf` is the count."""
+    """Histogram buckets `{le in seconds: cumulative requests per second}`; `+Inf` is the count."""
     metric = _duration_metric(target)
     service = GATEWAY_SERVICE_LABEL[target]
     series = [
-        {"series": f'{metric}_bucket{{{service}, le="{le}"}}', "values": counter(rate * 60, minutes)}
+        {"series": f'{metric}_bucket{{{service}, le="{bound(target, le)}"}}', "values": counter(rate * 60, minutes)}
         for le, rate in cumulative_per_second.items()
     ]
     series.append(
@@ -137,30 +150,44 @@ def gateway_series(target: str, slo: Slo, bad_share: float, minutes: int) -> lis
                 },
             ]
         metric = "traefik_entrypoint_request_duration_seconds"
-        labels = entry
-    else:
-        if slo.latency_seconds is None:
-            return [
-                {
-                    "series": f'nginx_ingress_controller_requests{{service="{name}", status="502"}}',
-                    "values": counter(bad / 2, minutes),
-                }
-                for name in ("memory", "everything")
-            ] + [
-                {
-                    "series": f'nginx_ingress_controller_requests{{service="{name}", status="200"}}',
-                    "values": counter((total - bad) / 2, minutes),
-                }
-                for name in ("memory", "everything")
-            ]
-        metric = "nginx_ingress_controller_request_duration_seconds"
-        labels = 'service="memory"'
+        return [
+            {
+                "series": f'{metric}_bucket{{{entry}, le="{slo.latency_seconds:g}"}}',
+                "values": counter(total - bad, minutes),
+            },
+            {"series": f"{metric}_count{{{entry}}}", "values": counter(total, minutes)},
+        ]
+    # Envoy: the gateway's traffic is split over every route's cluster, beside a cluster of Envoy's own whose
+    # requests all fail and are slow; counting it would raise every alert, even within budget.
+    routes = [envoy_cluster(route) for route in ("memory", "everything")]
+    if slo.latency_seconds is None:
+        return [
+            *(
+                {"series": f'envoy_cluster_upstream_rq{{{cluster}, envoy_response_code="{code}"}}', "values": values}
+                for cluster in routes
+                for code, values in (
+                    ("502", counter(bad / 2, minutes)),
+                    ("200", counter((total - bad) / 2, minutes)),
+                )
+            ),
+            {
+                "series": f'envoy_cluster_upstream_rq{{{ENVOY_OWN_CLUSTER}, envoy_response_code="503"}}',
+                "values": counter(total, minutes),
+            },
+        ]
+    fast = bound(target, f"{slo.latency_seconds:g}")
+    metric = "envoy_cluster_upstream_rq_time"
     return [
-        {
-            "series": f'{metric}_bucket{{{labels}, le="{slo.latency_seconds:g}"}}',
-            "values": counter(total - bad, minutes),
-        },
-        {"series": f"{metric}_count{{{labels}}}", "values": counter(total, minutes)},
+        *(
+            series
+            for cluster in routes
+            for series in (
+                {"series": f'{metric}_bucket{{{cluster}, le="{fast}"}}', "values": counter((total - bad) / 2, minutes)},
+                {"series": f"{metric}_count{{{cluster}}}", "values": counter(total / 2, minutes)},
+            )
+        ),
+        {"series": f'{metric}_bucket{{{ENVOY_OWN_CLUSTER}, le="{fast}"}}', "values": counter(0, minutes)},
+        {"series": f"{metric}_count{{{ENVOY_OWN_CLUSTER}}}", "values": counter(total, minutes)},
     ]
 
 
@@ -173,7 +200,7 @@ def service_slo_series(target: str, slo: Slo, bad_share: float, minutes: int) ->
     service = GATEWAY_SERVICE_LABEL[target]
     return [
         {
-            "series": f'{metric}_bucket{{{service}, le="{slo.latency_seconds:g}"}}',
+            "series": f'{metric}_bucket{{{service}, le="{bound(target, f"{slo.latency_seconds:g}")}"}}',
             "values": counter(total - bad, minutes),
         },
         {"series": f"{metric}_count{{{service}}}", "values": counter(total, minutes)},

@@ -13,7 +13,8 @@ from components.render.monitoring.dashboards import dashboards
 from components.render.monitoring.docker_stack import docker_files
 from components.render.monitoring.objectives import SLOS, THRESHOLDS
 from components.render.monitoring.prometheus_config import prometheus_config
-from components.render.monitoring.rules import RuleContext, alert_names, rule_groups
+from components.render.monitoring.rules import RuleContext, alert_names, bucket_bound, rule_groups
+from components.render.monitoring.sources import REQUEST_SOURCES, gateway_latency_buckets
 from components.render.monitoring.text import to_yaml
 from components.spec import ServiceSpec
 from infra.stack_files import PROJECT_DIR
@@ -94,6 +95,27 @@ def test_rules_follow_the_catalog() -> None:
     assert 'name=~"mcp-dev-(alpha|beta)"' in docker_cpu
     kubernetes_cpu = rule_groups(context("kubernetes"))[0]["rules"][0]["expr"]
     assert 'container=~"(alpha|beta)", namespace="mcp-staging"' in kubernetes_cpu
+
+
+@pytest.mark.parametrize(
+    ("target", "buckets"),
+    [
+        ("docker", [0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0]),
+        ("kubernetes", [50.0, 100.0, 200.0, 300.0, 500.0, 1000.0, 2000.0, 5000.0]),
+    ],
+)
+def test_gateway_buckets_are_in_the_gateways_unit_and_hold_every_latency_slo(target: str, buckets: list[float]) -> None:
+    assert gateway_latency_buckets(target) == buckets  # type: ignore[arg-type]
+    source = REQUEST_SOURCES[target]  # type: ignore[index]
+    latency_bounds = [slo.latency_seconds for slo in SLOS if slo.latency_seconds is not None]
+    assert latency_bounds and all(source.in_duration_unit(bound) in buckets for bound in latency_bounds)
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"), [(0.2, "0.2"), (0.5, "0.5"), (200.0, "200.0"), (5000.0, "5000.0"), (1e21, "1e+21")]
+)
+def test_bucket_bounds_are_written_as_prometheus_3_stores_them(value: float, stored: str) -> None:
+    assert bucket_bound(value) == stored
 
 
 def test_docker_scrapes_health_probes_and_declared_metrics_from_the_catalog() -> None:

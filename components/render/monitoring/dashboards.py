@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.render.monitoring.rules import CPU_RATIO, HEALTH_PROBE_LABEL, LATENCY_P95, MEMORY_RATIO, SLI_ERROR
+from components.render.monitoring.rules import (
+    CPU_RATIO,
+    HEALTH_PROBE_LABEL,
+    LATENCY_P95,
+    MEMORY_RATIO,
+    SLI_ERROR,
+    Requests,
+)
 from components.render.monitoring.sources import (
     QUEUE_DEPTH_METRIC,
     REQUEST_SOURCES,
@@ -46,13 +53,9 @@ def _dashboard(uid: str, title: str, panels: list[dict[str, Any]]) -> dict[str, 
     }
 
 
-def _requests_rate(target: MonitoredPlatform, service_regex: str) -> str:
+def _requests_rate(target: MonitoredPlatform, services: tuple[ServiceSpec, ...]) -> str:
     source = REQUEST_SOURCES[target]
-    value = source.service_value.format(service=f"({service_regex})")
-    return (
-        f'sum by (service) (label_replace(rate({source.requests}{{{source.service_label}=~"{value}"}}[5m]), '
-        f'"service", "$1", "{source.service_label}", "{value}"))'
-    )
+    return Requests(source, services).per_service(source.requests, "5m")
 
 
 def overview_dashboard(target: MonitoredPlatform, services: tuple[ServiceSpec, ...]) -> dict[str, Any]:
@@ -65,7 +68,7 @@ def overview_dashboard(target: MonitoredPlatform, services: tuple[ServiceSpec, .
             0,
             0,
         ),
-        _panel("Requests per second", {"{{service}}": _requests_rate(target, names)}, "reqps", 12, 0),
+        _panel("Requests per second", {"{{service}}": _requests_rate(target, services)}, "reqps", 12, 0),
         _panel(
             "5xx share (5m)", {"{{service}} {{slo}}": f'{SLI_ERROR}5m{{slo=~".*-availability"}}'}, "percentunit", 0, 8
         ),
@@ -86,7 +89,7 @@ def overview_dashboard(target: MonitoredPlatform, services: tuple[ServiceSpec, .
 def service_dashboard(target: MonitoredPlatform, spec: ServiceSpec) -> dict[str, Any]:
     selector = f'service="{spec.name}"'
     panels = [
-        _panel("Requests per second", {"requests": _requests_rate(target, spec.name)}, "reqps", 0, 0),
+        _panel("Requests per second", {"requests": _requests_rate(target, (spec,))}, "reqps", 0, 0),
         _panel(
             "Errors (5xx share)",
             {

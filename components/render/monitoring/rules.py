@@ -57,11 +57,18 @@ def number(value: float) -> str:
     return f"{value:.10g}"
 
 
+def bucket_bound(value: float) -> str:
+    """An `le` value as Prometheus 3 stores it: it rewrites every bound it ingests in a float's form, so a bucket
+    exported as `le="200"` only matches `le="200.0"` (0.2 stays `0.2`)."""
+    text = number(value)
+    return text if "." in text or "e" in text else f"{text}.0"
+
+
 def _relabelled(series: str, label: str, regex: str) -> str:
     return f'label_replace({series}, "service", "$1", "{label}", "{regex}")'
 
 
-class _Requests:
+class Requests:
     """PromQL over the gateway's request metrics, per catalog service or for the gateway as a whole."""
 
     def __init__(self, source: RequestSource, services: tuple[ServiceSpec, ...]) -> None:
@@ -87,12 +94,21 @@ class _Requests:
                 return f"{bad} / {self.gateway(source.gateway_requests, window)}"
             bad = self.per_service(source.requests, window, server_errors)
             return f"{bad} / {self.per_service(source.requests, window)}"
-        fast = f'le="{number(slo.latency_seconds)}"'
+        fast = f'le="{bucket_bound(source.in_duration_unit(slo.latency_seconds))}"'
         if slo.scope == "gateway":
             good = self.gateway(source.gateway_duration_bucket, window, fast)
             return f"1 - ({good} / {self.gateway(source.gateway_duration_count, window)})"
         good = self.per_service(source.duration_bucket, window, fast)
         return f"1 - ({good} / {self.per_service(source.duration_count, window)})"
+
+
+def _in_seconds(expression: str, source: RequestSource) -> str:
+    """A duration in the source's unit as seconds, which every recorded duration and threshold is in."""
+    if source.duration_unit_seconds == 1:
+        return expression
+    # Dividing by the exact 1000 keeps whole milliseconds exact in seconds (500 / 1000 is 0.5; 500 * 0.001 only
+    # happens to be).
+    return f"{expression} / {number(1 / source.duration_unit_seconds)}"
 
 
 def _saturation_rules(context: RuleContext) -> list[dict[str, Any]]:
@@ -114,7 +130,7 @@ def _saturation_rules(context: RuleContext) -> list[dict[str, Any]]:
     ]
 
 
-def _slo_recording_rules(requests: _Requests) -> list[dict[str, Any]]:
+def _slo_recording_rules(requests: Requests) -> list[dict[str, Any]]:
     rules = []
     for slo in SLOS:
         labels = {"slo": slo.name}
@@ -245,9 +261,10 @@ def _health_alerts(context: RuleContext) -> list[dict[str, Any]]:
 
 def rule_groups(context: RuleContext) -> list[dict[str, Any]]:
     """Every rule group, in a stable order; `interval` is left to the global evaluation interval."""
-    requests = _Requests(REQUEST_SOURCES[context.target], context.services)
-    latency_p95 = (
-        f"histogram_quantile(0.95, {requests.per_service(requests.source.duration_bucket, '5m', by='service, le')})"
+    requests = Requests(REQUEST_SOURCES[context.target], context.services)
+    latency_p95 = _in_seconds(
+        f"histogram_quantile(0.95, {requests.per_service(requests.source.duration_bucket, '5m', by='service, le')})",
+        requests.source,
     )
     return [
         {

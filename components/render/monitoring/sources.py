@@ -1,7 +1,7 @@
 """Where each signal comes from, per target: the one mapping to change when an exporter or gateway changes.
 
 Rules and dashboards are written against these names only, so aligning with the gateway (Traefik on Docker,
-ingress-nginx on Kubernetes) or the backup jobs is an edit here, not in the rules.
+Envoy Gateway's proxies on Kubernetes) or the backup jobs is an edit here, not in the rules.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ DOCKER_BACKUP_METRIC = "mcp_backup_last_success_timestamp_seconds"
 KUBERNETES_BACKUP_METRIC = "kube_cronjob_status_last_successful_time"
 """kube-state-metrics gauge of a CronJob's last success; backups are CronJobs labelled as `labels.BACKUP_COMPONENT`."""
 LATENCY_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0)
-"""Histogram bounds (seconds) the gateway must expose: the latency SLOs count requests under 0.2 s and 0.5 s."""
+"""Histogram bounds (seconds) the gateway must expose: the latency SLOs count requests under 0.2 s and 0.5 s.
+A gateway that counts in another unit is configured with `gateway_latency_buckets`."""
 GATEWAY = "gateway"
 """`service` label of the gateway's aggregate series."""
 
@@ -35,7 +36,7 @@ class RequestSource:
     requests: str
     """Counter of requests, labelled by backend service and status code."""
     duration_bucket: str
-    """Histogram buckets of request duration in seconds, labelled by backend service."""
+    """Histogram buckets of request duration in `duration_unit_seconds`, labelled by backend service."""
     service_label: str
     """Label naming the backend service."""
     service_value: str
@@ -48,6 +49,8 @@ class RequestSource:
     """Histogram buckets of every request's duration."""
     gateway_selector: str
     """Label matchers that keep the gateway's own traffic only (no metrics or ping endpoints)."""
+    duration_unit_seconds: float
+    """Seconds per unit of the duration histograms (and of their `le` bounds): 1 for seconds, 0.001 for ms."""
 
     @property
     def duration_count(self) -> str:
@@ -56,6 +59,10 @@ class RequestSource:
     @property
     def gateway_duration_count(self) -> str:
         return self.gateway_duration_bucket.removesuffix("_bucket") + "_count"
+
+    def in_duration_unit(self, seconds: float) -> float:
+        """`seconds` in the histograms' unit, without float noise: 0.3 s is 300 ms, never 300.00000000000006."""
+        return float(f"{seconds / self.duration_unit_seconds:.10g}")
 
 
 REQUEST_SOURCES: dict[MonitoredPlatform, RequestSource] = {
@@ -69,19 +76,31 @@ REQUEST_SOURCES: dict[MonitoredPlatform, RequestSource] = {
         gateway_requests="traefik_entrypoint_requests_total",
         gateway_duration_bucket="traefik_entrypoint_request_duration_seconds_bucket",
         gateway_selector=f'entrypoint="{ENTRYPOINT}"',
+        duration_unit_seconds=1.0,
     ),
-    # ingress-nginx controller metrics; `service` is the backend Kubernetes Service, named like the catalog entry.
+    # Envoy's upstream cluster stats from the proxies Envoy Gateway runs. It names a route's cluster
+    # `httproute/<namespace>/<route>/rule/<index>`, and each HTTPRoute is named like its catalog service; the
+    # request counter has one series per status code, and durations are in milliseconds.
     "kubernetes": RequestSource(
-        requests="nginx_ingress_controller_requests",
-        duration_bucket="nginx_ingress_controller_request_duration_seconds_bucket",
-        service_label="service",
-        service_value="{service}",
-        code_label="status",
-        gateway_requests="nginx_ingress_controller_requests",
-        gateway_duration_bucket="nginx_ingress_controller_request_duration_seconds_bucket",
-        gateway_selector="",
+        requests="envoy_cluster_upstream_rq",
+        duration_bucket="envoy_cluster_upstream_rq_time_bucket",
+        service_label="envoy_cluster_name",
+        service_value="httproute/[^/]+/{service}/rule/[0-9]+",
+        code_label="envoy_response_code",
+        gateway_requests="envoy_cluster_upstream_rq",
+        gateway_duration_bucket="envoy_cluster_upstream_rq_time_bucket",
+        # Every route's cluster is the gateway's traffic to the services; Envoy's own clusters (xDS) are not.
+        gateway_selector='envoy_cluster_name=~"httproute/.+"',
+        duration_unit_seconds=0.001,
     ),
 }
+
+
+def gateway_latency_buckets(target: MonitoredPlatform) -> list[float]:
+    """`LATENCY_BUCKETS` in the unit of the target's gateway histograms, for configuring the gateway's buckets:
+    Traefik's in seconds, Envoy's (`stats_config.histogram_bucket_settings`) in milliseconds."""
+    source = REQUEST_SOURCES[target]
+    return [source.in_duration_unit(bound) for bound in LATENCY_BUCKETS]
 
 
 @dataclass(frozen=True)
