@@ -30,6 +30,8 @@ class MonitoringStackArgs:
     """The same namespace as plain text, for DNS names and rule selectors."""
     monitoring_namespace: str
     """Namespace of the stack itself; its Pod Security level is privileged because node-exporter needs the host."""
+    gateway_namespace: str
+    """Where Envoy Gateway runs the suite's Gateway proxies, whose request metrics the SLOs read."""
     inputs: MonitoringInputs
     """What settings hold for monitoring."""
 
@@ -156,6 +158,14 @@ class MonitoringStack(pulumi.ComponentResource):
             kind="PrometheusRule",
             metadata=meta("mcp-suite", args.namespace),
             spec={"groups": rule_groups(context)},
+            opts=needs_crds,
+        )
+        k8s.apiextensions.CustomResource(
+            f"{name}-gateway-pod-monitor",
+            api_version="monitoring.coreos.com/v1",
+            kind="PodMonitor",
+            metadata=meta("mcp-gateway", args.namespace),
+            spec=objects.gateway_pod_monitor_spec(args.services_namespace, args.gateway_namespace),
             opts=needs_crds,
         )
         for spec in args.services:

@@ -13,7 +13,7 @@ from components.render.pod_security import restricted_container_security, restri
 
 if TYPE_CHECKING:
     from pulumi_kubernetes.apps.v1 import DeploymentSpecArgsDict
-    from pulumi_kubernetes.core.v1 import ContainerArgsDict
+    from pulumi_kubernetes.core.v1 import ContainerArgsDict, VolumeArgsDict
     from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgsDict
 
 NAME = "cloudflared"
@@ -65,7 +65,7 @@ def deployment_spec(image: str, replicas: int) -> DeploymentSpecArgsDict:
         "security_context": restricted_container_security(UID),
     }
     # fsGroup: the token file is readable by the connector's group only.
-    token = {"name": "token", "secret": {"secret_name": TOKEN_SECRET, "default_mode": 0o440}}
+    token: VolumeArgsDict = {"name": "token", "secret": {"secret_name": TOKEN_SECRET, "default_mode": 0o440}}
     pod = restricted_pod_spec(UID, [container], [token])
     return {
         "replicas": replicas,

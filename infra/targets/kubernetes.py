@@ -17,7 +17,7 @@ from components.origin_client_certificate import OriginClientCertificate
 from components.render.backup_kubernetes import labels as backup_pod_labels_for
 from components.render.gateway_api import GatewayOptions
 from components.render.kubernetes_workload import selector_labels, volume_claim_name
-from components.render.monitoring.sources import LATENCY_BUCKETS
+from components.render.monitoring.sources import gateway_latency_buckets
 from components.render.network_policy import ClusterPeer, PolicyPeers
 from components.render.pod_security import namespace_labels
 from infra.settings import BackupSecrets, PodSelection, Problem, Settings, SettingsError
@@ -132,7 +132,7 @@ def compose_kubernetes(settings: Settings) -> ClusterEntrance:
                 exposure="cluster" if lock == "tunnel" else "public",
                 service_name=service_name,
                 require_client_certificate=client_certificate is not None,
-                latency_buckets_ms=tuple(bound * 1000 for bound in LATENCY_BUCKETS),
+                latency_buckets_ms=tuple(gateway_latency_buckets("kubernetes")),
             ),
             cluster_issuer=network.tls.cluster_issuer,
             client_ca_pem=client_certificate.ca_pem if client_certificate is not None else None,
@@ -148,6 +148,7 @@ def compose_kubernetes(settings: Settings) -> ClusterEntrance:
                 services_namespace=settings.kubernetes.namespace,
                 monitoring_namespace=settings.monitoring.namespace,
                 inputs=monitoring.monitoring_inputs(settings),
+                gateway_namespace=network.gateway_namespace,
             ),
             opts=with_provider,
         )

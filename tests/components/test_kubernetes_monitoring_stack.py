@@ -96,6 +96,21 @@ def test_service_monitors_exist_for_services_that_expose_metrics() -> None:
     } in service["ports"]
 
 
+def test_the_gateways_proxies_are_scraped_for_the_request_slos() -> None:
+    (monitor,) = evaluate_stack("staging").of_type("kubernetes:monitoring.coreos.com/v1:PodMonitor")
+    assert monitor.inputs["spec"] == {
+        # Exactly the suite's Gateway's proxies, where Envoy Gateway runs them, on Envoy's stats endpoint.
+        "selector": {
+            "matchLabels": {
+                "gateway.envoyproxy.io/owning-gateway-name": "mcp",
+                "gateway.envoyproxy.io/owning-gateway-namespace": "mcp-staging",
+            }
+        },
+        "namespaceSelector": {"matchNames": ["envoy-gateway-system"]},
+        "podMetricsEndpoints": [{"port": "metrics", "path": "/stats/prometheus", "interval": "30s"}],
+    }
+
+
 def test_custom_resources_wait_for_the_operator_crds() -> None:
     evaluation = evaluate_stack("staging")
     for entry in evaluation.registrations:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.render import labels
+from components.render.gateway_api import proxy_pod_labels
 from components.render.kubernetes_workload import metrics_port_name, selector_labels
 from components.render.monitoring.blackbox import BLACKBOX_PORT, HTTP_MODULE, blackbox_config, health_url
 from components.render.monitoring.grafana import log_and_trace_datasources
@@ -155,6 +156,15 @@ def service_monitor_spec(spec: ServiceSpec, namespace: str) -> dict[str, Any] | 
         "selector": {"matchLabels": selector_labels(spec)},
         "namespaceSelector": {"matchNames": [namespace]},
         "endpoints": [{"port": port, "path": spec.metrics.path, "interval": "30s"}],
+    }
+
+
+def gateway_pod_monitor_spec(services_namespace: str, gateway_namespace: str) -> dict[str, Any]:
+    """Scrape the suite's Gateway proxies, where the request SLOs' series come from (Envoy's stats port)."""
+    return {
+        "selector": {"matchLabels": dict(proxy_pod_labels(services_namespace))},
+        "namespaceSelector": {"matchNames": [gateway_namespace]},
+        "podMetricsEndpoints": [{"port": "metrics", "path": "/stats/prometheus", "interval": "30s"}],
     }
 
 
