@@ -1,4 +1,4 @@
-"""The edge: a Cloudflare Worker on the suite's public hostname, rate limited, in front of the cluster's ingress."""
+"""The edge: a Cloudflare Worker on the suite's public hostname, rate limited, in front of the cluster's Gateway."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ class EdgeWorkerArgs:
     hostname: str
     """Public hostname of the suite: `https://<hostname>/<service>/mcp`."""
     origin_host: str
-    """Public hostname of the cluster's ingress; the worker forwards to `https://<origin_host>/<service>/mcp`."""
+    """Hostname the cluster's Gateway answers; the worker forwards to `https://<origin_host>/<service>/mcp`."""
     services: tuple[str, ...]
     """Names of the catalog's services: the only paths routed."""
     script_name: str

@@ -113,7 +113,7 @@ class EdgeSettings(SpecModel):
     """Cloudflare Worker in front of the suite (staging, prod): TLS, one hostname, auth, rate limiting."""
 
     enabled: bool = False
-    """Deploy the edge; needs the `kubernetes` target, whose public ingress is the origin."""
+    """Deploy the edge; needs the `kubernetes` target, whose Gateway is the origin (locked by `network.originLock`)."""
     account_id: Annotated[str, Field(pattern=CLOUDFLARE_ID)] | None = None
     """Cloudflare account id (32 hex digits, on the dashboard's account home)."""
     zone_id: Annotated[str, Field(pattern=CLOUDFLARE_ID)] | None = None
@@ -121,8 +121,8 @@ class EdgeSettings(SpecModel):
     hostname: Annotated[str, Field(pattern=PUBLIC_HOSTNAME, max_length=253)] | None = None
     """Public hostname clients use: `https://<hostname>/<service>/mcp`."""
     origin_host: Annotated[str, Field(pattern=PUBLIC_HOSTNAME, max_length=253)] | None = None
-    """Public hostname of the cluster's ingress, reached over HTTPS at `/<service>/mcp`. Unset: the stack's
-    `network.ingressHost`, the one host the gateway answers; set, it must be that host."""
+    """Hostname of the cluster's Gateway, reached over HTTPS at `/<service>/mcp` through the origin lock. Unset:
+    the stack's `network.ingressHost`, the one host the gateway answers; set, it must be that host."""
     allowed_origins: list[Annotated[str, Field(pattern=BROWSER_ORIGIN)]] = Field(default_factory=list)
     """Browser origins (`https://host[:port]`) allowed by CORS; requests from any other origin get 403."""
     max_body_bytes: Annotated[int, Field(ge=1024, le=100 * 1024 * 1024)] = 1024 * 1024

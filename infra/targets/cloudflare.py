@@ -1,4 +1,4 @@
-"""Composition of the edge (staging, prod): the Cloudflare Worker in front of the cluster's public ingress."""
+"""Composition of the edge (staging, prod): the Cloudflare Worker in front of the cluster's Gateway."""
 
 from __future__ import annotations
 
