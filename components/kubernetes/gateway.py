@@ -25,7 +25,7 @@ class GatewayArgs:
     cluster_issuer: str | None = None
     """cert-manager ClusterIssuer that issues the TLS Secret; None when the Secret is provided."""
     client_ca_pem: pulumi.Input[str] | None = None
-    """CA certificate whose client certificates the gateway requires (`options.require_client_certificate`)."""
+    """CA certificate whose client certificates the gateway requires; needed by `origin_lock: mtls` only."""
 
 
 class Gateway(pulumi.ComponentResource):
@@ -33,8 +33,8 @@ class Gateway(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GatewayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:kubernetes:Gateway", name, None, opts)
-        if args.options.require_client_certificate and args.client_ca_pem is None:
-            raise ValueError("require_client_certificate needs client_ca_pem")
+        if (args.options.origin_lock == "mtls") != (args.client_ca_pem is not None):
+            raise ValueError("client_ca_pem is the mTLS lock's CA: give it exactly when origin_lock is mtls")
         child = pulumi.ResourceOptions(parent=self)
         labels = managed()
 

@@ -32,9 +32,10 @@ OWNING_GATEWAY_NAME_LABEL = "gateway.envoyproxy.io/owning-gateway-name"
 OWNING_GATEWAY_NAMESPACE_LABEL = "gateway.envoyproxy.io/owning-gateway-namespace"
 """Labels Envoy Gateway puts on the proxy pods of a Gateway: how NetworkPolicies select exactly them."""
 
-Exposure = Literal["cluster", "public"]
-"""`cluster`: the proxies' Service is a ClusterIP, reached only from inside the cluster (the tunnel's connector);
-`public`: a LoadBalancer, the cluster's public entrance."""
+OriginLock = Literal["tunnel", "mtls"]
+"""How the gateway refuses everything that did not come through the edge (docs/network.md):
+`tunnel`: the proxies' Service is a ClusterIP, reached only from inside the cluster (the tunnel's connector);
+`mtls`: a public LoadBalancer that requires a client certificate only the worker holds."""
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,10 @@ class GatewayOptions:
     """Largest request body: a size like `512k`, `8m`, `1g` (the `network.bodyLimit` syntax)."""
     stream_timeout_seconds: int
     """How long a request, and a quiet stream, may last."""
-    exposure: Exposure
-    """Where the proxies' Service is reachable from."""
+    origin_lock: OriginLock | None
+    """The lock in front of the gateway; None (no edge): a public LoadBalancer anyone may call."""
     service_name: str
     """Name of the proxies' Service, fixed so the tunnel can name its destination."""
-    require_client_certificate: bool
-    """Accept only TLS clients with a certificate from the CA in `CLIENT_CA_CONFIG_MAP` (the mTLS lock)."""
     latency_buckets_ms: Sequence[float]
     """Bounds of Envoy's request duration histograms, in milliseconds: the ones the latency SLOs count under."""
 
@@ -135,7 +134,8 @@ def client_traffic_policy_spec(options: GatewayOptions) -> dict[str, Any]:
         # Envoy closes a stream silent for 5 minutes by default; a quiet SSE stream must stay open.
         "timeout": {"http": {"idleTimeout": timeout, "streamIdleTimeout": timeout}},
     }
-    if options.require_client_certificate:
+    if options.origin_lock == "mtls":
+        # Only TLS clients with a certificate of the CA in CLIENT_CA_CONFIG_MAP: the worker.
         spec["tls"] = {
             "clientValidation": {
                 "mode": "RequireAndVerify",
@@ -176,7 +176,7 @@ def envoy_proxy_spec(options: GatewayOptions) -> dict[str, Any]:
             "kubernetes": {
                 "envoyService": {
                     "name": options.service_name,
-                    "type": "ClusterIP" if options.exposure == "cluster" else "LoadBalancer",
+                    "type": "ClusterIP" if options.origin_lock == "tunnel" else "LoadBalancer",
                 },
             },
         },

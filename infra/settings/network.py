@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from components.render.gateway_api import proxy_pod_labels
+from components.render.gateway_api import OriginLock, proxy_pod_labels
 from components.spec import PinnedImage, SpecModel
 from infra.settings.patterns import DNS_LABEL, HostName, LabelMap
 
@@ -61,12 +61,6 @@ class TunnelSettings(SpecModel):
     """cloudflared image, pinned by tag or digest (2025.7.0 or newer: Workers VPC needs it)."""
     replicas: Annotated[int, Field(ge=1, le=10)] = 2
     """Connectors; with two or more, one restarts while the others keep the edge's way in open."""
-
-
-OriginLock = Literal["tunnel", "mtls"]
-"""How the gateway refuses everything that did not come through the edge (docs/network.md):
-`tunnel`: the gateway has no public listener; the worker reaches it through a Cloudflare Tunnel (Workers VPC);
-`mtls`: the gateway is public but requires a client certificate only the worker holds."""
 
 
 class NetworkSettings(SpecModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -37,9 +38,8 @@ OPTIONS = GatewayOptions(
     tls_secret="mcp-test-ingress-tls",
     body_limit="8m",
     stream_timeout_seconds=3600,
-    exposure="cluster",
+    origin_lock="tunnel",
     service_name="mcp-test-gateway",
-    require_client_certificate=False,
     latency_buckets_ms=(200.0, 500.0),
 )
 
@@ -56,8 +56,8 @@ def policies() -> dict[str, dict[str, Any]]:
 
 
 def gateway(cluster_issuer: str | None = "letsencrypt-prod", **changes: Any) -> Evaluation:
-    options = GatewayOptions(**{**OPTIONS.__dict__, **changes})
-    ca = "<CA PEM>" if options.require_client_certificate else None
+    options = dataclasses.replace(OPTIONS, **changes)
+    ca = "<CA PEM>" if options.origin_lock == "mtls" else None
 
     def program() -> Gateway:
         args = GatewayArgs(
@@ -168,14 +168,16 @@ def test_only_replicas_sharing_sessions_hash_on_the_session_header(service: str,
     assert policy.get("loadBalancer") == (expected if hashed else None)
 
 
-@pytest.mark.parametrize(("exposure", "service_type"), [("cluster", "ClusterIP"), ("public", "LoadBalancer")])
-def test_behind_the_tunnel_the_proxies_have_no_public_service(exposure: str, service_type: str) -> None:
-    proxy = objects(gateway(exposure=exposure), "EnvoyProxy")["mcp-gateway"]["spec"]
+@pytest.mark.parametrize(
+    ("lock", "service_type"), [("tunnel", "ClusterIP"), ("mtls", "LoadBalancer"), (None, "LoadBalancer")]
+)
+def test_behind_the_tunnel_the_proxies_have_no_public_service(lock: str | None, service_type: str) -> None:
+    proxy = objects(gateway(origin_lock=lock), "EnvoyProxy")["mcp-gateway"]["spec"]
     assert proxy["provider"]["kubernetes"]["envoyService"] == {"name": "mcp-test-gateway", "type": service_type}
 
 
 def test_under_the_mtls_lock_every_connection_needs_a_certificate_of_the_stacks_ca() -> None:
-    evaluation = gateway(exposure="public", require_client_certificate=True)
+    evaluation = gateway(origin_lock="mtls")
     client = objects(evaluation, "ClientTrafficPolicy")["mcp-gateway"]["spec"]
     assert client["tls"] == {
         "clientValidation": {

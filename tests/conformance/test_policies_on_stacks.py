@@ -10,23 +10,9 @@ import pytest
 from components.spec import VOLUME_PURPOSES, split_image_reference
 from infra.mock_runtime import Evaluation
 from infra.stack_files import read_stack_config
-from policy.mcp_policies import RESOURCE_RULES, STACK_RULES, Resource, StackFacts, resource_violations, rule_context
+from policy.mcp_policies import RESOURCE_RULES, STACK_RULES, StackFacts, resource_violations, rule_context
+from tests.helpers.policy import policy_resources
 from tests.helpers.stacks import STACKS, evaluate_stack, rendered
-
-
-def policy_resources(evaluation: Evaluation) -> list[Resource]:
-    """Registrations as the engine hands them to a policy pack: wire inputs with secrets decrypted, and options."""
-    return [
-        Resource(
-            type=entry.type,
-            name=entry.name,
-            props=entry.policy_inputs,
-            protect=bool(entry.options.get("protect")),
-            additional_secret_outputs=tuple(entry.options.get("additionalSecretOutputs", ())),
-            urn=f"urn:pulumi:{evaluation.stack}::mcp-suite::{entry.type}::{entry.name}",
-        )
-        for entry in evaluation.registrations
-    ]
 
 
 def all_violations(evaluation: Evaluation, facts: StackFacts | None = None) -> list[str]:

@@ -11,6 +11,8 @@ import pytest
 from infra.mock_runtime import Evaluation
 from infra.render import kubernetes_manifests
 from infra.stack_files import read_stack_config
+from policy.mcp_policies import STACK_RULES, StackFacts, rule_context
+from tests.helpers.policy import policy_resources
 from tests.helpers.secrets import unwrap_secret
 from tests.helpers.stacks import KUBERNETES_STACKS, evaluate_stack
 
@@ -35,36 +37,18 @@ def of_kind(manifests: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [m for m in manifests if m["kind"] == kind]
 
 
-def public_entrances(manifests: list[dict[str, Any]]) -> list[str]:
-    """Everything that would answer a request from outside the cluster without the worker's credentials."""
-    found = [f"Ingress {m['metadata']['name']}" for m in of_kind(manifests, "Ingress")]
-    found += [
-        f"Service {m['metadata']['name']}"
-        for m in of_kind(manifests, "Service")
-        if m["spec"].get("type") in ("LoadBalancer", "NodePort")
-    ]
-    proxies = {
-        m["metadata"]["name"]: m["spec"]["provider"]["kubernetes"]["envoyService"]
-        for m in of_kind(manifests, "EnvoyProxy")
-    }
-    validated = {
-        ref["name"]
-        for m in of_kind(manifests, "ClientTrafficPolicy")
-        if m["spec"].get("tls", {}).get("clientValidation", {}).get("mode") == "RequireAndVerify"
-        for ref in m["spec"]["targetRefs"]
-    }
-    for gateway in of_kind(manifests, "Gateway"):
-        proxy = proxies[gateway["spec"]["infrastructure"]["parametersRef"]["name"]]
-        if proxy["type"] != "ClusterIP" and gateway["metadata"]["name"] not in validated:
-            found.append(f"Gateway {gateway['metadata']['name']}")
-    return found
+def lock_findings(evaluation: Evaluation) -> list[str]:
+    """What the policy pack's origin-locked-behind-edge rule finds in the stack: every way around the worker."""
+    rule = next(rule for rule in STACK_RULES if rule.name == "origin-locked-behind-edge")
+    context = rule_context(StackFacts(name=evaluation.stack), {})
+    return [message for message, _ in rule.check(policy_resources(evaluation), context)]
 
 
 @pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_behind_the_tunnel_nothing_listens_for_the_outside(stack: str) -> None:
     evaluation = evaluate_stack(stack)
     manifests = kubernetes_manifests(evaluation)
-    assert public_entrances(manifests) == []
+    assert lock_findings(evaluation) == []
     (proxy,) = of_kind(manifests, "EnvoyProxy")
     assert proxy["spec"]["provider"]["kubernetes"]["envoyService"] == {
         "name": f"mcp-{stack}-gateway",
@@ -99,7 +83,7 @@ def test_behind_the_tunnel_nothing_listens_for_the_outside(stack: str) -> None:
 def test_under_the_mtls_lock_the_public_gateway_requires_the_workers_certificate(stack: str) -> None:
     evaluation = with_lock(stack, "mtls")
     manifests = kubernetes_manifests(evaluation)
-    assert public_entrances(manifests) == []
+    assert lock_findings(evaluation) == []
     (proxy,) = of_kind(manifests, "EnvoyProxy")
     assert proxy["spec"]["provider"]["kubernetes"]["envoyService"]["type"] == "LoadBalancer"
     (ca,) = [m for m in of_kind(manifests, "ConfigMap") if m["metadata"]["name"] == "origin-client-ca"]
@@ -107,7 +91,8 @@ def test_under_the_mtls_lock_the_public_gateway_requires_the_workers_certificate
     (certificate,) = evaluation.of_type(MTLS_CERTIFICATE)
     assert certificate.inputs["ca"] is False
     assert certificate.inputs["certificates"] == "<mock client certificate PEM>"
-    assert "privateKey" not in certificate.inputs or "mock private key" not in str(certificate.inputs["privateKey"])
+    # The worker's key reaches Cloudflare only as a secret, never into state in plain text.
+    assert unwrap_secret(certificate.wire_inputs["privateKey"]) == "<mock private key PEM>"
     assert origin_binding(evaluation) == {
         "name": "ORIGIN",
         "type": "mtls_certificate",
@@ -119,6 +104,15 @@ def test_under_the_mtls_lock_the_public_gateway_requires_the_workers_certificate
 
 def test_without_the_edge_the_gateway_is_the_public_entrance_and_no_lock_is_made() -> None:
     evaluation = evaluate_stack("staging", overrides={"edge": {"enabled": False}})
-    manifests = kubernetes_manifests(evaluation)
-    assert public_entrances(manifests) == ["Gateway mcp"]
+    (proxy,) = of_kind(kubernetes_manifests(evaluation), "EnvoyProxy")
+    assert proxy["spec"]["provider"]["kubernetes"]["envoyService"]["type"] == "LoadBalancer"
     assert not evaluation.of_type(TUNNEL) and not evaluation.of_type(MTLS_CERTIFICATE)
+
+
+def test_the_rule_names_every_way_around_the_edge_that_a_lock_left_open() -> None:
+    # The proxies made public under the tunnel lock: the Gateway answers anyone, and the rule says so.
+    evaluation = evaluate_stack("staging")
+    (proxy,) = [e for e in evaluation.registrations if e.type.endswith(":EnvoyProxy")]
+    proxy.policy_inputs["spec"]["provider"]["kubernetes"]["envoyService"]["type"] = "LoadBalancer"
+    (finding,) = lock_findings(evaluation)
+    assert finding.startswith("Gateway 'mcp' has a public listener")
