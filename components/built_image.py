@@ -32,9 +32,10 @@ class BuiltImage(pulumi.ComponentResource):
     def __init__(self, name: str, args: BuiltImageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:images:BuiltImage", name, None, opts)
         plan = args.plan
+        reference = f"{args.repository}:{plan.tag}"
         image = docker.Image(
             f"{name}-build",
-            image_name=f"{args.repository}:{plan.tag}",
+            image_name=reference,
             build={
                 "context": IMAGES_DIR,
                 "dockerfile": DOCKERFILE,
@@ -45,6 +46,8 @@ class BuiltImage(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         # Locally the tag itself is content-addressed (version plus the digest of every built file), so a changed
-        # source changes what the container runs; a pushed image runs by the registry's digest.
-        self.ref: pulumi.Output[str] = image.repo_digest if args.push else image.image_name
+        # source changes what the container runs. It is known before the build (derived from the build's URN, so
+        # containers still wait for it), which lets a preview and the policy pack see what a container runs. A
+        # pushed image runs by the digest the registry returns, known only once pushed.
+        self.ref: pulumi.Output[str] = image.repo_digest if args.push else image.urn.apply(lambda _: reference)
         self.register_outputs({"ref": self.ref})

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_tls as tls
 
+from components.docker.pulled_image import pulled_image
 from components.render import docker_container, labels
 from components.render import traefik as render
 from components.render.monitoring.sources import LATENCY_BUCKETS
@@ -70,7 +71,7 @@ class Gateway(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         # Fixed container names: a replacement must remove the old container before creating the new one.
         replaced_in_place = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
-        image = docker.RemoteImage(f"{name}-image", name=TRAEFIK_IMAGE, keep_locally=True, opts=child)
+        image = pulled_image(f"{name}-image", TRAEFIK_IMAGE, child)
         container_labels: list[docker.ContainerLabelArgsDict] = [
             {"label": labels.COMPONENT_KEY, "value": "gateway"},
             {"label": labels.STACK_KEY, "value": args.stack},
@@ -130,7 +131,7 @@ class Gateway(pulumi.ComponentResource):
         writer = docker.Container(
             f"{name}-config-writer",
             name=f"{args.container_name}-config",
-            image=image.image_id,
+            image=image,
             start=False,
             must_run=False,
             labels=container_labels,
@@ -144,7 +145,7 @@ class Gateway(pulumi.ComponentResource):
         docker.Container(
             f"{name}-container",
             name=args.container_name,
-            image=image.image_id,
+            image=image,
             user=f"{TRAEFIK_UID}:{TRAEFIK_UID}",
             memory=256,
             memory_reservation=64,

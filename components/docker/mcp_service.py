@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
+from components.docker.pulled_image import pulled_image
 from components.render import docker_container as render
 from components.render.bridge import DEV_SOURCE_PATH, container_args
 from components.spec import ServiceSpec
@@ -25,7 +26,7 @@ class McpServiceArgs:
     spec: ServiceSpec
     """The service's declaration."""
     image: pulumi.Input[str]
-    """The spec's published image (pulled here), or the one the suite built for it (run as built)."""
+    """The spec's published image (pulled here: a plain string), or the one the suite built for it (run as built)."""
     container_name: str
     """Docker container name, unique on the host (`mcp-<stack>-<service>`)."""
     stack: str
@@ -49,10 +50,8 @@ class McpService(pulumi.ComponentResource):
         super().__init__("mcp-suite:docker:McpService", name, None, opts)
         spec = args.spec
         image: pulumi.Input[str] = args.image
-        if spec.build is None:
-            image = docker.RemoteImage(
-                f"{name}-image", name=args.image, keep_locally=True, opts=pulumi.ResourceOptions(parent=self)
-            ).image_id
+        if isinstance(args.image, str) and spec.build is None:
+            image = pulled_image(f"{name}-image", args.image, pulumi.ResourceOptions(parent=self))
         by_purpose = {volume.purpose: volume.volume for volume in args.volumes}
         reservation, limit = render.memory_mib(spec)
         secret_entries = [pulumi.Output.concat(key, "=", args.secret_env[key]) for key in spec.secret_env]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
+from components.docker.pulled_image import pulled_image
 from components.monitoring_inputs import MonitoringInputs
 from components.render import labels as common_labels
 from components.render.docker_container import hardened
@@ -53,7 +54,7 @@ class MonitoringStack(pulumi.ComponentResource):
         }
         labels: list[docker.ContainerLabelArgsDict] = [{"label": k, "value": v} for k, v in label_values.items()]
         volume_labels: list[docker.VolumeLabelArgsDict] = [{"label": k, "value": v} for k, v in label_values.items()]
-        image = docker.RemoteImage(f"{name}-{role.name}-image", name=role.image, keep_locally=True, opts=child)
+        image = pulled_image(f"{name}-{role.name}-image", role.image, child)
         # Docker refuses uploads into a read-only root filesystem unless the target is a writable volume,
         # so each container's generated files live on a small config volume.
         config_volume = docker.Volume(
@@ -103,7 +104,7 @@ class MonitoringStack(pulumi.ComponentResource):
         docker.Container(
             f"{name}-{role.name}",
             name=f"{args.name_prefix}-{role.name}",
-            image=image.image_id,
+            image=image,
             command=role.command,
             user=role.user,
             cgroupns_mode="host" if role.host_cgroup_namespace else None,

@@ -66,7 +66,6 @@ class StorageVolumes(pulumi.ComponentResource):
         chown = " && ".join(
             f"chown {uid}:{uid} {OWNERSHIP_MOUNT_ROOT}/{purpose}" for purpose, uid in args.owners.items()
         )
-        ids = [entry.volume.id for entry in self.volumes]
         docker.Container(
             f"{name}-ownership",
             name=f"{args.name_prefix}-volume-ownership",
@@ -88,9 +87,6 @@ class StorageVolumes(pulumi.ComponentResource):
                 {"label": labels.STACK_KEY, "value": args.stack},
                 # Root with CHOWN only, no network, runs once: the policy pack's named `volume-ownership` allowance.
                 {"label": "mcp-suite/policy-allowance", "value": "volume-ownership"},
-                # A volume re-created (deleted outside Pulumi, then `pulumi up`) changes its id, so this
-                # container is replaced and the new volume is handed over too.
-                {"label": "mcp-suite/volume-ids", "value": pulumi.Output.all(*ids).apply(",".join)},
             ],
             volumes=[
                 {"volume_name": entry.volume.name, "container_path": f"{OWNERSHIP_MOUNT_ROOT}/{entry.purpose}"}

@@ -11,6 +11,7 @@ import pulumi_docker as docker
 from components.docker.gateway import Gateway, GatewayArgs, ProvidedCertificate
 from components.docker.mcp_service import McpService, McpServiceArgs
 from components.docker.monitoring_stack import MonitoringStack, MonitoringStackArgs
+from components.docker.pulled_image import pulled_image
 from components.docker.storage_volumes import BACKUP_REPOSITORY, BACKUP_STATUS, StorageVolumes, StorageVolumesArgs
 from components.docker.volume_backups import VolumeBackups, VolumeBackupsArgs, backup_container_name
 from components.render import labels
@@ -45,7 +46,7 @@ def compose_docker(settings: Settings) -> None:
     egress = None
     if any(spec.egress for spec in settings.services):
         egress = docker.Network("egress-network", name=f"{prefix}-egress", labels=stack_label, opts=with_provider)
-    backup_image = docker.RemoteImage("backup-image", name=settings.backup.image, keep_locally=True, opts=with_provider)
+    backup_image = pulled_image("backup-image", settings.backup.image, with_provider)
     storage = StorageVolumes(
         "storage",
         StorageVolumesArgs(
@@ -53,7 +54,7 @@ def compose_docker(settings: Settings) -> None:
             owners=volume_owners(settings),
             protect=settings.protect_stateful_data,
             stack=settings.stack,
-            ownership_image=backup_image.image_id,
+            ownership_image=backup_image,
         ),
         opts=with_provider,
     )
@@ -126,7 +127,7 @@ def compose_docker(settings: Settings) -> None:
                 container_name=backup_container_name(prefix),
                 name_prefix=prefix,
                 stack=settings.stack,
-                image=backup_image.image_id,
+                image=backup_image,
                 schedule=settings.backup.schedule,
                 sources=[by_purpose[purpose] for purpose in settings.backup.volumes],
                 status_volume=by_purpose[BACKUP_STATUS],

@@ -74,8 +74,14 @@ def _fits(allowance: str, props: Mapping[str, Any]) -> bool:
 
 def _allowances(props: Mapping[str, Any]) -> set[str]:
     """The allowances the container is labelled with (comma-separated) whose shape it has."""
-    named = {mapping(label).get("label"): mapping(label).get("value") for label in items(props.get("labels"))}
-    listed = str(named.get(ALLOWANCE_LABEL) or "").split(",")
+    # Only the allowance label's value is read: another label's value may be unknown during a preview (computed
+    # from another resource), and reading it would leave every rule that asks about allowances unable to judge.
+    values = [
+        mapping(label).get("value")
+        for label in items(props.get("labels"))
+        if mapping(label).get("label") == ALLOWANCE_LABEL
+    ]
+    listed = str(values[0] if values else "").split(",")
     return {allowance for allowance in listed if allowance in ALLOWANCES and _fits(allowance, props)}
 
 
