@@ -1,5 +1,6 @@
-"""The monitoring stack on local Docker: Prometheus, Alertmanager, Grafana, Loki, Alloy, blackbox exporter and,
-with tracing, Jaeger v2. Configs are generated from the catalog and uploaded into the containers."""
+"""The monitoring stack on local Docker: Prometheus, Alertmanager and the blackbox exporter, with Grafana
+(`dashboards`), Loki and Alloy (`logs`) and Jaeger v2 (`tracing`) as their settings say. Configs are generated
+from the catalog and uploaded into the containers."""
 
 from __future__ import annotations
 
@@ -39,10 +40,10 @@ class MonitoringStack(pulumi.ComponentResource):
     def __init__(self, name: str, args: MonitoringStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:docker:MonitoringStack", name, None, opts)
         urls: dict[str, str] = {}
-        for role in render.roles(args.inputs.tracing, args.inputs.retention):
+        for role in render.roles(args.inputs.parts, args.inputs.retention):
             urls.update(self._container(name, role, args))
         self.urls = urls
-        """UI URLs on the host: grafana, prometheus, alertmanager (and jaeger)."""
+        """UI URLs on the host of the roles that run: prometheus, alertmanager (grafana, jaeger)."""
         self.register_outputs({"urls": self.urls})
 
     def _container(self, name: str, role: render.Role, args: MonitoringStackArgs) -> dict[str, str]:
@@ -88,7 +89,8 @@ class MonitoringStack(pulumi.ComponentResource):
             {"label": k, "value": v} for k, v in render.policy_labels(role).items()
         ]
         envs: list[pulumi.Input[str]] = list(role.env)
-        if role.name == "grafana":
+        # The password is set exactly when the grafana role runs (MonitoringInputs checks it).
+        if role.name == "grafana" and args.inputs.grafana_admin_password is not None:
             envs.append(pulumi.Output.concat("GF_SECURITY_ADMIN_PASSWORD=", args.inputs.grafana_admin_password))
         ports: list[docker.ContainerPortArgsDict] = []
         networks: list[docker.ContainerNetworksAdvancedArgsDict] = [

@@ -1,5 +1,6 @@
-"""The monitoring stack on Kubernetes: kube-prometheus-stack, Loki, Alloy, a blackbox exporter, optional Jaeger,
-and per service a Probe (and a ServiceMonitor when it exposes metrics), rules as a PrometheusRule."""
+"""The monitoring stack on Kubernetes: kube-prometheus-stack (Grafana inside it unless dashboards are off), Loki and
+Alloy (unless logs are off), a blackbox exporter, optional Jaeger, and per service a Probe (and a ServiceMonitor when
+it exposes metrics), rules as a PrometheusRule."""
 
 from __future__ import annotations
 
@@ -58,16 +59,22 @@ class MonitoringStack(pulumi.ComponentResource):
         def workload_meta(object_name: str, image: str) -> k8s.meta.v1.ObjectMetaArgsDict:
             return {**meta(object_name), "annotations": skip_annotations(image_skips(image))}
 
-        grafana_secret = k8s.core.v1.Secret(
-            f"{name}-grafana-admin",
-            metadata=meta(objects.GRAFANA_ADMIN_SECRET),
-            type="Opaque",
-            string_data={
-                "admin-user": pulumi.Output.from_input("admin"),
-                "admin-password": args.inputs.grafana_admin_password,
-            },
-            opts=in_namespace,
-        )
+        parts = args.inputs.parts
+        # The operator's release needs the secrets it references to exist first.
+        stack_needs: list[pulumi.Resource] = [namespace]
+        if args.inputs.grafana_admin_password is not None:
+            stack_needs.append(
+                k8s.core.v1.Secret(
+                    f"{name}-grafana-admin",
+                    metadata=meta(objects.GRAFANA_ADMIN_SECRET),
+                    type="Opaque",
+                    string_data={
+                        "admin-user": pulumi.Output.from_input("admin"),
+                        "admin-password": args.inputs.grafana_admin_password,
+                    },
+                    opts=in_namespace,
+                )
+            )
         receiver_secret = k8s.core.v1.Secret(
             f"{name}-alertmanager-receivers",
             metadata=meta(objects.ALERTMANAGER_SECRET),
@@ -75,21 +82,18 @@ class MonitoringStack(pulumi.ComponentResource):
             string_data={key: value for key, value in sorted(args.inputs.receiver_credentials.items())},
             opts=in_namespace,
         )
-        jaeger_url = (
-            f"http://{objects.JAEGER_NAME}.{mon_ns}.svc:{workloads.JAEGER_UI_PORT}" if args.inputs.tracing else None
-        )
+        stack_needs.append(receiver_secret)
+        jaeger_url = f"http://{objects.JAEGER_NAME}.{mon_ns}.svc:{workloads.JAEGER_UI_PORT}" if parts.tracing else None
         charts = objects.helm_charts(
             mon_ns,
             args.inputs.retention,
             alertmanager_config(args.inputs.receivers, objects.ALERTMANAGER_SECRETS_DIR),
             jaeger_url,
+            parts,
         )
         releases: dict[str, k8s.helm.v3.Release] = {}
         for chart in charts:
-            # The operator's release needs the secrets it references to exist first.
-            needs = (
-                [namespace, grafana_secret, receiver_secret] if chart.release == objects.KPS_RELEASE else [namespace]
-            )
+            needs = stack_needs if chart.release == objects.KPS_RELEASE else [namespace]
             releases[chart.release] = k8s.helm.v3.Release(
                 f"{name}-{chart.release}",
                 name=chart.release,
@@ -119,7 +123,7 @@ class MonitoringStack(pulumi.ComponentResource):
             spec=workloads.service_spec(objects.BLACKBOX_NAME, {"http": workloads.BLACKBOX_PORT}),
             opts=in_namespace,
         )
-        if args.inputs.tracing:
+        if parts.tracing:
             k8s.apps.v1.Deployment(
                 f"{name}-jaeger",
                 metadata=workload_meta(objects.JAEGER_NAME, objects.JAEGER_IMAGE),
@@ -132,7 +136,9 @@ class MonitoringStack(pulumi.ComponentResource):
                 spec=workloads.service_spec(objects.JAEGER_NAME, workloads.JAEGER_PORTS),
                 opts=in_namespace,
             )
-        for file_name, dashboard in dashboards("kubernetes", args.services).items():
+        # The dashboards are ConfigMaps for Grafana's sidecar: without Grafana nothing would read them.
+        boards = dashboards("kubernetes", args.services, parts) if parts.dashboards else {}
+        for file_name, dashboard in boards.items():
             k8s.core.v1.ConfigMap(
                 f"{name}-dashboard-{file_name.removesuffix('.json')}",
                 metadata={
@@ -151,6 +157,7 @@ class MonitoringStack(pulumi.ComponentResource):
             container_prefix="",
             namespace=args.services_namespace,
             backup_max_age_hours=args.inputs.backup_max_age_hours,
+            parts=parts,
         )
         k8s.apiextensions.CustomResource(
             f"{name}-rules",
@@ -187,10 +194,9 @@ class MonitoringStack(pulumi.ComponentResource):
                     spec=monitor,
                     opts=needs_crds,
                 )
-        self.grafana_service: pulumi.Output[str] = pulumi.Output.from_input(
-            f"svc/{objects.KPS_RELEASE}-grafana -n {mon_ns}"
-        )
-        self.prometheus_service: pulumi.Output[str] = pulumi.Output.from_input(
-            f"svc/{objects.KPS_RELEASE}-prometheus -n {mon_ns}"
-        )
-        self.register_outputs({"grafana_service": self.grafana_service, "prometheus_service": self.prometheus_service})
+        self.ui_services: dict[str, str] = {
+            "prometheus": f"svc/{objects.KPS_RELEASE}-prometheus -n {mon_ns}",
+            **({"grafana": f"svc/{objects.KPS_RELEASE}-grafana -n {mon_ns}"} if parts.dashboards else {}),
+        }
+        """What to port-forward to reach each UI that runs: prometheus, and grafana with dashboards."""
+        self.register_outputs({"ui_services": self.ui_services})

@@ -37,6 +37,12 @@ class MonitoringSettings(SpecModel):
 
     enabled: bool = True
     """Deploy the monitoring stack next to the services."""
+    dashboards: bool = True
+    """Deploy Grafana with the suite's datasources and dashboards; off where a central Grafana reads Prometheus.
+    Off, `monitoringSecrets.grafanaAdminPassword` is not needed."""
+    logs: bool = True
+    """Deploy the log pipeline, Loki and Alloy; off where logs are shipped elsewhere. On Docker, Alloy also exports
+    the containers' CPU and memory (cAdvisor): off there, the CPU and memory alerts and panels are left out."""
     tracing: bool = False
     """Deploy Jaeger v2 (OpenTelemetry collector inside) for traces; OTLP on 4317 (gRPC) and 4318 (HTTP)."""
     retention: Annotated[str, Field(pattern=r"^[1-9][0-9]*(h|d|w)$")] = "15d"
@@ -52,14 +58,17 @@ class MonitoringSettings(SpecModel):
 def monitoring_secrets(
     config: ConfigValues, runs_monitoring: bool, placeholder_secrets: bool
 ) -> tuple[dict[str, str], list[Problem]]:
-    """Grafana's admin password and the credential of every configured receiver, each required and secret."""
+    """Grafana's admin password (with dashboards) and the credential of every configured receiver, each required and
+    secret. A secret of a part that is off (Grafana, an unconfigured receiver) is accepted and not used, so turning
+    a part off and on again does not mean deleting and setting its secret again."""
     monitoring = config.section("monitoring")
     if not runs_monitoring or not isinstance(monitoring, dict) or monitoring.get("enabled", True) is False:
         return {}, []
     given, problems = config.secrets("monitoringSecrets", "<name>")
     receivers = monitoring.get("receivers", {})
     needed = [
-        "grafanaAdminPassword",
+        # Read from the raw section like `enabled`: the model is validated later, with these results in it.
+        *(["grafanaAdminPassword"] if monitoring.get("dashboards", True) is not False else []),
         *(name for name in RECEIVER_NAMES if isinstance(receivers, dict) and name in receivers),
     ]
     result: dict[str, str] = {}

@@ -106,7 +106,7 @@ def compose_docker(settings: Settings) -> None:
                     container_prefix=prefix,
                     retention=inputs.retention,
                     backup_max_age_hours=inputs.backup_max_age_hours,
-                    tracing=inputs.tracing,
+                    parts=inputs.parts,
                     receivers=inputs.receivers,
                 ),
                 name_prefix=prefix,

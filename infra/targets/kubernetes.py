@@ -151,7 +151,7 @@ def compose_kubernetes(settings: Settings) -> ClusterEntrance:
             ),
             opts=with_provider,
         )
-        pulumi.export("monitoring", {"grafana": stack.grafana_service, "prometheus": stack.prometheus_service})
+        pulumi.export("monitoring", stack.ui_services)
     if cluster.backup_repository is not None and settings.backup_secrets is not None:
         backups = compose_backups(
             settings, cluster.backup_repository, settings.backup_secrets, namespace_name, storage, with_provider

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pulumi
 import pytest
 
 from components.render.monitoring import docker_stack
+from components.render.monitoring.parts import MonitoringParts
 from components.spec import validate_image_reference
 from infra.mock_runtime import REDACTED, Evaluation
 from tests.helpers.stacks import REQUIRED_SECRET_KEYS, REQUIRED_SECRETS, evaluate_stack
@@ -59,7 +61,7 @@ def test_images_are_pinned_and_pulled() -> None:
         for entry in evaluation.of_type("docker:index/remoteImage:RemoteImage")
         if entry.parent == "monitoring"
     }
-    assert images == {role.image for role in docker_stack.roles(tracing=True, retention="15d")}
+    assert images == {role.image for role in docker_stack.roles(MonitoringParts(tracing=True), retention="15d")}
     assert all(validate_image_reference(image) for image in images)
     assert "jaeger" in containers(evaluation)
 
@@ -110,3 +112,65 @@ def test_only_alloy_reaches_the_host_and_only_read_only() -> None:
     assert all(volume.get("readOnly") for volume in found["alloy"]["volumes"] if "hostPath" in volume)
     assert found["alloy"]["cgroupnsMode"] == "host"
     assert all("cgroupnsMode" not in inputs for role, inputs in found.items() if role != "alloy")
+
+
+def exported_monitoring(monkeypatch: pytest.MonkeyPatch, monitoring: dict[str, object]) -> tuple[Evaluation, object]:
+    """The stack evaluated with `monitoring`, and its `monitoring` output (the UI URLs) as resolved."""
+    exports: dict[str, object] = {}
+
+    def record(name: str, value: object) -> None:
+        pulumi.Output.from_input(value).apply(lambda resolved: exports.__setitem__(name, resolved))
+
+    monkeypatch.setattr(pulumi, "export", record)
+    evaluation = evaluate_stack("dev", overrides={"monitoring": monitoring})
+    return evaluation, exports["monitoring"]
+
+
+@pytest.mark.parametrize(
+    ("monitoring", "off"),
+    [
+        ({"dashboards": False}, {"grafana"}),
+        ({"logs": False}, {"loki", "alloy"}),
+        ({"dashboards": False, "logs": False}, {"grafana", "loki", "alloy"}),
+    ],
+    ids=["no-dashboards", "no-logs", "neither"],
+)
+def test_a_part_turned_off_runs_no_container_pulls_no_image_and_keeps_no_volume(
+    monkeypatch: pytest.MonkeyPatch, monitoring: dict[str, object], off: set[str]
+) -> None:
+    evaluation, urls = exported_monitoring(monkeypatch, monitoring)
+    assert set(containers(evaluation)) == ROLES - off
+    # A machine that cannot get the Grafana, Loki or Alloy images can run the stack without them.
+    images = {
+        entry.inputs["name"]
+        for entry in evaluation.of_type("docker:index/remoteImage:RemoteImage")
+        if entry.parent == "monitoring"
+    }
+    unavailable = {role.image for role in docker_stack.roles(MonitoringParts(), "15d") if role.name in off}
+    assert unavailable and not images & unavailable
+    volumes = {entry.inputs["name"] for entry in evaluation.of_type("docker:index/volume:Volume")}
+    assert not [volume for volume in volumes if any(volume.startswith(f"mcp-dev-{role}-") for role in off)]
+    expected = {"prometheus": "http://127.0.0.1:19090", "alertmanager": "http://127.0.0.1:19093"}
+    if "grafana" not in off:
+        expected["grafana"] = "http://127.0.0.1:19100"
+    assert urls == expected
+
+
+def test_the_monitoring_output_names_grafana_when_it_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, urls = exported_monitoring(monkeypatch, {})
+    assert urls == {
+        "prometheus": "http://127.0.0.1:19090",
+        "alertmanager": "http://127.0.0.1:19093",
+        "grafana": "http://127.0.0.1:19100",
+    }
+
+
+def test_without_dashboards_no_grafana_password_is_needed() -> None:
+    evaluation = evaluate_stack(
+        "dev",
+        overrides={"monitoring": {"dashboards": False}, **REQUIRED_SECRETS, "monitoringSecrets": None},
+        secret_keys=REQUIRED_SECRET_KEYS,
+        placeholder_secrets=False,
+    )
+    assert "grafana" not in containers(evaluation)
+    assert {"prometheus", "alertmanager", "loki", "alloy", "blackbox"} <= set(containers(evaluation))

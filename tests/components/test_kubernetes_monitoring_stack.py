@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pulumi
 import pytest
 
 from components.render.monitoring.kubernetes_objects import (
@@ -167,3 +168,78 @@ def test_tracing_runs_jaeger_v2_when_set(stack: str, tracing: bool) -> None:
     jaeger = evaluation.named("monitoring-jaeger").inputs["spec"]["template"]["spec"]["containers"][0]
     assert jaeger["image"] == "docker.io/jaegertracing/jaeger:2.21.0"
     assert jaeger["securityContext"]["readOnlyRootFilesystem"] is True
+
+
+def evaluate_with_monitoring_output(
+    monkeypatch: pytest.MonkeyPatch, monitoring: dict[str, object], **kwargs: Any
+) -> tuple[Evaluation, object]:
+    exports: dict[str, object] = {}
+
+    def record(name: str, value: object) -> None:
+        pulumi.Output.from_input(value).apply(lambda resolved: exports.__setitem__(name, resolved))
+
+    monkeypatch.setattr(pulumi, "export", record)
+    evaluation = evaluate_stack(
+        "staging", overrides={"monitoring": monitoring, **kwargs.pop("overrides", {})}, **kwargs
+    )
+    return evaluation, exports["monitoring"]
+
+
+def monitoring_children(evaluation: Evaluation) -> dict[str, str]:
+    return {entry.name: entry.type for entry in evaluation.children_of("monitoring")}
+
+
+def test_grafana_runs_with_its_secret_dashboards_and_datasources_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    evaluation, output = evaluate_with_monitoring_output(monkeypatch, {"tracing": True})
+    grafana = release(evaluation, "kube-prometheus-stack")["values"]["grafana"]
+    assert grafana["enabled"] is True
+    assert [source["name"] for source in grafana["additionalDataSources"]] == ["Loki", "Jaeger"]
+    assert "monitoring-grafana-admin" in monitoring_children(evaluation)
+    assert "monitoring-grafana-admin" in evaluation.named("monitoring-kube-prometheus-stack").options["dependsOn"]
+    boards = [
+        e for e in evaluation.of_type("kubernetes:core/v1:ConfigMap") if e.name.startswith("monitoring-dashboard-")
+    ]
+    assert len(boards) == 1 + len(CATALOG)
+    assert output == {
+        "prometheus": "svc/kube-prometheus-stack-prometheus -n monitoring",
+        "grafana": "svc/kube-prometheus-stack-grafana -n monitoring",
+    }
+
+
+def test_without_dashboards_the_charts_grafana_is_off_with_its_secret_and_dashboards(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    evaluation, output = evaluate_with_monitoring_output(
+        monkeypatch,
+        {"tracing": True, "dashboards": False},
+        # Without placeholders the edge would need its built worker bundle; the edge is not what this is about.
+        overrides={**REQUIRED_SECRETS, "monitoringSecrets": None, "edge": {"enabled": False}},
+        secret_keys=REQUIRED_SECRET_KEYS,
+        placeholder_secrets=False,
+    )
+    # No password was set, and none was asked for.
+    assert release(evaluation, "kube-prometheus-stack")["values"]["grafana"] == {"enabled": False}
+    children = monitoring_children(evaluation)
+    assert "monitoring-grafana-admin" not in children
+    assert not [name for name in children if name.startswith("monitoring-dashboard-")]
+    assert output == {"prometheus": "svc/kube-prometheus-stack-prometheus -n monitoring"}
+    # Logs and tracing stay.
+    assert {"monitoring-loki", "monitoring-alloy", "monitoring-jaeger"} <= set(children)
+
+
+def test_without_logs_no_loki_or_alloy_release_and_no_loki_datasource() -> None:
+    evaluation = evaluate_stack("staging", overrides={"monitoring": {"tracing": True, "logs": False}})
+    releases = {
+        entry.inputs["name"]
+        for entry in evaluation.of_type("kubernetes:helm.sh/v3:Release")
+        if entry.parent == "monitoring"
+    }
+    assert releases == {"kube-prometheus-stack"}
+    grafana = release(evaluation, "kube-prometheus-stack")["values"]["grafana"]
+    assert [source["name"] for source in grafana["additionalDataSources"]] == ["Jaeger"]
+    # The kubelet, not Alloy, exports container CPU and memory here: their alerts and panels stay.
+    (rule,) = evaluation.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+    alerts = {r["alert"] for group in rule.inputs["spec"]["groups"] for r in group["rules"] if "alert" in r}
+    assert {"ServiceCpuHigh", "ServiceCpuCritical", "ServiceMemoryHigh", "ServiceMemoryCritical"} <= alerts
+    overview = evaluation.named("monitoring-dashboard-mcp-overview").inputs["data"]["mcp-overview.json"]
+    assert "CPU of limit" in overview

@@ -39,15 +39,28 @@ def write_under(root: Path, files: dict[str, str]) -> None:
         path.write_text(content.replace(CONFIG_DIR, str(root / CONFIG_DIR.lstrip("/"))))
 
 
-@pytest.mark.parametrize("overrides", [{}, {**RECEIVERS, "monitoring": {**RECEIVERS["monitoring"], "tracing": True}}])
-def test_docker_prometheus_config_and_rules_pass_promtool(tmp_path: Path, overrides: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "rules"),
+    [
+        ({}, 51),
+        ({**RECEIVERS, "monitoring": {**RECEIVERS["monitoring"], "tracing": True}}, 51),
+        ({"monitoring": {"dashboards": False}}, 51),
+        # No Alloy, so no cAdvisor: the two saturation recording rules and their four alerts are left out.
+        ({"monitoring": {"logs": False}}, 45),
+        ({"monitoring": {"dashboards": False, "logs": False}}, 45),
+    ],
+    ids=["default", "receivers-tracing", "no-dashboards", "no-logs", "neither"],
+)
+def test_docker_prometheus_config_and_rules_pass_promtool(
+    tmp_path: Path, overrides: dict[str, Any], rules: int
+) -> None:
     evaluation = evaluate_stack("dev", overrides=overrides)
     write_under(tmp_path, docker_files(evaluation, "prometheus"))
     config = tmp_path / CONFIG_DIR.lstrip("/") / "prometheus.yml"
     output = run("promtool", "check", "config", str(config), cwd=tmp_path)
     # promtool follows rule_files: the check covers the generated rules too, not an empty glob.
     assert "SUCCESS: 1 rule files found" in output
-    assert "SUCCESS: 51 rules found" in output
+    assert f"SUCCESS: {rules} rules found" in output
 
 
 @pytest.mark.parametrize("overrides", [{}, RECEIVERS])
@@ -81,6 +94,14 @@ def test_kubernetes_prometheus_rule_passes_promtool(
     )
     assert manifest["metadata"]["labels"]["release"] == "kube-prometheus-stack"
     (tmp_path / "rules.yml").write_text(yaml.safe_dump(manifest["spec"]))
+    assert "SUCCESS: 51 rules found" in run("promtool", "check", "rules", "rules.yml", cwd=tmp_path)
+
+
+def test_kubernetes_prometheus_rule_without_dashboards_or_logs_passes_promtool(tmp_path: Path) -> None:
+    # The kubelet still exports container CPU and memory: every rule stays.
+    evaluation = evaluate_stack("staging", overrides={"monitoring": {"dashboards": False, "logs": False}})
+    (rule,) = evaluation.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+    (tmp_path / "rules.yml").write_text(yaml.safe_dump(rule.inputs["spec"]))
     assert "SUCCESS: 51 rules found" in run("promtool", "check", "rules", "rules.yml", cwd=tmp_path)
 
 

@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 
 from components.render.monitoring.objectives import BACKUP_TOO_OLD, PROBE_FAILING, SLOS, THRESHOLDS, Slo
-from components.render.monitoring.rules import RuleContext, rule_groups
+from components.render.monitoring.parts import MonitoringParts
+from components.render.monitoring.rules import (
+    CONTAINER_SIGNALS,
+    CPU_RATIO,
+    MEMORY_RATIO,
+    RuleContext,
+    alert_names,
+    rule_groups,
+)
 from components.render.monitoring.text import to_yaml
 from components.spec import ServiceSpec
 from tests.helpers.tools import require_tool
@@ -20,6 +28,8 @@ from tests.monitoring import promtool_cases as cases
 from tests.monitoring.promtool_cases import SERVICE, check, expected
 
 TARGETS = ("docker", "kubernetes")
+LEVELS = ("High", "Critical")
+EVERY_PART = MonitoringParts(dashboards=True, logs=True, tracing=True)
 SPECS = tuple(
     ServiceSpec.model_validate(
         {"name": name, "image": "example.org/mcp/server:1.0", "transport": "streamable-http", "port": 8080}
@@ -28,13 +38,14 @@ SPECS = tuple(
 )
 
 
-def context(target: str) -> RuleContext:
+def context(target: str, parts: MonitoringParts = EVERY_PART) -> RuleContext:
     return RuleContext(
         target=target,  # type: ignore[arg-type]
         services=SPECS,
         container_prefix=cases.STACK_PREFIX,
         namespace=cases.NAMESPACE,
         backup_max_age_hours=cases.BACKUP_MAX_AGE_HOURS,
+        parts=parts,
     )
 
 
@@ -139,15 +150,13 @@ def threshold_scenarios(target: str) -> list[tuple[str, str, list[dict[str, str]
     ]
 
 
-@pytest.mark.parametrize("target", TARGETS)
-def test_each_threshold_alert_fires_at_its_threshold_and_not_below(tmp_path: Path, target: str) -> None:
+def threshold_tests(target: str, signals: set[str]) -> list[dict[str, Any]]:
+    """promtool cases: each threshold alert of `signals` fires at its level and stays silent just below it."""
     thresholds = {threshold.signal: threshold for threshold in THRESHOLDS}
     tests = []
-    scenarios = threshold_scenarios(target)
-    assert {(signal, level) for signal, level, *_ in scenarios} == {
-        (t.signal, lv) for t in THRESHOLDS for lv in ("High", "Critical")
-    }
-    for signal, level, at, below, value, shown in scenarios:
+    for signal, level, at, below, value, shown in threshold_scenarios(target):
+        if signal not in signals:
+            continue
         threshold = thresholds[signal]
         alert = f"{threshold.alert}{level}"
         severity = "warning" if level == "High" else "critical"
@@ -155,7 +164,32 @@ def test_each_threshold_alert_fires_at_its_threshold_and_not_below(tmp_path: Pat
         labels = {"service": SERVICE, "severity": severity, "signal": signal}
         tests.append(group(at, check(alert, 12, expected(alert, labels, summary))))
         tests.append(group(below, check(alert, 12), check(alert, 19)))
+    return tests
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_each_threshold_alert_fires_at_its_threshold_and_not_below(tmp_path: Path, target: str) -> None:
+    scenarios = threshold_scenarios(target)
+    assert {(signal, level) for signal, level, *_ in scenarios} == {
+        (t.signal, lv) for t in THRESHOLDS for lv in ("High", "Critical")
+    }
+    tests = threshold_tests(target, {threshold.signal for threshold in THRESHOLDS})
     run_promtool(tmp_path, rule_groups(context(target)), tests)
+
+
+def test_without_the_log_pipeline_docker_drops_the_container_alerts_and_keeps_the_others(tmp_path: Path) -> None:
+    """Docker's cAdvisor runs inside Alloy: with logs off nothing exports container CPU or memory. Their rules are
+    left out (an alert on no series never fires; an absent() one would fire for as long as logs stay off); every
+    other threshold still fires at its level, from the rule file as Docker renders it then."""
+    groups = rule_groups(context("docker", MonitoringParts(logs=False)))
+    recorded = {rule["record"] for group_ in groups for rule in group_["rules"] if "record" in rule}
+    assert not {CPU_RATIO, MEMORY_RATIO} & recorded
+    container_alerts = {f"{t.alert}{level}" for t in THRESHOLDS if t.signal in CONTAINER_SIGNALS for level in LEVELS}
+    assert container_alerts == {"ServiceCpuHigh", "ServiceCpuCritical", "ServiceMemoryHigh", "ServiceMemoryCritical"}
+    assert not container_alerts & set(alert_names(groups))
+    others = {threshold.signal for threshold in THRESHOLDS} - CONTAINER_SIGNALS
+    assert others == {"latency", "errors", "queue"}
+    run_promtool(tmp_path, groups, threshold_tests("docker", others))
 
 
 @pytest.mark.parametrize("target", TARGETS)

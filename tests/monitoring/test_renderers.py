@@ -12,6 +12,7 @@ from components.render.monitoring.alertmanager import Receiver, alertmanager_con
 from components.render.monitoring.dashboards import dashboards
 from components.render.monitoring.docker_stack import docker_files
 from components.render.monitoring.objectives import SLOS, THRESHOLDS
+from components.render.monitoring.parts import MonitoringParts
 from components.render.monitoring.prometheus_config import prometheus_config
 from components.render.monitoring.rules import RuleContext, alert_names, bucket_bound, rule_groups
 from components.render.monitoring.sources import REQUEST_SOURCES, gateway_latency_buckets
@@ -38,6 +39,7 @@ def context(target: str = "docker") -> RuleContext:
         container_prefix="mcp-dev",
         namespace="mcp-staging",
         backup_max_age_hours=26,
+        parts=MonitoringParts(),
     )
 
 
@@ -119,7 +121,7 @@ def test_bucket_bounds_are_written_as_prometheus_3_stores_them(value: float, sto
 
 
 def test_docker_scrapes_health_probes_and_declared_metrics_from_the_catalog() -> None:
-    config = prometheus_config(SPECS, "dev", ["/rules/*.yml"], tracing=False)
+    config = prometheus_config(SPECS, "dev", ["/rules/*.yml"], MonitoringParts())
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     probes = jobs["health-probes"]["static_configs"]
     assert probes == [
@@ -145,7 +147,9 @@ def test_routing_pages_on_critical_tickets_on_warning_and_silences_info() -> Non
 
 def test_generated_files_are_deterministic_with_sorted_keys() -> None:
     def render() -> dict[str, dict[str, str]]:
-        return docker_files(SPECS, "dev", "mcp-dev", "15d", 26, True, {"page": Receiver("slack", "#ops")}).by_role
+        return docker_files(
+            SPECS, "dev", "mcp-dev", "15d", 26, MonitoringParts(tracing=True), {"page": Receiver("slack", "#ops")}
+        ).by_role
 
     first, second = render(), render()
     assert first == second
@@ -155,7 +159,7 @@ def test_generated_files_are_deterministic_with_sorted_keys() -> None:
 
 
 def test_dashboards_cover_the_platform_and_each_service() -> None:
-    boards = dashboards("docker", SPECS)
+    boards = dashboards("docker", SPECS, MonitoringParts())
     assert sorted(boards) == ["mcp-overview.json", "mcp-service-alpha.json", "mcp-service-beta.json"]
     titles = [panel["title"] for panel in boards["mcp-service-alpha.json"]["panels"]]
     for wanted in ("Requests per second", "Errors", "p95 latency", "Saturation", "Health probe"):
@@ -169,7 +173,7 @@ def test_every_dashboard_query_is_valid_promql(tmp_path: Path, target: str) -> N
     """promtool parses each panel query as the expression of a recording rule."""
     queries = [
         target_["expr"]
-        for board in dashboards(target, SPECS).values()  # type: ignore[arg-type]
+        for board in dashboards(target, SPECS, MonitoringParts()).values()  # type: ignore[arg-type]
         for panel in board["panels"]
         for target_ in panel["targets"]
     ]

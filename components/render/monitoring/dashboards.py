@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.render.monitoring.parts import MonitoringParts
 from components.render.monitoring.rules import (
     CPU_RATIO,
     HEALTH_PROBE_LABEL,
@@ -16,6 +17,7 @@ from components.render.monitoring.sources import (
     QUEUE_DEPTH_METRIC,
     REQUEST_SOURCES,
     MonitoredPlatform,
+    has_container_metrics,
     service_alternation,
 )
 from components.spec import ServiceSpec
@@ -25,12 +27,11 @@ LOKI_UID = "loki"
 FOLDER = "mcp-suite"
 
 
-def _panel(title: str, exprs: dict[str, str], unit: str, x: int, y: int, kind: str = "timeseries") -> dict[str, Any]:
+def _panel(title: str, exprs: dict[str, str], unit: str) -> dict[str, Any]:
     return {
-        "type": kind,
+        "type": "timeseries",
         "title": title,
         "datasource": {"type": "prometheus", "uid": PROMETHEUS_UID},
-        "gridPos": {"h": 8, "w": 12, "x": x, "y": y},
         "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
         "targets": [
             {"refId": chr(ord("A") + index), "expr": expr, "legendFormat": legend}
@@ -49,7 +50,11 @@ def _dashboard(uid: str, title: str, panels: list[dict[str, Any]]) -> dict[str, 
         "refresh": "30s",
         "time": {"from": "now-6h", "to": "now"},
         "editable": False,
-        "panels": [{**panel, "id": index + 1} for index, panel in enumerate(panels)],
+        # Two panels per row in order, so a panel left out leaves no hole.
+        "panels": [
+            {**panel, "id": index + 1, "gridPos": {"h": 8, "w": 12, "x": 12 * (index % 2), "y": 8 * (index // 2)}}
+            for index, panel in enumerate(panels)
+        ],
     }
 
 
@@ -58,38 +63,53 @@ def _requests_rate(target: MonitoredPlatform, services: tuple[ServiceSpec, ...])
     return Requests(source, services).per_service(source.requests, "5m")
 
 
-def overview_dashboard(target: MonitoredPlatform, services: tuple[ServiceSpec, ...]) -> dict[str, Any]:
+def overview_dashboard(
+    target: MonitoredPlatform, services: tuple[ServiceSpec, ...], parts: MonitoringParts
+) -> dict[str, Any]:
     names = service_alternation(services)
+    saturation = (
+        [
+            _panel("CPU of limit", {"{{service}}": CPU_RATIO}, "percentunit"),
+            _panel("Memory of limit", {"{{service}}": MEMORY_RATIO}, "percentunit"),
+        ]
+        # The ratios are recorded only where container metrics are exported (rules.py leaves them out too).
+        if has_container_metrics(target, parts)
+        else []
+    )
     panels = [
         _panel(
             "Health probes (1 = up)",
             {"{{service}}": f'min by (service) (probe_success{{probe="{HEALTH_PROBE_LABEL}", service=~"{names}"}})'},
             "none",
-            0,
-            0,
         ),
-        _panel("Requests per second", {"{{service}}": _requests_rate(target, services)}, "reqps", 12, 0),
-        _panel(
-            "5xx share (5m)", {"{{service}} {{slo}}": f'{SLI_ERROR}5m{{slo=~".*-availability"}}'}, "percentunit", 0, 8
-        ),
-        _panel("p95 latency", {"{{service}}": LATENCY_P95}, "s", 12, 8),
-        _panel("CPU of limit", {"{{service}}": CPU_RATIO}, "percentunit", 0, 16),
-        _panel("Memory of limit", {"{{service}}": MEMORY_RATIO}, "percentunit", 12, 16),
+        _panel("Requests per second", {"{{service}}": _requests_rate(target, services)}, "reqps"),
+        _panel("5xx share (5m)", {"{{service}} {{slo}}": f'{SLI_ERROR}5m{{slo=~".*-availability"}}'}, "percentunit"),
+        _panel("p95 latency", {"{{service}}": LATENCY_P95}, "s"),
+        *saturation,
         _panel(
             "Firing alerts",
             {"{{alertname}} {{service}}": 'sum by (alertname, service) (ALERTS{alertstate="firing"})'},
             "none",
-            0,
-            24,
         ),
     ]
     return _dashboard("mcp-overview", "MCP suite: platform overview", panels)
 
 
-def service_dashboard(target: MonitoredPlatform, spec: ServiceSpec) -> dict[str, Any]:
+def service_dashboard(target: MonitoredPlatform, spec: ServiceSpec, parts: MonitoringParts) -> dict[str, Any]:
     selector = f'service="{spec.name}"'
+    queue = f"{QUEUE_DEPTH_METRIC}{{{selector}}}"
+    saturation = (
+        _panel(
+            "Saturation (share of limits)",
+            {"cpu": f"{CPU_RATIO}{{{selector}}}", "memory": f"{MEMORY_RATIO}{{{selector}}}", "queue": queue},
+            "percentunit",
+        )
+        if has_container_metrics(target, parts)
+        # Without container metrics only the queue is left: a count, not a share of a limit.
+        else _panel("Queue depth", {"queue": queue}, "none")
+    )
     panels = [
-        _panel("Requests per second", {"requests": _requests_rate(target, (spec,))}, "reqps", 0, 0),
+        _panel("Requests per second", {"requests": _requests_rate(target, (spec,))}, "reqps"),
         _panel(
             "Errors (5xx share)",
             {
@@ -97,41 +117,25 @@ def service_dashboard(target: MonitoredPlatform, spec: ServiceSpec) -> dict[str,
                 "1h": f'{SLI_ERROR}1h{{slo="mcp-availability", {selector}}}',
             },
             "percentunit",
-            12,
-            0,
         ),
-        _panel("p95 latency", {"p95": f"{LATENCY_P95}{{{selector}}}"}, "s", 0, 8),
+        _panel("p95 latency", {"p95": f"{LATENCY_P95}{{{selector}}}"}, "s"),
+        saturation,
         _panel(
-            "Saturation (share of limits)",
-            {
-                "cpu": f"{CPU_RATIO}{{{selector}}}",
-                "memory": f"{MEMORY_RATIO}{{{selector}}}",
-                "queue": f"{QUEUE_DEPTH_METRIC}{{{selector}}}",
-            },
-            "percentunit",
-            12,
-            8,
-        ),
-        _panel(
-            "Health probe (1 = up)",
-            {"probe": f'probe_success{{probe="{HEALTH_PROBE_LABEL}", {selector}}}'},
-            "none",
-            0,
-            16,
+            "Health probe (1 = up)", {"probe": f'probe_success{{probe="{HEALTH_PROBE_LABEL}", {selector}}}'}, "none"
         ),
         _panel(
             "Probe duration",
             {"seconds": f'probe_duration_seconds{{probe="{HEALTH_PROBE_LABEL}", {selector}}}'},
             "s",
-            12,
-            16,
         ),
     ]
     return _dashboard(f"mcp-service-{spec.name}", f"MCP service: {spec.name}", panels)
 
 
-def dashboards(target: MonitoredPlatform, services: tuple[ServiceSpec, ...]) -> dict[str, dict[str, Any]]:
+def dashboards(
+    target: MonitoredPlatform, services: tuple[ServiceSpec, ...], parts: MonitoringParts
+) -> dict[str, dict[str, Any]]:
     """File name -> dashboard, for provisioning (Docker) or ConfigMaps (Kubernetes)."""
-    result = {"mcp-overview.json": overview_dashboard(target, services)}
-    result.update({f"mcp-service-{spec.name}.json": service_dashboard(target, spec) for spec in services})
+    result = {"mcp-overview.json": overview_dashboard(target, services, parts)}
+    result.update({f"mcp-service-{spec.name}.json": service_dashboard(target, spec, parts) for spec in services})
     return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ from components.render.monitoring.blackbox import BLACKBOX_PORT, blackbox_config
 from components.render.monitoring.dashboards import dashboards
 from components.render.monitoring.grafana import dashboards_provider, datasources, datasources_file
 from components.render.monitoring.logs import LOKI_PORT, alloy_docker_config, loki_config
+from components.render.monitoring.parts import MonitoringParts, OptionalPart
 from components.render.monitoring.prometheus_config import ALLOY_PORT, prometheus_config
 from components.render.monitoring.rules import RuleContext, rule_groups
 from components.render.monitoring.text import to_json, to_yaml
@@ -47,6 +49,8 @@ class Role:
     """Arguments for the image's entrypoint; empty keeps the image's default."""
     port: int
     """Port the container serves on the internal network."""
+    part: OptionalPart | None
+    """The optional part of the stack it belongs to (`MonitoringParts`); None for the parts that always run."""
     host_port: int | None
     """Loopback host port of its UI; None keeps it on the internal network only."""
     data_path: str | None = None
@@ -86,9 +90,11 @@ def _wget(port: int, path: str) -> list[str]:
     return ["CMD", "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{port}{path}"]
 
 
-def roles(tracing: bool, retention: str, host_port_base: int = 19090) -> list[Role]:
-    """Containers in a stable order. UIs: Prometheus base, Alertmanager base+3, Grafana base+10, Jaeger base+20."""
-    result = [
+def roles(parts: MonitoringParts, retention: str, host_port_base: int = 19090) -> list[Role]:
+    """The containers of the parts that run, in a stable order: the one place that says which role runs when.
+
+    UIs: Prometheus base, Alertmanager base+3, Grafana base+10, Jaeger base+20."""
+    every_role = [
         Role(
             name="prometheus",
             image=PROMETHEUS_IMAGE,
@@ -100,6 +106,7 @@ def roles(tracing: bool, retention: str, host_port_base: int = 19090) -> list[Ro
                 "--web.enable-lifecycle",
             ],
             port=9090,
+            part=None,
             host_port=host_port_base,
             data_path="/prometheus",
             healthcheck=_wget(9090, "/-/healthy"),
@@ -112,6 +119,7 @@ def roles(tracing: bool, retention: str, host_port_base: int = 19090) -> list[Ro
             user=NOBODY,
             command=[f"--config.file={CONFIG_DIR}/alertmanager.yml", "--storage.path=/alertmanager"],
             port=9093,
+            part=None,
             host_port=host_port_base + 3,
             data_path="/alertmanager",
             healthcheck=_wget(9093, "/-/healthy"),
@@ -124,6 +132,7 @@ def roles(tracing: bool, retention: str, host_port_base: int = 19090) -> list[Ro
             user="472:0",
             command=[],
             port=3000,
+            part="dashboards",
             host_port=host_port_base + 10,
             data_path="/var/lib/grafana",
             healthcheck=_wget(3000, "/api/health"),
@@ -144,6 +153,7 @@ def roles(tracing: bool, retention: str, host_port_base: int = 19090) -> list[Ro
             user="10001:10001",
             command=[f"-config.file={CONFIG_DIR}/loki.yml"],
             port=LOKI_PORT,
+            part="logs",
             host_port=None,
             data_path="/loki",
             memory_mib=512,
@@ -162,6 +172,7 @@ def roles(tracing: bool, retention: str, host_port_base: int = 19090) -> list[Ro
                 "--storage.path=/tmp/alloy",
             ],
             port=ALLOY_PORT,
+            part="logs",
             host_port=None,
             host_mounts=("/var/run/docker.sock", "/sys"),
             host_cgroup_namespace=True,
@@ -173,25 +184,24 @@ def roles(tracing: bool, retention: str, host_port_base: int = 19090) -> list[Ro
             user=NOBODY,
             command=[f"--config.file={CONFIG_DIR}/blackbox.yml"],
             port=BLACKBOX_PORT,
+            part=None,
             host_port=None,
             healthcheck=_wget(BLACKBOX_PORT, "/-/healthy"),
             memory_mib=64,
             cpus="0.2",
         ),
+        Role(
+            name="jaeger",
+            image=JAEGER_IMAGE,
+            user="10001:10001",
+            command=[],
+            port=JAEGER_UI_PORT,
+            part="tracing",
+            host_port=host_port_base + 20,
+            policy_allowances=(NO_PROBE_TOOL,),
+        ),
     ]
-    if tracing:
-        result.append(
-            Role(
-                name="jaeger",
-                image=JAEGER_IMAGE,
-                user="10001:10001",
-                command=[],
-                port=JAEGER_UI_PORT,
-                host_port=host_port_base + 20,
-                policy_allowances=(NO_PROBE_TOOL,),
-            )
-        )
-    return result
+    return [role for role in every_role if parts.runs(role.part)]
 
 
 def healthcheck(role: Role) -> ContainerHealthcheckArgsDict | None:
@@ -213,37 +223,41 @@ def docker_files(
     container_prefix: str,
     retention: str,
     backup_max_age_hours: int,
-    tracing: bool,
+    parts: MonitoringParts,
     receivers: dict[str, Receiver],
 ) -> DockerMonitoringFiles:
+    """The files of exactly the roles `roles(parts, ...)` runs."""
     context = RuleContext(
         target="docker",
         services=services,
         container_prefix=container_prefix,
         namespace="",
         backup_max_age_hours=backup_max_age_hours,
+        parts=parts,
     )
-    jaeger = f"http://jaeger:{JAEGER_UI_PORT}" if tracing else None
-    grafana = {
-        "provisioning/datasources/mcp-suite.yml": to_yaml(
-            datasources_file(
-                datasources("http://prometheus:9090", "http://alertmanager:9093", f"http://loki:{LOKI_PORT}", jaeger)
-            )
-        ),
+    loki = f"http://loki:{LOKI_PORT}"
+    renderers: dict[str, Callable[[], dict[str, str]]] = {
+        "prometheus": lambda: {
+            "prometheus.yml": to_yaml(prometheus_config(services, stack, [f"{CONFIG_DIR}/rules/*.yml"], parts)),
+            "rules/mcp-suite.yml": to_yaml({"groups": rule_groups(context)}),
+        },
+        "alertmanager": lambda: {"alertmanager.yml": to_yaml(alertmanager_config(receivers, ALERTMANAGER_SECRETS_DIR))},
+        "grafana": lambda: _grafana_files(services, parts, loki),
+        "loki": lambda: {"loki.yml": to_yaml(loki_config(retention))},
+        "alloy": lambda: {"config.alloy": alloy_docker_config(loki, container_prefix)},
+        "blackbox": lambda: {"blackbox.yml": to_yaml(blackbox_config())},
+        "jaeger": dict,
+    }
+    # Rendered per running role, so which parts run is decided in `roles` alone.
+    return DockerMonitoringFiles(by_role={role.name: renderers[role.name]() for role in roles(parts, retention)})
+
+
+def _grafana_files(services: tuple[ServiceSpec, ...], parts: MonitoringParts, loki: str) -> dict[str, str]:
+    jaeger = f"http://jaeger:{JAEGER_UI_PORT}" if parts.tracing else None
+    sources = datasources("http://prometheus:9090", "http://alertmanager:9093", loki if parts.logs else None, jaeger)
+    files = {
+        "provisioning/datasources/mcp-suite.yml": to_yaml(datasources_file(sources)),
         "provisioning/dashboards/mcp-suite.yml": to_yaml(dashboards_provider(f"{CONFIG_DIR}/dashboards")),
     }
-    grafana.update({f"dashboards/{file}": to_json(body) for file, body in dashboards("docker", services).items()})
-    return DockerMonitoringFiles(
-        by_role={
-            "prometheus": {
-                "prometheus.yml": to_yaml(prometheus_config(services, stack, [f"{CONFIG_DIR}/rules/*.yml"], tracing)),
-                "rules/mcp-suite.yml": to_yaml({"groups": rule_groups(context)}),
-            },
-            "alertmanager": {"alertmanager.yml": to_yaml(alertmanager_config(receivers, ALERTMANAGER_SECRETS_DIR))},
-            "grafana": grafana,
-            "loki": {"loki.yml": to_yaml(loki_config(retention))},
-            "alloy": {"config.alloy": alloy_docker_config(f"http://loki:{LOKI_PORT}", container_prefix)},
-            "blackbox": {"blackbox.yml": to_yaml(blackbox_config())},
-            "jaeger": {},
-        }
-    )
+    files.update({f"dashboards/{file}": to_json(body) for file, body in dashboards("docker", services, parts).items()})
+    return files

@@ -1,4 +1,4 @@
-"""Grafana provisioning: datasources (Prometheus, Alertmanager, Loki, and Jaeger with tracing) and dashboards."""
+"""Grafana provisioning: datasources (Prometheus, Alertmanager, Loki with logs, Jaeger with tracing) and dashboards."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from components.render.monitoring.dashboards import FOLDER, LOKI_UID, PROMETHEUS
 
 
 def datasources(
-    prometheus_url: str, alertmanager_url: str, loki_url: str, jaeger_url: str | None
+    prometheus_url: str, alertmanager_url: str, loki_url: str | None, jaeger_url: str | None
 ) -> list[dict[str, Any]]:
     result: list[dict[str, Any]] = [
         {
@@ -32,11 +32,12 @@ def datasources(
     return result
 
 
-def log_and_trace_datasources(loki_url: str, jaeger_url: str | None) -> list[dict[str, Any]]:
-    """Loki, and Jaeger with tracing: what Grafana needs beyond what kube-prometheus-stack provisions itself."""
-    result: list[dict[str, Any]] = [
-        {"name": "Loki", "type": "loki", "uid": LOKI_UID, "url": loki_url, "access": "proxy"}
-    ]
+def log_and_trace_datasources(loki_url: str | None, jaeger_url: str | None) -> list[dict[str, Any]]:
+    """Loki with logs, and Jaeger with tracing: what Grafana needs beyond what kube-prometheus-stack provisions
+    itself. A None URL is a part that does not run; a datasource for it would only show as broken."""
+    result: list[dict[str, Any]] = []
+    if loki_url is not None:
+        result.append({"name": "Loki", "type": "loki", "uid": LOKI_UID, "url": loki_url, "access": "proxy"})
     if jaeger_url is not None:
         result.append({"name": "Jaeger", "type": "jaeger", "uid": "jaeger", "url": jaeger_url, "access": "proxy"})
     return result

@@ -15,6 +15,7 @@ from components.render.kubernetes_workload import metrics_port_name, selector_la
 from components.render.monitoring.blackbox import BLACKBOX_PORT, HTTP_MODULE, blackbox_config, health_url
 from components.render.monitoring.grafana import log_and_trace_datasources
 from components.render.monitoring.logs import LOKI_PORT, LOKI_SCHEMA, alloy_kubernetes_config, retention_hours
+from components.render.monitoring.parts import MonitoringParts
 from components.render.monitoring.rules import HEALTH_PROBE_LABEL
 from components.render.monitoring.text import to_yaml
 from components.spec import ServiceSpec
@@ -46,16 +47,22 @@ class HelmChart:
 
 
 def helm_charts(
-    namespace: str, retention: str, alertmanager_config: dict[str, Any], jaeger_url: str | None
+    namespace: str, retention: str, alertmanager_config: dict[str, Any], jaeger_url: str | None, parts: MonitoringParts
 ) -> list[HelmChart]:
-    return [
-        HelmChart(
-            release=KPS_RELEASE,
-            chart="kube-prometheus-stack",
-            version=KPS_CHART_VERSION,
-            repository=PROMETHEUS_COMMUNITY_REPO,
-            values=kube_prometheus_stack_values(retention, alertmanager_config, loki_url(namespace), jaeger_url),
+    """kube-prometheus-stack always (Grafana inside it with dashboards), and Loki and Alloy with logs."""
+    stack = HelmChart(
+        release=KPS_RELEASE,
+        chart="kube-prometheus-stack",
+        version=KPS_CHART_VERSION,
+        repository=PROMETHEUS_COMMUNITY_REPO,
+        values=kube_prometheus_stack_values(
+            retention, alertmanager_config, loki_url(namespace) if parts.logs else None, jaeger_url, parts.dashboards
         ),
+    )
+    if not parts.logs:
+        return [stack]
+    return [
+        stack,
         HelmChart(
             release="loki",
             chart="loki",
@@ -78,8 +85,10 @@ def release_labels() -> dict[str, str]:
 
 
 def kube_prometheus_stack_values(
-    retention: str, alertmanager_config: dict[str, Any], loki_url: str, jaeger_url: str | None
+    retention: str, alertmanager_config: dict[str, Any], loki_url: str | None, jaeger_url: str | None, grafana: bool
 ) -> dict[str, Any]:
+    """The chart's values; without `grafana` the chart's Grafana is off (and with it the chart's own dashboards and
+    datasources, which it deploys only for its Grafana)."""
     return {
         "prometheus": {
             "prometheusSpec": {
@@ -95,20 +104,25 @@ def kube_prometheus_stack_values(
             "config": alertmanager_config,
             "alertmanagerSpec": {"secrets": [ALERTMANAGER_SECRET]},
         },
-        "grafana": {
-            "admin": {"existingSecret": GRAFANA_ADMIN_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"},
-            "additionalDataSources": log_and_trace_datasources(loki_url, jaeger_url),
-            "sidecar": {
-                "dashboards": {
-                    "enabled": True,
-                    "label": "grafana_dashboard",
-                    "labelValue": "1",
-                    "folder": "/tmp/dashboards",
-                }
-            },
-        },
+        "grafana": _grafana_values(loki_url, jaeger_url) if grafana else {"enabled": False},
         # Backup CronJobs are recognised by their component label; kube-state-metrics exports it on request.
         "kube-state-metrics": {"metricLabelsAllowlist": [f"cronjobs=[{labels.COMPONENT_KEY}]"]},
+    }
+
+
+def _grafana_values(loki_url: str | None, jaeger_url: str | None) -> dict[str, Any]:
+    return {
+        "enabled": True,
+        "admin": {"existingSecret": GRAFANA_ADMIN_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"},
+        "additionalDataSources": log_and_trace_datasources(loki_url, jaeger_url),
+        "sidecar": {
+            "dashboards": {
+                "enabled": True,
+                "label": "grafana_dashboard",
+                "labelValue": "1",
+                "folder": "/tmp/dashboards",
+            }
+        },
     }
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from components.render.monitoring.blackbox import BLACKBOX_PORT, HTTP_MODULE, health_url
+from components.render.monitoring.logs import LOKI_PORT
+from components.render.monitoring.parts import MonitoringParts
 from components.render.monitoring.rules import HEALTH_PROBE_LABEL
-from components.render.monitoring.sources import DOCKER_GATEWAY_METRICS
+from components.render.monitoring.sources import DOCKER_GATEWAY_METRICS, has_container_metrics
 from components.spec import ServiceSpec
 
 RULES_DIR = "/etc/prometheus/rules"
@@ -20,20 +22,24 @@ CADVISOR_PATH = "/api/v0/component/prometheus.exporter.cadvisor.docker/metrics"
 
 
 def prometheus_config(
-    services: tuple[ServiceSpec, ...], stack: str, rule_files: list[str], tracing: bool
+    services: tuple[ServiceSpec, ...], stack: str, rule_files: list[str], parts: MonitoringParts
 ) -> dict[str, Any]:
-    """Scrape jobs for the stack's own parts, the gateway, cAdvisor, service metrics and health probes."""
+    """Scrape jobs for the stack's own parts that run, the gateway, cAdvisor, service metrics and health probes.
+
+    A part that does not run gets no job: its target would not resolve and only show as `up == 0`."""
     jobs: list[dict[str, Any]] = [
         _static("prometheus", "localhost:9090"),
         _static("alertmanager", "alertmanager:9093"),
         _static("blackbox-exporter", f"blackbox:{BLACKBOX_PORT}"),
-        _static("loki", "loki:3100"),
-        _static("alloy", f"alloy:{ALLOY_PORT}"),
-        _static("grafana", "grafana:3000"),
-        _static("gateway", DOCKER_GATEWAY_METRICS),
-        {**_static("cadvisor", f"alloy:{ALLOY_PORT}"), "metrics_path": CADVISOR_PATH},
     ]
-    if tracing:
+    if parts.logs:
+        jobs += [_static("loki", f"loki:{LOKI_PORT}"), _static("alloy", f"alloy:{ALLOY_PORT}")]
+    if parts.dashboards:
+        jobs.append(_static("grafana", "grafana:3000"))
+    jobs.append(_static("gateway", DOCKER_GATEWAY_METRICS))
+    if has_container_metrics("docker", parts):
+        jobs.append({**_static("cadvisor", f"alloy:{ALLOY_PORT}"), "metrics_path": CADVISOR_PATH})
+    if parts.tracing:
         jobs.append(_static("jaeger", "jaeger:8888"))
     metered = [spec for spec in services if spec.metrics is not None]
     if metered:

@@ -19,6 +19,7 @@ from components.render.monitoring.objectives import (
     Slo,
     Threshold,
 )
+from components.render.monitoring.parts import MonitoringParts
 from components.render.monitoring.sources import (
     GATEWAY,
     QUEUE_DEPTH_METRIC,
@@ -26,6 +27,7 @@ from components.render.monitoring.sources import (
     MonitoredPlatform,
     RequestSource,
     backup_age_expression,
+    has_container_metrics,
     saturation_source,
     service_alternation,
 )
@@ -37,6 +39,8 @@ LATENCY_P95 = "service:request_duration_seconds:p95_rate5m"
 SLI_ERROR = "slo:sli_error:ratio_rate"
 HEALTH_PROBE_LABEL = "health"
 """Value of the `probe` label on every health probe series, on both targets."""
+CONTAINER_SIGNALS = frozenset({"cpu", "memory"})
+"""Threshold signals read from container metrics (CPU_RATIO, MEMORY_RATIO): left out where none are exported."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,12 @@ class RuleContext:
     namespace: str
     """Kubernetes namespace of the services."""
     backup_max_age_hours: int
+    parts: MonitoringParts
+    """What runs: without container metrics (`has_container_metrics`) the rules on them are left out."""
+
+    @property
+    def container_metrics(self) -> bool:
+        return has_container_metrics(self.target, self.parts)
 
 
 def number(value: float) -> str:
@@ -112,6 +122,9 @@ def _in_seconds(expression: str, source: RequestSource) -> str:
 
 
 def _saturation_rules(context: RuleContext) -> list[dict[str, Any]]:
+    if not context.container_metrics:
+        # Recording a ratio of series nobody exports would only record nothing; the alerts on it are left out too.
+        return []
     source = saturation_source(context.target, context.container_prefix, context.namespace)
     regex = source.container_value.format(service=f"({service_alternation(context.services)})")
     selector = ", ".join(part for part in (f'{source.container_label}=~"{regex}"', source.scope) if part)
@@ -176,6 +189,9 @@ def _value_template(threshold: Threshold) -> str:
 def threshold_alerts(context: RuleContext) -> list[dict[str, Any]]:
     alerts = []
     for threshold in THRESHOLDS:
+        if threshold.signal in CONTAINER_SIGNALS and not context.container_metrics:
+            # Not an absent() alert instead: it would fire for as long as the part stays off, by choice.
+            continue
         for suffix, severity, level in (
             ("High", "warning", threshold.warning),
             ("Critical", "critical", threshold.critical),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from components.render import labels
+from components.render.monitoring.parts import MonitoringParts
 from components.render.traefik import ENTRYPOINT, NETWORK_ALIAS, PING_PORT
 from components.spec import ServiceSpec
 
@@ -121,6 +122,15 @@ class SaturationSource:
     """Regex of that label's value, `{service}` standing for the catalog service name."""
     scope: str
     """Extra matchers for every series (the namespace on Kubernetes)."""
+
+
+def has_container_metrics(target: MonitoredPlatform, parts: MonitoringParts) -> bool:
+    """Whether anything exports per-container CPU and memory. Docker: cAdvisor runs inside Alloy, so it goes with
+    the log pipeline. Kubernetes: the kubelet's cAdvisor and kube-state-metrics (kube-prometheus-stack) always run.
+
+    The saturation rules, their alerts, the dashboards' CPU and memory panels and Docker's cAdvisor scrape job all
+    ask this, so none of them reads a series nobody produces."""
+    return parts.logs if target == "docker" else True
 
 
 def saturation_source(target: MonitoredPlatform, container_prefix: str, namespace: str) -> SaturationSource:
