@@ -129,8 +129,8 @@ def _kill_group(pgid: int) -> None:
 
 
 def project_copy(destination: Path) -> Project:
-    """The checkout's files that git tracks or would (as a fresh clone has them, plus uncommitted work), with links to its
-    .venv and policy/venv, which the scripts prepare."""
+    """The checkout's files that git tracks or would (as a fresh clone has them, plus uncommitted work), with links
+    to its .venv and policy/venv, which the scripts prepare."""
     tracked = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=PROJECT_DIR,
