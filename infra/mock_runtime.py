@@ -173,6 +173,7 @@ def evaluate(
                 "dependsOn": sorted(dep.pulumi_resource_name for dep in depends if isinstance(dep, pulumi.Resource)),
                 "aliases": [alias if isinstance(alias, str) else _alias_text(alias) for alias in opts.aliases or []],
                 "deleteBeforeReplace": bool(opts.delete_before_replace),
+                "replaceWith": sorted(dep.pulumi_resource_name for dep in opts.replace_with or []),
                 "additionalSecretOutputs": sorted(opts.additional_secret_outputs or []),
                 "ignoreChanges": sorted(opts.ignore_changes or []),
             },

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -10,6 +9,7 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_tls as tls
 
+from components.docker.config_files import config_files
 from components.docker.pulled_image import pulled_image
 from components.render import docker_container, labels
 from components.render import traefik as render
@@ -63,25 +63,17 @@ class Gateway(pulumi.ComponentResource):
 
     Docker refuses uploads into a container with a read-only root filesystem (the provider extracts them at `/`),
     so a never-started writer container receives the files into the configuration volume, which Traefik
-    mounts read-only. A hash of the files labels Traefik, so a change restarts it on the new configuration.
+    mounts read-only. Traefik is replaced with the writer, so a change restarts it on the new configuration.
     """
 
     def __init__(self, name: str, args: GatewayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mcp-suite:docker:Gateway", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        # Fixed container names: a replacement must remove the old container before creating the new one.
-        replaced_in_place = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
         image = pulled_image(f"{name}-image", TRAEFIK_IMAGE, child)
         container_labels: list[docker.ContainerLabelArgsDict] = [
             {"label": labels.COMPONENT_KEY, "value": "gateway"},
             {"label": labels.STACK_KEY, "value": args.stack},
         ]
-        config = docker.Volume(
-            f"{name}-config",
-            name=f"{args.container_name}-config",
-            labels=[{"label": labels.STACK_KEY, "value": args.stack}],
-            opts=child,
-        )
         static_text = render.to_yaml(render.static_config(args.stream_timeout_seconds, LATENCY_BUCKETS))
         dynamic_text = render.to_yaml(render.dynamic_config(args.services))
         # Only Traefik mounts this volume, so the files are readable by its user whatever owner Docker gives them.
@@ -89,7 +81,6 @@ class Gateway(pulumi.ComponentResource):
             {"file": render.STATIC_FILE, "content": static_text, "permissions": "0444"},
             {"file": render.DYNAMIC_FILE, "content": dynamic_text, "permissions": "0444"},
         ]
-        certificate_identity: pulumi.Input[str]
         if args.certificate is None:
             key = tls.PrivateKey(f"{name}-key", algorithm="ECDSA", ecdsa_curve="P256", opts=child)
             certificate = tls.SelfSignedCert(
@@ -105,7 +96,6 @@ class Gateway(pulumi.ComponentResource):
             )
             self.certificate_pem: pulumi.Output[str] = certificate.cert_pem
             """Certificate served (PEM), to trust it in a development client; empty for a provided certificate."""
-            certificate_identity = certificate.cert_pem
             uploads += [
                 {"file": render.CERTIFICATE_FILE, "content": certificate.cert_pem, "permissions": "0444"},
                 {"file": render.KEY_FILE, "content": pulumi.Output.secret(key.private_key_pem), "permissions": "0444"},
@@ -113,7 +103,6 @@ class Gateway(pulumi.ComponentResource):
         else:
             provided = args.certificate
             self.certificate_pem = pulumi.Output.from_input("")
-            certificate_identity = provided.certificate_sha256 + provided.key_sha256
             uploads += [
                 {
                     "file": render.CERTIFICATE_FILE,
@@ -128,47 +117,40 @@ class Gateway(pulumi.ComponentResource):
                     "permissions": "0444",
                 },
             ]
-        writer = docker.Container(
-            f"{name}-config-writer",
-            name=f"{args.container_name}-config",
+        files = config_files(
+            name,
+            volume_name=f"{args.container_name}-config",
             image=image,
-            start=False,
-            must_run=False,
-            labels=container_labels,
-            volumes=[{"volume_name": config.name, "container_path": render.CONFIG_DIR}],
+            mount_path=render.CONFIG_DIR,
             uploads=uploads,
-            opts=replaced_in_place,
-        )
-        config_hash = pulumi.Output.all(static_text, dynamic_text, certificate_identity).apply(
-            lambda parts: hashlib.sha256("\n".join(parts).encode()).hexdigest()
+            labels=container_labels,
+            parent=self,
         )
         docker.Container(
             f"{name}-container",
             name=args.container_name,
             image=image,
             user=f"{TRAEFIK_UID}:{TRAEFIK_UID}",
-            memory=256,
-            memory_reservation=64,
-            cpus="1",
-            healthcheck={
-                "tests": ["CMD", "traefik", "healthcheck", "--ping"],
-                "interval": "10s",
-                "timeout": "3s",
-                "start_period": "10s",
-                "retries": 3,
-            },
-            labels=[*container_labels, {"label": "mcp-suite/config-sha256", "value": config_hash}],
+            **docker_container.limits(memory_mib=256, reservation_mib=64, cores=1),
+            healthcheck=docker_container.health_check(
+                ["CMD", "traefik", "healthcheck", "--ping"], interval_s=10, timeout_s=3, start_period_s=10
+            ),
+            labels=container_labels,
             # `gateway` on the internal network: Prometheus scrapes Traefik's metrics there (monitoring sources).
             networks_advanced=[
                 {"name": args.internal_network, "aliases": [render.NETWORK_ALIAS]},
                 {"name": args.gateway_network},
             ],
             ports=[{"internal": render.HTTPS_PORT, "external": args.port, "ip": args.address, "protocol": "tcp"}],
-            volumes=[{"volume_name": config.name, "container_path": render.CONFIG_DIR, "read_only": True}],
+            volumes=[{"volume_name": files.volume.name, "container_path": render.CONFIG_DIR, "read_only": True}],
             wait=True,
             wait_timeout=60,
             **docker_container.hardened(),
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True, depends_on=[writer]),
+            # Starts on its files, and restarts on changed ones (a new certificate too). A fixed container name:
+            # a replacement must remove the old container before creating the new one.
+            opts=pulumi.ResourceOptions(
+                parent=self, delete_before_replace=True, depends_on=[files.writer], replace_with=[files.writer]
+            ),
         )
         host = f"[{args.address}]" if ":" in args.address else args.address
         self.url: pulumi.Output[str] = pulumi.Output.from_input(f"https://{host}:{args.port}")

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
+from components.docker.config_files import config_files
 from components.docker.pulled_image import pulled_image
 from components.monitoring_inputs import MonitoringInputs
 from components.render import labels as common_labels
-from components.render.docker_container import hardened
+from components.render.docker_container import hardened, limits
 from components.render.monitoring import docker_stack as render
 
 
@@ -56,16 +57,27 @@ class MonitoringStack(pulumi.ComponentResource):
         labels: list[docker.ContainerLabelArgsDict] = [{"label": k, "value": v} for k, v in label_values.items()]
         volume_labels: list[docker.VolumeLabelArgsDict] = [{"label": k, "value": v} for k, v in label_values.items()]
         image = pulled_image(f"{name}-{role.name}-image", role.image, child)
-        # Docker refuses uploads into a read-only root filesystem unless the target is a writable volume,
-        # so each container's generated files live on a small config volume.
-        config_volume = docker.Volume(
-            f"{name}-{role.name}-config",
-            name=f"{args.name_prefix}-{role.name}-config",
-            labels=volume_labels,
-            opts=child,
+        uploads: list[docker.ContainerUploadArgsDict] = [
+            {"file": f"{render.CONFIG_DIR}/{path}", "content": text}
+            for path, text in sorted(args.files.by_role[role.name].items())
+        ]
+        if role.name == "alertmanager":
+            uploads += [
+                {"file": f"{render.ALERTMANAGER_SECRETS_DIR}/{key}", "content": value}
+                for key, value in sorted(args.inputs.receiver_credentials.items())
+            ]
+        # Each container's generated files live on a small config volume, written by a container of their own.
+        files = config_files(
+            f"{name}-{role.name}",
+            volume_name=f"{args.name_prefix}-{role.name}-config",
+            image=image,
+            mount_path=render.CONFIG_DIR,
+            uploads=uploads,
+            labels=labels,
+            parent=self,
         )
         volumes: list[docker.ContainerVolumeArgsDict] = [
-            {"volume_name": config_volume.name, "container_path": render.CONFIG_DIR}
+            {"volume_name": files.volume.name, "container_path": render.CONFIG_DIR}
         ]
         if role.data_path is not None:
             data = docker.Volume(
@@ -76,15 +88,6 @@ class MonitoringStack(pulumi.ComponentResource):
             )
             volumes.append({"volume_name": data.name, "container_path": role.data_path})
         volumes += [{"host_path": path, "container_path": path, "read_only": True} for path in role.host_mounts]
-        uploads: list[docker.ContainerUploadArgsDict] = [
-            {"file": f"{render.CONFIG_DIR}/{path}", "content": text}
-            for path, text in sorted(args.files.by_role[role.name].items())
-        ]
-        if role.name == "alertmanager":
-            uploads += [
-                {"file": f"{render.ALERTMANAGER_SECRETS_DIR}/{key}", "content": value}
-                for key, value in sorted(args.inputs.receiver_credentials.items())
-            ]
         allowance_labels: list[docker.ContainerLabelArgsDict] = [
             {"label": k, "value": v} for k, v in render.policy_labels(role).items()
         ]
@@ -110,18 +113,21 @@ class MonitoringStack(pulumi.ComponentResource):
             command=role.command,
             user=role.user,
             cgroupns_mode="host" if role.host_cgroup_namespace else None,
-            memory=role.memory_mib,
-            memory_reservation=render.memory_reservation_mib(role),
-            cpus=role.cpus,
+            **limits(memory_mib=role.memory_mib, reservation_mib=render.memory_reservation_mib(role), cores=role.cpus),
             labels=[*labels, *allowance_labels],
             envs=envs,
             networks_advanced=networks,
             ports=ports,
             volumes=volumes,
-            uploads=uploads,
             healthcheck=render.healthcheck(role),
             **hardened(),
-            # Grafana's environment carries its admin password: state keeps every role's `envs` encrypted.
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(additional_secret_outputs=["envs"])),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # Starts on its files, and restarts on changed ones.
+                depends_on=[files.writer],
+                replace_with=[files.writer],
+                # Grafana's environment carries its admin password: state keeps every role's `envs` encrypted.
+                additional_secret_outputs=["envs"],
+            ),
         )
         return urls

@@ -77,13 +77,17 @@ def test_configuration_is_written_by_a_container_that_never_runs() -> None:
     )
 
 
-def test_a_configuration_change_restarts_traefik() -> None:
-    def config_label(services: list[ServiceSpec]) -> str:
-        labels = container(build(services=services))["labels"]
-        return next(label["value"] for label in labels if label["label"] == "mcp-suite/config-sha256")
+def test_a_configuration_change_restarts_traefik(tmp_path: Path) -> None:
+    # A provided certificate keeps the uploads readable (a generated key makes the whole list secret).
+    provided = ProvidedCertificate(str(tmp_path / "cert.pem"), "a" * 64, str(tmp_path / "key.pem"), "b" * 64)
 
-    assert config_label(SERVICES) == config_label(SERVICES)
-    assert config_label(SERVICES) != config_label(SERVICES[:1])
+    def written(services: list[ServiceSpec]) -> Any:
+        return writer_of(build(provided, services=services))["uploads"]
+
+    assert written(SERVICES) == written(SERVICES)
+    assert written(SERVICES) != written(SERVICES[:1])
+    # A changed file replaces the writer, and Traefik with it, so it starts on the new configuration.
+    assert build().named("gateway-container").options["replaceWith"] == ["gateway-config-writer"]
 
 
 def test_only_the_gateway_port_is_published_on_loopback() -> None:

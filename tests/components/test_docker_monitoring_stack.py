@@ -14,12 +14,16 @@ from tests.helpers.stacks import REQUIRED_SECRET_KEYS, REQUIRED_SECRETS, evaluat
 ROLES = {"prometheus", "alertmanager", "grafana", "loki", "alloy", "blackbox"}
 
 
-def containers(evaluation: Evaluation) -> dict[str, dict[str, object]]:
-    return {
+def containers(evaluation: Evaluation, kind: str = "") -> dict[str, dict[str, object]]:
+    """The running containers by role, or with `kind` "-config-writer" the ones that hold their files."""
+    found = {
         entry.name.removeprefix("monitoring-"): entry.inputs
         for entry in evaluation.of_type("docker:index/container:Container")
         if entry.parent == "monitoring"
     }
+    if kind:
+        return {name.removesuffix(kind): inputs for name, inputs in found.items() if name.endswith(kind)}
+    return {name: inputs for name, inputs in found.items() if not name.endswith("-config-writer")}
 
 
 def test_every_container_is_hardened_and_limited() -> None:
@@ -83,17 +87,25 @@ def test_grafana_password_and_receiver_credentials_stay_secret() -> None:
     )
     found = containers(evaluation)
     assert found["grafana"]["envs"] == REDACTED
-    assert found["alertmanager"]["uploads"] == REDACTED
+    assert containers(evaluation, "-config-writer")["alertmanager"]["uploads"] == REDACTED
     assert "admin-pw-987" not in repr(evaluation.registrations)
     assert "pd-key-654" not in repr(evaluation.registrations)
 
 
-def test_configs_reach_containers_through_a_writable_config_volume() -> None:
-    # Docker refuses uploads into a read-only root filesystem except onto a writable volume.
-    for role, inputs in containers(evaluate_stack("dev")).items():
+def test_configs_reach_containers_through_a_volume_a_writer_fills() -> None:
+    # The real engine refuses any upload into a container whose root filesystem is read-only, even onto a volume.
+    evaluation = evaluate_stack("dev")
+    writers = containers(evaluation, "-config-writer")
+    for role, inputs in containers(evaluation).items():
+        assert "uploads" not in inputs, role
         mounts = {volume["containerPath"]: volume for volume in inputs["volumes"]}
         assert mounts[docker_stack.CONFIG_DIR]["volumeName"] == f"mcp-dev-{role}-config", role
-        assert all(upload["file"].startswith(docker_stack.CONFIG_DIR) for upload in inputs["uploads"]), role
+        writer = writers[role]
+        assert (writer["start"], writer["mustRun"]) == (False, False), role
+        assert writer["volumes"] == [{"volumeName": f"mcp-dev-{role}-config", "containerPath": "/etc/mcp-monitoring"}]
+        assert all(upload["file"].startswith(docker_stack.CONFIG_DIR) for upload in writer["uploads"]), role
+        options = evaluation.named(f"monitoring-{role}", "docker:index/container:Container").options
+        assert options["replaceWith"] == options["dependsOn"] == [f"monitoring-{role}-config-writer"], role
 
 
 @pytest.mark.parametrize("enabled", [True, False])

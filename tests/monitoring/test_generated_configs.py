@@ -27,8 +27,8 @@ def run(tool: str, *args: str, cwd: Path) -> str:
 
 
 def docker_files(evaluation: Evaluation, role: str) -> dict[str, str]:
-    container = evaluation.named(f"monitoring-{role}", "docker:index/container:Container")
-    return {upload["file"]: upload["content"] for upload in container.inputs["uploads"]}
+    writer = evaluation.named(f"monitoring-{role}-config-writer", "docker:index/container:Container")
+    return {upload["file"]: upload["content"] for upload in writer.inputs["uploads"]}
 
 
 def write_under(root: Path, files: dict[str, str]) -> None:
@@ -66,7 +66,7 @@ def test_docker_prometheus_config_and_rules_pass_promtool(
 @pytest.mark.parametrize("overrides", [{}, RECEIVERS])
 def test_docker_alertmanager_config_passes_amtool(tmp_path: Path, overrides: dict[str, Any]) -> None:
     evaluation = evaluate_stack("dev", overrides=overrides)
-    container = evaluation.named("monitoring-alertmanager", "docker:index/container:Container")
+    container = evaluation.named("monitoring-alertmanager-config-writer", "docker:index/container:Container")
     if overrides:
         # Receiver credentials are uploaded too, as secrets: the whole upload list is redacted in the render.
         assert container.inputs["uploads"] == "[secret]"
@@ -116,12 +116,12 @@ def test_kubernetes_alertmanager_config_passes_amtool(tmp_path: Path, overrides:
 def test_dev_and_staging_renders_hold_the_generated_configs(render_dir: Callable[[str], Path]) -> None:
     dev = render_dir("dev") / "files"
     for path in (
-        "mcp-dev-prometheus/etc/mcp-monitoring/prometheus.yml",
-        "mcp-dev-prometheus/etc/mcp-monitoring/rules/mcp-suite.yml",
-        "mcp-dev-blackbox/etc/mcp-monitoring/blackbox.yml",
-        "mcp-dev-grafana/etc/mcp-monitoring/dashboards/mcp-overview.json",
-        "mcp-dev-loki/etc/mcp-monitoring/loki.yml",
-        "mcp-dev-alloy/etc/mcp-monitoring/config.alloy",
+        "mcp-dev-prometheus-config/etc/mcp-monitoring/prometheus.yml",
+        "mcp-dev-prometheus-config/etc/mcp-monitoring/rules/mcp-suite.yml",
+        "mcp-dev-blackbox-config/etc/mcp-monitoring/blackbox.yml",
+        "mcp-dev-grafana-config/etc/mcp-monitoring/dashboards/mcp-overview.json",
+        "mcp-dev-loki-config/etc/mcp-monitoring/loki.yml",
+        "mcp-dev-alloy-config/etc/mcp-monitoring/config.alloy",
     ):
         assert (dev / path).is_file(), path
     staging = render_dir("staging")
