@@ -53,7 +53,6 @@ class McpService(pulumi.ComponentResource):
         if isinstance(args.image, str) and spec.build is None:
             image = pulled_image(f"{name}-image", args.image, pulumi.ResourceOptions(parent=self))
         by_purpose = {volume.purpose: volume.volume for volume in args.volumes}
-        reservation, limit = render.memory_mib(spec)
         secret_entries = [pulumi.Output.concat(key, "=", args.secret_env[key]) for key in spec.secret_env]
         networks: list[docker.ContainerNetworksAdvancedArgsDict] = [
             {"name": args.internal_network, "aliases": [spec.name]}
@@ -76,9 +75,7 @@ class McpService(pulumi.ComponentResource):
             image=image,
             command=container_args(spec),
             user=f"{spec.run_as_user}:{spec.run_as_user}",
-            memory=limit,
-            memory_reservation=reservation,
-            cpus=render.cpus(spec),
+            **render.service_limits(spec),
             healthcheck=render.healthcheck(spec),
             labels=[{"label": key, "value": value} for key, value in sorted(render.labels(spec, args.stack).items())],
             envs=[*render.plain_env(spec), *secret_entries],

@@ -9,7 +9,7 @@ import pulumi_docker as docker
 
 from components.docker.mcp_service import DockerVolume
 from components.render import labels
-from components.render.docker_container import locked_down
+from components.render.docker_container import limits, locked_down
 
 OWNERSHIP_MOUNT_ROOT = "/volumes"
 BACKUP_REPOSITORY = "backup-repository"
@@ -80,9 +80,7 @@ class StorageVolumes(pulumi.ComponentResource):
             must_run=False,
             attach=True,
             # chown of a few fresh volumes: small bounds are plenty.
-            memory=64,
-            memory_reservation=16,
-            cpus="0.5",
+            **limits(memory_mib=64, reservation_mib=16, cores=0.5),
             labels=[
                 {"label": labels.STACK_KEY, "value": args.stack},
                 # Root with CHOWN only, no network, runs once: the policy pack's named `volume-ownership` allowance.

@@ -11,7 +11,7 @@ import pulumi_docker as docker
 from components.docker.mcp_service import DockerVolume
 from components.render import backup as render
 from components.render import labels
-from components.render.docker_container import hardened
+from components.render.docker_container import hardened, health_check, limits
 from components.spec import DEFAULT_UID
 
 SOURCE_ROOT = "/data"
@@ -100,18 +100,15 @@ class VolumeBackups(pulumi.ComponentResource):
             user=f"{args.run_as_user}:{args.run_as_user}",
             # A local repository needs no network at all; an S3 repository needs a route out.
             network_mode="none" if args.repository is None else "bridge",
-            memory=1536,
-            memory_reservation=256,
-            cpus="1",
+            **limits(memory_mib=1536, reservation_mib=256, cores=1),
             # Healthy once the scheduler has written the backup script it runs (and `backup-now` runs) and restic
             # starts: a broken image or a failed start shows as unhealthy, not only at the next slot.
-            healthcheck={
-                "tests": ["CMD-SHELL", f"test -s {render.SCRIPT_FILE} && restic version >/dev/null"],
-                "interval": "60s",
-                "timeout": "10s",
-                "start_period": "30s",
-                "retries": 3,
-            },
+            healthcheck=health_check(
+                ["CMD-SHELL", f"test -s {render.SCRIPT_FILE} && restic version >/dev/null"],
+                interval_s=60,
+                timeout_s=10,
+                start_period_s=30,
+            ),
             labels=[
                 {"label": key, "value": value}
                 for key, value in {

@@ -109,6 +109,57 @@ def _text_map(value: object) -> dict[str, str]:
     return {_text(key): _text(item) for key, item in value.items()}
 
 
+class Limits(TypedDict):
+    """`docker.Container` keyword arguments that bound memory (MiB) and CPU; unpack them into the call."""
+
+    memory: int
+    memory_reservation: int
+    memory_swap: int
+    cpus: str
+
+
+def limits(*, memory_mib: int, reservation_mib: int, cores: float) -> Limits:
+    """Each value in the form the provider reads back from Docker, so that an unchanged container previews no change:
+    a whole number of cores reads back as `1.0`, and an unset swap limit as twice the memory. Swap is set equal to
+    the memory, which allows none: the memory limit is the container's real bound."""
+    return {
+        "memory": memory_mib,
+        "memory_reservation": reservation_mib,
+        "memory_swap": memory_mib,
+        "cpus": cpu_text(cores),
+    }
+
+
+def cpu_text(cores: float) -> str:
+    """`1.0`, `0.5`: the provider's decimal form of Docker's nano-CPUs."""
+    text = f"{cores:g}"
+    return text if "." in text else f"{text}.0"
+
+
+def health_check(
+    tests: Sequence[str], *, interval_s: int, timeout_s: int, start_period_s: int, retries: int = 3
+) -> ContainerHealthcheckArgsDict:
+    """A Docker health check, its durations in the form the provider reads back (`1m0s`, not `60s`)."""
+    return {
+        "tests": list(tests),
+        "interval": go_duration(interval_s),
+        "timeout": go_duration(timeout_s),
+        "start_period": go_duration(start_period_s),
+        "retries": retries,
+    }
+
+
+def go_duration(seconds: int) -> str:
+    """Whole seconds as Go's time.Duration prints them: `3s`, `1m0s`, `1h30m0s`."""
+    minutes, rest = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}h{minutes}m{rest}s"
+    if minutes:
+        return f"{minutes}m{rest}s"
+    return f"{rest}s"
+
+
 def healthcheck(spec: ServiceSpec) -> ContainerHealthcheckArgsDict:
     """The spec's own check, else the suite image's: its images have no shell or wget, so Node.js asks."""
     tests = spec.docker_healthcheck or [
@@ -117,7 +168,7 @@ def healthcheck(spec: ServiceSpec) -> ContainerHealthcheckArgsDict:
         HEALTHCHECK_SCRIPT,
         f"http://127.0.0.1:{spec.port}{spec.health_path}",
     ]
-    return {"tests": tests, "interval": "10s", "timeout": "3s", "start_period": "60s", "retries": 3}
+    return health_check(tests, interval_s=10, timeout_s=3, start_period_s=60)
 
 
 def plain_env(spec: ServiceSpec) -> list[str]:
@@ -128,10 +179,11 @@ def labels(spec: ServiceSpec, stack: str) -> dict[str, str]:
     return {**workload_labels(spec), common_labels.STACK_KEY: stack}
 
 
-def memory_mib(spec: ServiceSpec) -> tuple[int, int]:
-    """(reservation, limit) in MiB, from the tier."""
-    return spec.resources.memory_request_mib, spec.resources.memory_limit_mib
-
-
-def cpus(spec: ServiceSpec) -> str:
-    return f"{spec.resources.cpu_limit:g}"
+def service_limits(spec: ServiceSpec) -> Limits:
+    """Memory and CPU bounds from the tier."""
+    resources = spec.resources
+    return limits(
+        memory_mib=resources.memory_limit_mib,
+        reservation_mib=resources.memory_request_mib,
+        cores=resources.cpu_limit,
+    )

@@ -59,7 +59,8 @@ def test_container_is_hardened() -> None:
     assert c["capabilities"] == {"drops": ["ALL"]}
     assert c["securityOpts"] == ["no-new-privileges:true"]
     assert c["tmpfs"] == {"/tmp": "rw,noexec,nosuid,nodev,size=64m"}
-    assert (c["memory"], c["memoryReservation"], c["cpus"]) == (512, 256, "1")
+    # In the provider's own form, so an unchanged container previews no change; no swap beyond the memory.
+    assert (c["memory"], c["memoryReservation"], c["memorySwap"], c["cpus"]) == (512, 256, 512, "1.0")
     assert c["restart"] == "unless-stopped"
     assert c["logDriver"] == "json-file" and c["logOpts"] == {"max-size": "10m", "max-file": "3"}
 

@@ -89,6 +89,8 @@ def run_flags(container: Mapping[str, Any], volumes: Mapping[str, str]) -> list[
             flags += ["--user", value]
         elif key == "memory":
             flags.append(f"--memory={value}m")
+        elif key == "memorySwap":
+            flags.append(f"--memory-swap={value}m")
         elif key == "memoryReservation":
             flags.append(f"--memory-reservation={value}m")
         elif key == "cpus":

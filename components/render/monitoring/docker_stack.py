@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from components.render.docker_container import health_check
 from components.render.monitoring.alertmanager import Receiver, alertmanager_config
 from components.render.monitoring.blackbox import BLACKBOX_PORT, blackbox_config
 from components.render.monitoring.dashboards import dashboards
@@ -59,7 +60,7 @@ class Role:
     """Docker health check; None for distroless images with no tool to run (Prometheus scrapes their `up`)."""
     memory_mib: int = 256
     """Memory limit."""
-    cpus: str = "0.5"
+    cpus: float = 0.5
     """CPU limit in cores."""
     env: tuple[str, ...] = ()
     """Plain environment (`KEY=value`)."""
@@ -111,7 +112,7 @@ def roles(parts: MonitoringParts, retention: str, host_port_base: int = 19090) -
             data_path="/prometheus",
             healthcheck=_wget(9090, "/-/healthy"),
             memory_mib=1024,
-            cpus="1",
+            cpus=1,
         ),
         Role(
             name="alertmanager",
@@ -124,7 +125,7 @@ def roles(parts: MonitoringParts, retention: str, host_port_base: int = 19090) -
             data_path="/alertmanager",
             healthcheck=_wget(9093, "/-/healthy"),
             memory_mib=128,
-            cpus="0.2",
+            cpus=0.2,
         ),
         Role(
             name="grafana",
@@ -188,7 +189,7 @@ def roles(parts: MonitoringParts, retention: str, host_port_base: int = 19090) -
             host_port=None,
             healthcheck=_wget(BLACKBOX_PORT, "/-/healthy"),
             memory_mib=64,
-            cpus="0.2",
+            cpus=0.2,
         ),
         Role(
             name="jaeger",
@@ -207,7 +208,7 @@ def roles(parts: MonitoringParts, retention: str, host_port_base: int = 19090) -
 def healthcheck(role: Role) -> ContainerHealthcheckArgsDict | None:
     if role.healthcheck is None:
         return None
-    return {"tests": role.healthcheck, "interval": "15s", "timeout": "3s", "start_period": "30s", "retries": 3}
+    return health_check(role.healthcheck, interval_s=15, timeout_s=3, start_period_s=30)
 
 
 @dataclass(frozen=True)
