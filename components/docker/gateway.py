@@ -75,7 +75,7 @@ class Gateway(pulumi.ComponentResource):
             {"label": labels.STACK_KEY, "value": args.stack},
         ]
         static_text = render.to_yaml(render.static_config(args.stream_timeout_seconds, LATENCY_BUCKETS))
-        dynamic_text = render.to_yaml(render.dynamic_config(args.services))
+        dynamic_text = render.to_yaml(render.dynamic_config(args.services, [args.hostname, args.address], args.port))
         # Only Traefik mounts this volume, so the files are readable by its user whatever owner Docker gives them.
         uploads: list[docker.ContainerUploadArgsDict] = [
             {"file": render.STATIC_FILE, "content": static_text, "permissions": "0444"},

@@ -5,6 +5,7 @@ Routes mirror the Kubernetes Ingress contract: `https://<gateway>/<service>/mcp`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -66,7 +67,21 @@ def router_name(spec: ServiceSpec) -> str:
     return spec.name
 
 
-def dynamic_config(services: Sequence[ServiceSpec]) -> dict[str, Any]:
+def route_rule(spec: ServiceSpec, hosts: Sequence[str], port: int) -> str:
+    """The service's path, for the gateway's own names only, and from no page of another site.
+
+    The gateway listens on the user's loopback: without the host check, a site whose name resolves to 127.0.0.1
+    (DNS rebinding) could reach the services from the user's browser, and without the origin check any page could
+    send them requests. Requests with no Origin (MCP clients that are not browsers) pass."""
+    names = " || ".join(f"Host(`{host}`)" for host in hosts)
+    allowed = "|".join(re.escape(host) for host in hosts)
+    origin = f"^https://({allowed})(:{port})?$"
+    no_foreign_origin = f"(!HeaderRegexp(`Origin`, `.+`) || HeaderRegexp(`Origin`, `{origin}`))"
+    return f"({names}) && Path(`/{spec.name}/mcp`) && {no_foreign_origin}"
+
+
+def dynamic_config(services: Sequence[ServiceSpec], hosts: Sequence[str], port: int) -> dict[str, Any]:
+    """Routes for `services`, answering only requests for one of `hosts` (the certificate's names) on `port`."""
     routers: dict[str, Any] = {}
     middlewares: dict[str, Any] = {}
     backends: dict[str, Any] = {}
@@ -74,7 +89,7 @@ def dynamic_config(services: Sequence[ServiceSpec]) -> dict[str, Any]:
         rewrite = f"{spec.name}-mcp-path"
         routers[router_name(spec)] = {
             "entryPoints": [ENTRYPOINT],
-            "rule": f"Path(`/{spec.name}/mcp`)",
+            "rule": route_rule(spec, hosts, port),
             "middlewares": [rewrite],
             "service": spec.name,
             "tls": {},

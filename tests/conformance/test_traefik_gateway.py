@@ -101,14 +101,14 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
         servers.append(server)
         addresses[f"http://{spec.name}:{spec.port}"] = f"http://127.0.0.1:{server.server_address[1]}"
 
-    dynamic = render.dynamic_config(SPECS)
+    https_port, ping_port = free_port(), free_port()
+    dynamic = render.dynamic_config(SPECS, ["localhost", "127.0.0.1"], https_port)
     for backend in dynamic["http"]["services"].values():
         for server_entry in backend["loadBalancer"]["servers"]:
             server_entry["url"] = addresses[server_entry["url"]]
     dynamic["tls"]["stores"]["default"]["defaultCertificate"] = {"certFile": str(certificate), "keyFile": str(key)}
     (directory / "dynamic.yml").write_text(render.to_yaml(dynamic))
 
-    https_port, ping_port = free_port(), free_port()
     static = render.static_config(3600, LATENCY_BUCKETS)
     static["entryPoints"][render.ENTRYPOINT]["address"] = f"127.0.0.1:{https_port}"
     static["entryPoints"]["ping"]["address"] = f"127.0.0.1:{ping_port}"
@@ -162,6 +162,26 @@ def test_nothing_but_the_mcp_endpoints_is_routed(gateway: tuple[str, Path], path
     with pytest.raises(urllib.error.HTTPError) as caught:
         post(gateway, path)
     assert caught.value.code == 404
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Host": "attacker.example.com"},
+        {"Origin": "https://attacker.example.com"},
+        {"Origin": "https://localhost:9999"},
+        {"Origin": "http://localhost"},
+    ],
+    ids=["foreign-host", "foreign-origin", "other-port", "plain-http-origin"],
+)
+def test_a_foreign_host_or_origin_is_refused(gateway: tuple[str, Path], headers: dict[str, str]) -> None:
+    """DNS rebinding and cross-site pages: the loopback gateway answers only its own names and origins."""
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        post(gateway, "/alpha/mcp", headers)
+    assert caught.value.code == 404
+    base = gateway[0]
+    with post(gateway, "/alpha/mcp", {"Origin": base.replace("127.0.0.1", "localhost")}) as response:
+        assert json.loads(response.read())["service"] == "alpha"
 
 
 def test_sse_events_reach_the_client_as_they_are_written(gateway: tuple[str, Path]) -> None:

@@ -14,6 +14,7 @@ SPECS = [
     )
     for name, port in (("zeta", 9000), ("alpha", 8000))
 ]
+HOSTS = ["localhost", "127.0.0.1"]
 
 
 def test_static_config_keeps_quiet_streams_open_and_reports_nothing_home() -> None:
@@ -26,14 +27,17 @@ def test_static_config_keeps_quiet_streams_open_and_reports_nothing_home() -> No
 
 
 def test_dynamic_config_routes_each_service_once_in_name_order() -> None:
-    http = traefik.dynamic_config(SPECS)["http"]
+    http = traefik.dynamic_config(SPECS, HOSTS, 8443)["http"]
     assert list(http["routers"]) == ["alpha", "zeta"]
-    assert http["routers"]["zeta"]["rule"] == "Path(`/zeta/mcp`)"
+    assert http["routers"]["zeta"]["rule"] == (
+        "(Host(`localhost`) || Host(`127.0.0.1`)) && Path(`/zeta/mcp`) && "
+        "(!HeaderRegexp(`Origin`, `.+`) || HeaderRegexp(`Origin`, `^https://(localhost|127\\.0\\.0\\.1)(:8443)?$`))"
+    )
     assert http["middlewares"]["zeta-mcp-path"] == {"replacePath": {"path": "/mcp"}}
     assert http["services"]["zeta"]["loadBalancer"]["servers"] == [{"url": "http://zeta:9000"}]
 
 
 def test_yaml_is_deterministic_whatever_the_catalog_order() -> None:
-    text = traefik.to_yaml(traefik.dynamic_config(SPECS))
-    assert text == traefik.to_yaml(traefik.dynamic_config(list(reversed(SPECS))))
-    assert yaml.safe_load(text) == traefik.dynamic_config(SPECS)
+    text = traefik.to_yaml(traefik.dynamic_config(SPECS, HOSTS, 8443))
+    assert text == traefik.to_yaml(traefik.dynamic_config(list(reversed(SPECS)), HOSTS, 8443))
+    assert yaml.safe_load(text) == traefik.dynamic_config(SPECS, HOSTS, 8443)
