@@ -1,7 +1,7 @@
 """The stand-ins of the images the dev stack pulls (images/fixtures/build-standins): each built from the release the
 program pins, and run exactly as the dev stack declares its container, answering what the program relies on.
 
-They are test fixtures, never pushed to a registry anyone pulls from and never deployed: this machine's engine
+They are test fixtures, never pushed to a registry anyone pulls from and never deployed: where the tests run the engine
 cannot pull, so the dev stack's end-to-end tests run on these (docs/standins.md says what each one lacks).
 """
 
