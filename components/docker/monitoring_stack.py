@@ -120,6 +120,10 @@ class MonitoringStack(pulumi.ComponentResource):
             ports=ports,
             volumes=volumes,
             healthcheck=render.healthcheck(role),
+            # `up` succeeds only once a checked container is healthy, so a configuration it cannot start on fails
+            # the update instead of leaving monitoring silently down.
+            wait=role.healthcheck is not None,
+            wait_timeout=120,
             **hardened(),
             opts=pulumi.ResourceOptions(
                 parent=self,
