@@ -32,6 +32,8 @@ STACKS = ("dev", "staging", "prod")
 KUBERNETES_STACKS = ("staging", "prod")
 KOYEB_STACKS = ("koyeb",)
 """Optional stacks: the same catalog on other targets (docs/koyeb.md); not part of STACKS' shared assertions."""
+E2E_STACKS = ("e2e",)
+"""dev as the real-engine tests deploy it where no registry can be reached (tests/e2e, docs/real-engine.md)."""
 
 
 def evaluate_stack(

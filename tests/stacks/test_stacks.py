@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from infra.stack_files import available_stacks
-from tests.helpers.stacks import KOYEB_STACKS, KUBERNETES_STACKS, STACKS, evaluate_stack
+from tests.helpers.stacks import E2E_STACKS, KOYEB_STACKS, KUBERNETES_STACKS, STACKS, evaluate_stack
 
 CATALOG = {"everything", "filesystem", "memory", "sequential-thinking"}
 STATEFUL = {"filesystem", "memory"}
 
 
 def test_every_stack_file_is_covered_by_a_stack_test() -> None:
-    assert sorted(available_stacks()) == sorted(STACKS + KOYEB_STACKS)
+    assert sorted(available_stacks()) == sorted(STACKS + KOYEB_STACKS + E2E_STACKS)
 
 
 @pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])

@@ -182,7 +182,7 @@ def test_a_base_without_the_render_command_is_an_error_saying_so(checkout: Path)
         ),
         (
             ("--stack", "qa", "--base", "main"),
-            "known stacks: dev, koyeb, prod, staging",
+            "known stacks: dev, e2e, koyeb, prod, staging",
         ),
         (("--stack", "staging"), "error: the following arguments are required: --base"),
     ],

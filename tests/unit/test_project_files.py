@@ -32,8 +32,9 @@ def test_every_config_key_is_declared_with_type_description_and_default() -> Non
 
 
 def test_the_stacks_exist_and_load() -> None:
-    # koyeb is optional (docs/koyeb.md); the other three are the suite's own environments.
-    assert available_stacks() == ["dev", "koyeb", "prod", "staging"]
+    # koyeb is optional (docs/koyeb.md), e2e is dev for the real-engine tests (docs/real-engine.md); the other
+    # three are the suite's own environments.
+    assert available_stacks() == ["dev", "e2e", "koyeb", "prod", "staging"]
     targets = {}
     for stack in available_stacks():
         config = read_stack_config(stack)
@@ -41,6 +42,7 @@ def test_the_stacks_exist_and_load() -> None:
         targets[stack] = (settings.target, settings.protect_stateful_data)
     assert targets == {
         "dev": ("docker", False),
+        "e2e": ("docker", False),
         "koyeb": ("koyeb", False),
         "staging": ("kubernetes", False),
         "prod": ("kubernetes", True),

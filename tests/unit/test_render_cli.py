@@ -41,7 +41,8 @@ def test_unknown_stack_is_a_clear_error(tmp_path: Path) -> None:
     result = render_cli("--stack", "qa", "--out", str(tmp_path))
     assert result.returncode == 2
     assert (
-        result.stderr == "error: no stack file Pulumi.qa.yaml for stack 'qa'; known stacks: dev, koyeb, prod, staging\n"
+        result.stderr
+        == "error: no stack file Pulumi.qa.yaml for stack 'qa'; known stacks: dev, e2e, koyeb, prod, staging\n"
     )
 
 

@@ -1,0 +1,261 @@
+"""The product end to end with the real engine: `scripts/dev-up --stack e2e` deploys the dev catalog to the real
+Docker engine with `pulumi up` and the policy pack, and real MCP clients use what it deployed.
+
+The e2e stack (Pulumi.e2e.yaml) is dev on a machine without a container registry: the suite's images build on the
+stand-in bases, the pulled images come from a local mirror of stand-ins built from the same releases (test
+fixtures, images/fixtures/build-standins), and Grafana, Loki and Alloy, which cannot be had there, are off.
+Every test here runs against the one deployment, in order; the last ones destroy it.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.render.image_build import PROJECT_DIR
+from infra.settings import load_settings
+from infra.stack_files import read_stack_config
+from infra.tool_surface import read_manifest, recorded_tool_names
+from tests.helpers.docker_engine import docker, require_engine, stand_in_bases
+from tests.helpers.engine import Project, Run, engine_environment, project_copy
+from tests.helpers.tools import require_venv_tool
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("real-engine")]
+STACK = "e2e"
+PREFIX = f"mcp-{STACK}"
+GATEWAY = "https://127.0.0.1:8443"
+PEERS = Path(__file__).resolve().parent / "peers"
+MIRRORED = (
+    "docker.io/restic/restic:0.18.1",
+    "docker.io/prom/prometheus:v3.15.0",
+    "docker.io/prom/alertmanager:v0.34.1",
+    "docker.io/prom/blackbox-exporter:v0.28.0",
+)
+# A harmless call per service, answered from what the service holds.
+CALLS: dict[str, tuple[str, dict[str, Any]]] = {
+    "everything": ("echo", {"message": "through the gateway"}),
+    "filesystem": ("list_allowed_directories", {}),
+    "memory": ("read_graph", {}),
+    "sequential-thinking": (
+        "sequentialthinking",
+        {"thought": "one step", "thoughtNumber": 1, "totalThoughts": 1, "nextThoughtNeeded": False},
+    ),
+}
+
+
+@dataclass
+class Deployment:
+    project: Project
+    up: Run
+    up_seconds: float
+    ca_file: Path
+
+    def pulumi(self, *args: str, timeout: float = 900, check: bool = True) -> Run:
+        return self.project.pulumi(*args, "--stack", STACK, timeout=timeout, check=check)
+
+
+def mirror_serves_the_stand_ins() -> None:
+    """The engine pulls docker.io names from the local mirror (.ci/run starts it and points dockerd at it)."""
+    result = subprocess.run(
+        [str(PROJECT_DIR / "scripts" / "registry-mirror"), "push"], capture_output=True, text=True, timeout=3600
+    )
+    if result.returncode != 0:
+        pytest.fail(f"scripts/registry-mirror push failed:\n{result.stderr[-4000:]}")
+    for reference in MIRRORED:
+        docker("image", "rm", reference, check=False)
+        docker("pull", "--quiet", reference, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    require_engine()
+    engine_environment()
+    require_venv_tool("mcp", "python")
+    stand_in_bases()
+    mirror_serves_the_stand_ins()
+    project = project_copy(tmp_path_factory.mktemp("e2e"))
+    started = time.monotonic()
+    up = project.script(
+        "scripts/dev-up", "--stack", STACK, timeout=2400, env={"MCP_SUITE_STATE_DIR": str(project.state)}
+    )
+    seconds = time.monotonic() - started
+    ca_file = project.directory / "gateway.pem"
+    deployment = Deployment(project, up, seconds, ca_file)
+    try:
+        assert up.returncode == 0, up.explain()
+        ca_file.write_text(json.loads(deployment.pulumi("stack", "output", "--json").stdout)["gatewayCertificate"])
+        yield deployment
+    finally:
+        deployment.pulumi("destroy", "--yes", timeout=900, check=False)
+
+
+def suite_containers() -> list[dict[str, Any]]:
+    ids = docker("ps", "-aq", "--filter", f"label=mcp-suite/stack={STACK}").split()
+    return json.loads(docker("inspect", *ids)) if ids else []
+
+
+def unhealthy(expected: set[str]) -> dict[str, str]:
+    containers = {entry["Name"].lstrip("/"): entry["State"] for entry in suite_containers()}
+    assert expected <= set(containers), sorted(containers)
+    return {
+        name: state.get("Health", {}).get("Status", state["Status"])
+        for name, state in containers.items()
+        if name in expected and (state["Status"] != "running" or state.get("Health", {}).get("Status") != "healthy")
+    }
+
+
+def test_up_runs_every_container_healthy(deployment: Deployment) -> None:
+    # `up` itself waits for the services, the gateway and monitoring; the backup scheduler's first check runs a
+    # minute after it starts.
+    waited = {f"{PREFIX}-{name}" for name in (*CALLS, "gateway", "prometheus", "alertmanager", "blackbox")}
+    assert unhealthy(waited) == {}, deployment.up.output[-4000:]
+    print(f"\nup from empty to all healthy: {deployment.up_seconds:.0f} s")
+    deadline = time.monotonic() + 150
+    while unhealthy({f"{PREFIX}-backup"}) and time.monotonic() < deadline:
+        time.sleep(5)
+    assert unhealthy({f"{PREFIX}-backup"}) == {}
+
+
+def test_nothing_changes_right_after_up(deployment: Deployment) -> None:
+    preview = deployment.pulumi("preview", "--expect-no-changes", "--policy-pack", "policy", check=False)
+    assert preview.returncode == 0, preview.explain()
+    again = deployment.pulumi("up", "--yes", "--expect-no-changes", "--policy-pack", "policy", check=False)
+    assert again.returncode == 0, again.explain()
+
+
+def expected_tools() -> dict[str, list[str]]:
+    config = read_stack_config(STACK)
+    settings = load_settings(STACK, config.values, config.secret_keys, placeholder_secrets=True)
+    return recorded_tool_names(settings.services, read_manifest(PROJECT_DIR))
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+def test_real_clients_use_every_service_through_the_gateway(deployment: Deployment, mode: str) -> None:
+    plan = {
+        service: {"url": f"{GATEWAY}/{service}/mcp", "tool": tool, "arguments": arguments}
+        for service, (tool, arguments) in CALLS.items()
+    }
+    result = subprocess.run(
+        [require_venv_tool("mcp", "python"), str(PEERS / "catalog_client.py"), str(deployment.ca_file), mode],
+        input=json.dumps(plan),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    visits = json.loads(result.stdout)
+    assert not [visit for visit in visits.values() if "failed" in visit], visits
+    assert {service: visit["tools"] for service, visit in visits.items()} == expected_tools()
+    print(f"\n{mode}: {sum(visit['retries'] for visit in visits.values())} visits retried after a broken exchange")
+    assert {service: visit["error"] for service, visit in visits.items()} == dict.fromkeys(CALLS, False), visits
+    assert "through the gateway" in " ".join(visits["everything"]["text"])
+
+
+def test_concurrent_sessions_lose_no_write(deployment: Deployment) -> None:
+    sessions, writes = 4, 25
+    result = subprocess.run(
+        [
+            require_venv_tool("mcp", "python"),
+            str(PEERS / "concurrent_writes.py"),
+            f"{GATEWAY}/memory/mcp",
+            str(deployment.ca_file),
+            str(sessions),
+            str(writes),
+            "concurrent",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    outcome = json.loads(result.stdout)
+    planned = {f"concurrent-{session}-{write}" for session in range(sessions) for write in range(writes)}
+    acknowledged, found = set(outcome["acknowledged"]), set(outcome["found"])
+    assert acknowledged | {name for name, _ in outcome["failed"]} == planned
+    # Every write the service acknowledged is in the graph, and nothing else is.
+    assert acknowledged <= found <= planned
+    # Through the gateway a few exchanges break on a reused connection (docs/real-engine.md, open defect): the
+    # client cannot tell whether those writes happened, so they are counted, not asserted away.
+    print(f"\n{len(acknowledged)} of {len(planned)} writes acknowledged, {len(outcome['failed'])} exchanges broken")
+
+
+def gateway_status(path: str, ca_file: Path, headers: dict[str, str]) -> int:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"}).encode()
+    request = urllib.request.Request(
+        f"{GATEWAY}{path}",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "Accept": "application/json, text/event-stream", **headers},
+    )
+    try:
+        with urllib.request.urlopen(request, context=ssl.create_default_context(cafile=str(ca_file)), timeout=30):
+            return 200
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.mark.parametrize(
+    "headers", [{"Host": "attacker.example.com"}, {"Origin": "https://attacker.example.com"}], ids=["host", "origin"]
+)
+def test_the_gateway_refuses_a_foreign_host_or_origin(deployment: Deployment, headers: dict[str, str]) -> None:
+    """DNS rebinding: a page on another site must not reach the services through the user's loopback."""
+    assert gateway_status("/everything/mcp", deployment.ca_file, headers) == 404
+    # The gateway's own name and origin are served.
+    own = {"Host": "localhost:8443", "Origin": "https://localhost:8443"}
+    assert gateway_status("/everything/mcp", deployment.ca_file, own) != 404
+
+
+def test_no_secret_is_kept_in_plain_text(deployment: Deployment) -> None:
+    secrets = [deployment.pulumi("config", "get", "--path", key).stdout.strip() for key in ("backupSecrets.password",)]
+    exported = deployment.pulumi("stack", "export").stdout
+    stack_file = (deployment.project.directory / f"Pulumi.{STACK}.yaml").read_text()
+    for secret in secrets:
+        assert len(secret) >= 32
+        assert secret not in exported
+        assert secret not in stack_file
+
+
+def test_a_failed_up_ends_with_the_providers_message_and_no_traceback(deployment: Deployment) -> None:
+    deployment.pulumi("config", "set", "--path", "backup.image", "docker.io/restic/restic:0.0.1-absent")
+    try:
+        failed = deployment.pulumi("up", "--yes", "--policy-pack", "policy", check=False)
+        assert failed.returncode != 0
+        assert "unable to pull image docker.io/restic/restic:0.0.1-absent" in failed.output, failed.explain()
+        assert "Traceback" not in failed.output, failed.explain()
+        assert "KeyboardInterrupt" not in failed.output, failed.explain()
+    finally:
+        deployment.pulumi("config", "set", "--path", "backup.image", "docker.io/restic/restic:0.18.1")
+    restored = deployment.pulumi("up", "--yes", "--policy-pack", "policy", check=False)
+    assert restored.returncode == 0, restored.explain()
+    assert deployment.pulumi("preview", "--expect-no-changes", check=False).returncode == 0
+
+
+def test_protected_data_survives_destroy(deployment: Deployment) -> None:
+    deployment.pulumi("config", "set", "protectStatefulData", "true")
+    deployment.pulumi("up", "--yes", "--policy-pack", "policy")
+    refused = deployment.pulumi("destroy", "--yes", check=False)
+    assert refused.returncode != 0
+    assert "protected" in refused.output, refused.explain()
+    volumes = docker("volume", "ls", "-q", "--filter", f"label=mcp-suite/stack={STACK}").split()
+    assert f"{PREFIX}-memory-graph" in volumes
+    deployment.pulumi("config", "set", "protectStatefulData", "false")
+    deployment.pulumi("up", "--yes", "--policy-pack", "policy")
+
+
+def test_destroy_leaves_no_container_or_network(deployment: Deployment) -> None:
+    deployment.pulumi("destroy", "--yes")
+    assert suite_containers() == []
+    networks = docker("network", "ls", "-q", "--filter", f"name={PREFIX}-").split()
+    assert networks == []
