@@ -191,6 +191,52 @@ def test_concurrent_sessions_lose_no_write(deployment: Deployment) -> None:
     print(f"\n{len(acknowledged)} of {len(planned)} writes acknowledged, {len(outcome['failed'])} exchanges broken")
 
 
+def memory_entities(deployment: Deployment, prefix: str) -> set[str]:
+    """Names of the memory graph's entities that start with `prefix`, read through the gateway."""
+    result = subprocess.run(
+        [
+            require_venv_tool("mcp", "python"),
+            str(PEERS / "concurrent_writes.py"),
+            f"{GATEWAY}/memory/mcp",
+            str(deployment.ca_file),
+            "0",
+            "0",
+            prefix,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    return set(json.loads(result.stdout)["found"])
+
+
+def wait_healthy(name: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while unhealthy({name}) and time.monotonic() < deadline:
+        time.sleep(2)
+    assert unhealthy({name}) == {}
+
+
+def test_stateful_data_survives_an_env_change_and_a_restart(deployment: Deployment) -> None:
+    written = memory_entities(deployment, "concurrent")
+    assert written, "the concurrency test writes first"
+    key = "serviceOverrides.memory.env.MCP_SUITE_E2E_MARK"
+    deployment.pulumi("config", "set", "--path", key, "changed")
+    changed = deployment.pulumi("up", "--yes", "--policy-pack", "policy")
+    assert "memory-container" in changed.output
+    environment = docker("inspect", f"{PREFIX}-memory", "--format", "{{json .Config.Env}}")
+    assert "MCP_SUITE_E2E_MARK=changed" in environment
+    assert memory_entities(deployment, "concurrent") == written
+    docker("restart", f"{PREFIX}-memory")
+    wait_healthy(f"{PREFIX}-memory")
+    assert memory_entities(deployment, "concurrent") == written
+    deployment.pulumi("config", "rm", "--path", key)
+    deployment.pulumi("up", "--yes", "--policy-pack", "policy")
+    assert memory_entities(deployment, "concurrent") == written
+
+
 def gateway_status(path: str, ca_file: Path, headers: dict[str, str]) -> int:
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"}).encode()
     request = urllib.request.Request(

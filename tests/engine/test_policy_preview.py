@@ -1,5 +1,6 @@
-"""The policy pack under the real Pulumi CLI: it starts from a fresh checkout, judges every resource of a preview
-(nothing left "can't run" for an unknown value), and refuses each violation it names before anything exists."""
+"""The policy pack and the program's own checks under the real Pulumi CLI: the pack starts from a fresh checkout,
+judges every resource of a preview (nothing left "can't run" for an unknown value) and refuses each violation it
+names before anything exists; a bad config stops with the program's one message, no traceback, nothing created."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from infra.stack_files import PROJECT_DIR
-from tests.engine.violations import __main__ as violations
+from tests.engine import violation_cases
 from tests.helpers.engine import Project, Run, engine_environment, project_copy
 
 pytestmark = pytest.mark.slow
@@ -33,8 +34,10 @@ def new_stack(project: Project, stack: str, cwd: str = ".") -> None:
 
 
 def resources_in_state(project: Project, stack: str, cwd: str = ".") -> list[str]:
+    """Types of what the stack's state holds, but the stack itself and provider instances: what a run created."""
     exported = json.loads(project.pulumi("stack", "export", "--stack", stack, "--cwd", cwd).stdout)
-    return [resource["type"] for resource in exported.get("deployment", {}).get("resources") or []]
+    types = [resource["type"] for resource in exported.get("deployment", {}).get("resources") or []]
+    return [kind for kind in types if not kind.startswith("pulumi:")]
 
 
 def dev_preview(project: Project, *extra: str) -> Run:
@@ -81,7 +84,7 @@ def test_pack_refuses_each_violation_at_preview(project: Project, stack: str) ->
     assert run.returncode != 0, run.explain()
     assert not CANNOT_RUN.search(run.output), run.explain()
     reported = reported_violations(run.output)
-    expected = {(rule, rule) for rule in violations.VIOLATIONS} | {("unpinned-pull", "images-pinned")}
+    expected = {(rule, rule) for rule in violation_cases.VIOLATIONS} | {("unpinned-pull", "images-pinned")}
     if stack == "prod":
         expected.add(("unprotected-volume", "stateful-storage-protected"))
     assert reported == expected, run.explain()
@@ -94,3 +97,17 @@ def reported_violations(output: str) -> set[tuple[str, str]]:
     assert PACK in output, output
     pattern = re.compile(r"\[mandatory\]\s+(\S+)\s+\(\S+:\S+:\S+: ([^)]+)\)")
     return {(name.strip(), policy) for policy, name in pattern.findall(output)}
+
+
+def test_bad_config_stops_with_one_clear_message_and_creates_nothing(project: Project) -> None:
+    new_stack(project, "bad")
+    project.pulumi("config", "set", "--stack", "bad", "--path", "serviceOverrides.memory.tier", "huge")
+    project.pulumi("config", "set", "--stack", "bad", "--path", "monitoring.logs", "maybe")
+    run = project.pulumi("up", "--yes", "--stack", "bad", "--policy-pack", "policy", timeout=600, check=False)
+    assert run.returncode != 0
+    # Every problem at once, the two secrets a new stack lacks among them, each with its fix.
+    assert "Invalid configuration for stack 'bad' (4 problems):" in run.output, run.explain()
+    for key in ("services.memory.tier", "monitoring.logs", "backupSecrets.password", "grafanaAdminPassword"):
+        assert key in run.output, run.explain()
+    assert "Traceback" not in run.output, run.explain()
+    assert resources_in_state(project, "bad") == [], "a refused update created resources"
