@@ -30,7 +30,7 @@ from tests.helpers.docker_engine import docker, require_engine, stand_in_bases
 from tests.helpers.engine import Project, Run, engine_environment, project_copy
 from tests.helpers.tools import require_venv_tool
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("real-engine")]
+pytestmark = pytest.mark.slow
 STACK = "e2e"
 PREFIX = f"mcp-{STACK}"
 GATEWAY = "https://127.0.0.1:8443"
@@ -64,16 +64,16 @@ class Deployment:
         return self.project.pulumi(*args, "--stack", STACK, timeout=timeout, check=check)
 
 
-def mirror_serves_the_stand_ins() -> None:
-    """The engine pulls docker.io names from the local mirror (.ci/run starts it and points dockerd at it)."""
+def stand_ins_are_served() -> None:
+    """The stand-ins built and served by the local mirror (.ci/run starts it and points dockerd at it;
+    tests/images/test_standins.py shows the engine pulling through it)."""
     result = subprocess.run(
         [str(PROJECT_DIR / "scripts" / "registry-mirror"), "push"], capture_output=True, text=True, timeout=3600
     )
     if result.returncode != 0:
         pytest.fail(f"scripts/registry-mirror push failed:\n{result.stderr[-4000:]}")
     for reference in MIRRORED:
-        docker("image", "rm", reference, check=False)
-        docker("pull", "--quiet", reference, timeout=300)
+        docker("image", "inspect", reference)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     engine_environment()
     require_venv_tool("mcp", "python")
     stand_in_bases()
-    mirror_serves_the_stand_ins()
+    stand_ins_are_served()
     project = project_copy(tmp_path_factory.mktemp("e2e"))
     started = time.monotonic()
     up = project.script(
