@@ -10,6 +10,7 @@ Every test here runs against the one deployment, in order; the last ones destroy
 from __future__ import annotations
 
 import json
+import os
 import ssl
 import subprocess
 import time
@@ -35,6 +36,8 @@ STACK = "e2e"
 PREFIX = f"mcp-{STACK}"
 GATEWAY = "https://127.0.0.1:8443"
 PEERS = Path(__file__).resolve().parent / "peers"
+BACKUP_IMAGE = "docker.io/restic/restic:0.18.1"
+"""The e2e stack's restic (Pulumi.e2e.yaml); its busybox reads and empties volumes for the backup test."""
 MIRRORED = (
     "docker.io/restic/restic:0.18.1",
     "docker.io/prom/prometheus:v3.15.0",
@@ -235,6 +238,51 @@ def test_stateful_data_survives_an_env_change_and_a_restart(deployment: Deployme
     deployment.pulumi("config", "rm", "--path", key)
     deployment.pulumi("up", "--yes", "--policy-pack", "policy")
     assert memory_entities(deployment, "concurrent") == written
+
+
+def volume_checksums(volume: str) -> str:
+    """`sha256sum` of every file in a Docker volume, by path, read with the backup image's own busybox."""
+    return docker(
+        "run", "--rm", "--network", "none", "--user", "0:0", "-v", f"{volume}:/volume:ro", "--entrypoint", "/bin/sh",
+        BACKUP_IMAGE, "-c", "cd /volume && find . -type f | sort | xargs -r sha256sum",
+    )  # fmt: skip
+
+
+def test_backup_now_and_a_restore_bring_a_volume_back_byte_for_byte(deployment: Deployment) -> None:
+    volume = f"{PREFIX}-memory-graph"
+    before = volume_checksums(volume)
+    assert "memory.jsonl" in before
+    python, directory = str(deployment.project.directory / ".venv" / "bin" / "python"), deployment.project.directory
+    started = time.monotonic()
+    backup = subprocess.run(
+        [python, "-m", "infra", "backup-now", "--stack", STACK, "--volume", "memory-graph", "--run"],
+        cwd=directory, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    backup_seconds = time.monotonic() - started
+    assert backup.returncode == 0, backup.stdout + backup.stderr
+    # The volume emptied while its service is stopped, as a lost disk would leave it.
+    docker("stop", f"{PREFIX}-memory")
+    docker(
+        "run", "--rm", "--network", "none", "--user", "0:0", "-v", f"{volume}:/volume", "--entrypoint", "/bin/sh",
+        BACKUP_IMAGE, "-c", "rm -rf /volume/* /volume/.[!.]*",
+    )  # fmt: skip
+    assert volume_checksums(volume) == ""
+    script = subprocess.run(
+        [python, "-m", "infra", "restore", "--stack", STACK, "--volume", "memory-graph", "--replace"],
+        cwd=directory, capture_output=True, text=True, timeout=120, check=True,
+    ).stdout  # fmt: skip
+    password = deployment.pulumi("config", "get", "--path", "backupSecrets.password").stdout.strip()
+    started = time.monotonic()
+    restore = subprocess.run(
+        ["sh", "-c", script], env={**os.environ, "RESTIC_PASSWORD": password},
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    restore_seconds = time.monotonic() - started
+    assert restore.returncode == 0, restore.stdout + restore.stderr
+    assert volume_checksums(volume) == before
+    wait_healthy(f"{PREFIX}-memory")
+    assert memory_entities(deployment, "concurrent")
+    print(f"\nbackup-now {backup_seconds:.1f} s, restore {restore_seconds:.1f} s")
 
 
 def gateway_status(path: str, ca_file: Path, headers: dict[str, str]) -> int:
