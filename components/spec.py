@@ -166,7 +166,7 @@ class EgressRule(SpecModel):
     """
 
     host: str | None = None
-    """DNS name, for example `registry.npmjs.org`."""
+    """DNS name, for example `api.example.com`."""
     cidr: str | None = None
     """Network in CIDR notation, for example `10.0.0.0/8` (a private range reaches whatever lives there)."""
     ports: Annotated[list[Annotated[int, Field(ge=1, le=65535)]], Field(min_length=1)]
@@ -386,7 +386,7 @@ def split_image_reference(value: str) -> tuple[str, str | None, str | None]:
 def validate_host_name(value: str) -> str:
     """Return `value` if it is a lowercase DNS name of at most 253 characters."""
     if len(value) > 253 or not HOST_NAME.match(value):
-        raise ValueError(f"'{value}' is not a host name; use a lowercase DNS name such as registry.npmjs.org")
+        raise ValueError(f"'{value}' is not a host name; use a lowercase DNS name such as api.example.com")
     return value
 
 

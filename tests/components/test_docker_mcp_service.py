@@ -23,7 +23,7 @@ SPEC = ServiceSpec.model_validate(
         "env": {"MEMORY_FILE_PATH": "/data/graph/memory.jsonl"},
         "secretEnv": ["API_TOKEN"],
         "volumes": [{"volume": "memory-graph", "mountPath": "/data/graph"}],
-        "egress": [{"host": "registry.npmjs.org", "ports": [443]}],
+        "egress": [{"host": "api.example.com", "ports": [443]}],
     }
 )
 

@@ -259,7 +259,7 @@ def test_no_service_opens_a_connection_outside_the_suite_when_it_starts(
     dns = ("--volume", f"{resolv}:/etc/resolv.conf:ro")
 
     def lookup() -> None:
-        script = "require('dns').lookup('registry.npmjs.org', () => {}); setTimeout(() => {}, 1500)"
+        script = "require('dns').lookup('api.example.com', () => {}); setTimeout(() => {}, 1500)"
         address = f"{subnet}.9"
         docker("run", "--rm", "--network", name, "--ip", address, *dns, built_image("memory"), "-e", script)
 

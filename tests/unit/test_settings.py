@@ -206,10 +206,7 @@ BAD_CONFIG = [
     ),
     pytest.param(
         {"network": {"ingressHost": "MCP.example.com"}},
-        [
-            "network.ingressHost: 'MCP.example.com' is not a host name; use a lowercase DNS name such as "
-            "registry.npmjs.org"
-        ],
+        ["network.ingressHost: 'MCP.example.com' is not a host name; use a lowercase DNS name such as api.example.com"],
         id="bad-ingress-host",
     ),
     pytest.param(
@@ -241,7 +238,7 @@ BAD_CONFIG = [
     pytest.param(
         {
             "services": services_with(
-                "memory", egress=[{"host": "registry.npmjs.org", "cidr": "10.0.0.0/8", "ports": [443]}]
+                "memory", egress=[{"host": "api.example.com", "cidr": "10.0.0.0/8", "ports": [443]}]
             )
         },
         ["services.memory.egress.0: set exactly one of `host` or `cidr`"],
@@ -258,12 +255,12 @@ BAD_CONFIG = [
         id="cidr-bad-prefix",
     ),
     pytest.param(
-        {"services": services_with("memory", egress=[{"host": "registry.npmjs.org", "ports": []}])},
+        {"services": services_with("memory", egress=[{"host": "api.example.com", "ports": []}])},
         ["services.memory.egress.0.ports: List should have at least 1 item after validation, not 0"],
         id="egress-without-ports",
     ),
     pytest.param(
-        {"services": services_with("memory", egress=[{"host": "registry.npmjs.org", "ports": [70000]}])},
+        {"services": services_with("memory", egress=[{"host": "api.example.com", "ports": [70000]}])},
         ["services.memory.egress.0.ports.0: Input should be less than or equal to 65535 (got 70000)"],
         id="egress-port-out-of-range",
     ),

@@ -54,7 +54,7 @@ def test_tiers_match_the_design_documents() -> None:
 @pytest.mark.parametrize(
     "rule",
     [
-        {"host": "registry.npmjs.org", "ports": [443]},
+        {"host": "api.example.com", "ports": [443]},
         {"cidr": "10.0.0.0/8", "ports": [5432, 5433]},
         {"cidr": "2001:db8::/32", "ports": [443]},
         {"cidr": "198.51.100.7/32", "ports": [53], "protocol": "UDP"},
@@ -70,11 +70,11 @@ def test_egress_rules_accept_a_host_or_a_network(rule: dict[str, object]) -> Non
     [
         ({"ports": [443]}, "exactly one of `host` or `cidr`"),
         ({"host": "Registry.NPMJS.org", "ports": [443]}, "not a host name"),
-        ({"host": "https://registry.npmjs.org", "ports": [443]}, "not a host name"),
+        ({"host": "https://api.example.com", "ports": [443]}, "not a host name"),
         ({"cidr": "10.0.0.1/8", "ports": [443]}, "write 10.0.0.0/8"),
-        ({"cidr": "registry.npmjs.org", "ports": [443]}, "not a CIDR network"),
-        ({"host": "registry.npmjs.org", "ports": [443, 443]}, "repeat a port"),
-        ({"host": "registry.npmjs.org", "ports": [443], "protocol": "ICMP"}, "'TCP' or 'UDP'"),
+        ({"cidr": "api.example.com", "ports": [443]}, "not a CIDR network"),
+        ({"host": "api.example.com", "ports": [443, 443]}, "repeat a port"),
+        ({"host": "api.example.com", "ports": [443], "protocol": "ICMP"}, "'TCP' or 'UDP'"),
     ],
 )
 def test_malformed_egress_rules_are_rejected(rule: dict[str, object], reason: str) -> None:
