@@ -102,6 +102,20 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         deployment.pulumi("destroy", "--yes", timeout=900, check=False)
 
 
+def peer(script: str, *args: str, stdin: str | None = None, timeout: float = 300) -> Any:
+    """Run one of the MCP SDK peers (tests/e2e/peers) with the SDK's own interpreter; its JSON output."""
+    result = subprocess.run(
+        [require_venv_tool("mcp", "python"), str(PEERS / script), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    return json.loads(result.stdout)
+
+
 def suite_containers() -> list[dict[str, Any]]:
     ids = docker("ps", "-aq", "--filter", f"label=mcp-suite/stack={STACK}").split()
     return json.loads(docker("inspect", *ids)) if ids else []
@@ -148,16 +162,7 @@ def test_real_clients_use_every_service_through_the_gateway(deployment: Deployme
         service: {"url": f"{GATEWAY}/{service}/mcp", "tool": tool, "arguments": arguments}
         for service, (tool, arguments) in CALLS.items()
     }
-    result = subprocess.run(
-        [require_venv_tool("mcp", "python"), str(PEERS / "catalog_client.py"), str(deployment.ca_file), mode],
-        input=json.dumps(plan),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
-    visits = json.loads(result.stdout)
+    visits = peer("catalog_client.py", str(deployment.ca_file), mode, stdin=json.dumps(plan))
     assert not [visit for visit in visits.values() if "failed" in visit], visits
     assert {service: visit["tools"] for service, visit in visits.items()} == expected_tools()
     print(f"\n{mode}: {sum(visit['retries'] for visit in visits.values())} visits retried after a broken exchange")
@@ -167,23 +172,15 @@ def test_real_clients_use_every_service_through_the_gateway(deployment: Deployme
 
 def test_concurrent_sessions_lose_no_write(deployment: Deployment) -> None:
     sessions, writes = 4, 25
-    result = subprocess.run(
-        [
-            require_venv_tool("mcp", "python"),
-            str(PEERS / "concurrent_writes.py"),
-            f"{GATEWAY}/memory/mcp",
-            str(deployment.ca_file),
-            str(sessions),
-            str(writes),
-            "concurrent",
-        ],
-        capture_output=True,
-        text=True,
+    outcome = peer(
+        "concurrent_writes.py",
+        f"{GATEWAY}/memory/mcp",
+        str(deployment.ca_file),
+        str(sessions),
+        str(writes),
+        "concurrent",
         timeout=600,
-        check=False,
     )
-    assert result.returncode == 0, result.stderr[-4000:]
-    outcome = json.loads(result.stdout)
     planned = {f"concurrent-{session}-{write}" for session in range(sessions) for write in range(writes)}
     acknowledged, found = set(outcome["acknowledged"]), set(outcome["found"])
     assert acknowledged | {name for name, _ in outcome["failed"]} == planned
@@ -196,23 +193,8 @@ def test_concurrent_sessions_lose_no_write(deployment: Deployment) -> None:
 
 def memory_entities(deployment: Deployment, prefix: str) -> set[str]:
     """Names of the memory graph's entities that start with `prefix`, read through the gateway."""
-    result = subprocess.run(
-        [
-            require_venv_tool("mcp", "python"),
-            str(PEERS / "concurrent_writes.py"),
-            f"{GATEWAY}/memory/mcp",
-            str(deployment.ca_file),
-            "0",
-            "0",
-            prefix,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
-    return set(json.loads(result.stdout)["found"])
+    found = peer("concurrent_writes.py", f"{GATEWAY}/memory/mcp", str(deployment.ca_file), "0", "0", prefix)
+    return set(found["found"])
 
 
 def wait_healthy(name: str, seconds: float = 120) -> None:
