@@ -172,7 +172,8 @@ def evaluate(
                 "retainOnDelete": bool(opts.retain_on_delete),
                 "dependsOn": sorted(dep.pulumi_resource_name for dep in depends if isinstance(dep, pulumi.Resource)),
                 "aliases": [alias if isinstance(alias, str) else _alias_text(alias) for alias in opts.aliases or []],
-                "deleteBeforeReplace": bool(opts.delete_before_replace),
+                # None leaves it to the provider (the docker provider always deletes first); False overrides that.
+                "deleteBeforeReplace": opts.delete_before_replace,
                 "replaceWith": sorted(dep.pulumi_resource_name for dep in opts.replace_with or []),
                 "additionalSecretOutputs": sorted(opts.additional_secret_outputs or []),
                 "ignoreChanges": sorted(opts.ignore_changes or []),

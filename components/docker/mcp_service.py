@@ -12,6 +12,8 @@ from components.render import docker_container as render
 from components.render.bridge import DEV_SOURCE_PATH, container_args
 from components.spec import ServiceSpec
 
+WAIT_HEALTHY_SECONDS = 120
+
 
 @dataclass(frozen=True)
 class DockerVolume:
@@ -28,7 +30,8 @@ class McpServiceArgs:
     image: pulumi.Input[str]
     """The spec's published image (pulled here: a plain string), or the one the suite built for it (run as built)."""
     container_name: str
-    """Docker container name, unique on the host (`mcp-<stack>-<service>`)."""
+    """Docker container name, unique on the host (`mcp-<stack>-<service>`); a service whose containers are replaced
+    side by side gets it plus a suffix that changes with each replacement (`mcp-<stack>-<service>-1a2b3c4`)."""
     stack: str
     """Stack name, recorded as a label."""
     internal_network: pulumi.Input[str]
@@ -69,9 +72,18 @@ class McpService(pulumi.ComponentResource):
         ]
         if args.dev_source is not None:
             mounts.append({"host_path": args.dev_source, "container_path": DEV_SOURCE_PATH, "read_only": True})
+        # A service replaced side by side runs under a name Pulumi generates anew for each replacement, so the new
+        # container can start (and be awaited healthy) next to the old one; the gateway reaches either by the
+        # network alias, and the old one drains when it is stopped. Each form aliases the other's resource name, so
+        # a service that changes form is replaced, not deleted and created unrelated.
+        side_by_side = render.replaced_side_by_side(spec)
+        fixed_name = f"{name}-container"
+        resource_name, other_name = (
+            (args.container_name, fixed_name) if side_by_side else (fixed_name, args.container_name)
+        )
         container = docker.Container(
-            f"{name}-container",
-            name=args.container_name,
+            resource_name,
+            name=None if side_by_side else args.container_name,
             image=image,
             command=container_args(spec),
             user=f"{spec.run_as_user}:{spec.run_as_user}",
@@ -83,10 +95,19 @@ class McpService(pulumi.ComponentResource):
             networks_advanced=networks,
             volumes=mounts,
             wait=True,
-            wait_timeout=180,
+            # The provider waits for "healthy" until this runs out, however early the container turns unhealthy: it
+            # bounds how long an update with a broken image takes to fail. Services are healthy within seconds.
+            wait_timeout=WAIT_HEALTHY_SECONDS,
+            destroy_grace_seconds=render.STOP_GRACE_SECONDS,
             **render.hardened(),
-            # The env then holds secret values: keep it encrypted in state whatever the provider reports back.
-            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["envs"] if spec.secret_env else None),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # The provider always stops the old container first; side by side, the new one starts first.
+                delete_before_replace=False if side_by_side else None,
+                aliases=[pulumi.Alias(name=other_name)],
+                # The env then holds secret values: keep it encrypted in state whatever the provider reports back.
+                additional_secret_outputs=["envs"] if spec.secret_env else None,
+            ),
         )
         self.container_name: pulumi.Output[str] = container.name
         self.endpoint: pulumi.Output[str] = pulumi.Output.from_input(f"http://{spec.name}:{spec.port}{spec.mcp_path}")

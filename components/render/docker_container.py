@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 TMPFS_OPTIONS = "rw,noexec,nosuid,nodev,size=64m"
 LOG_OPTIONS = {"max-size": "10m", "max-file": "3"}
+STOP_GRACE_SECONDS = 30
+"""How long a service's container has to stop before Docker kills it: the bridge drains for its drain window, then
+finishes the requests in flight (images/bridge/src/bridge.js)."""
 
 
 class Hardening(TypedDict, total=False):
@@ -173,6 +176,20 @@ def healthcheck(spec: ServiceSpec) -> ContainerHealthcheckArgsDict:
 
 def plain_env(spec: ServiceSpec) -> list[str]:
     return [f"{key}={value}" for key, value in sorted(spec.env.items())]
+
+
+GENERATED_SUFFIX_REGEX = "(?:-" + "[0-9a-f]" * 7 + ")?"
+"""The suffix Pulumi gives the name of a container replaced side by side (`mcp-dev-everything-1a2b3c4`), as an
+optional regex group, so whatever reads a service from a container's name reads both forms. No braces, so it can
+sit in a `str.format` template."""
+
+
+def replaced_side_by_side(spec: ServiceSpec) -> bool:
+    """Whether a change may start the service's new container before its old one stops, so the change costs no
+    request: neither keeps anything the other needs. A stateful service's volume must have one writer at a time, and
+    sessions kept in one process's memory would be lost to requests that reach the other container; those services
+    are replaced by stopping the old container first."""
+    return not spec.stateful and spec.sessions != "stateful"
 
 
 def labels(spec: ServiceSpec, stack: str) -> dict[str, str]:

@@ -25,6 +25,10 @@ PING_PORT = 8082
 """Internal entry point: health ping and Prometheus metrics, reached on the internal network only."""
 NETWORK_ALIAS = "gateway"
 ENTRYPOINT = "websecure"
+IDLE_BACKEND_CONNECTION = "2s"
+"""How long Traefik keeps an idle connection to a service: shorter than the bridge's keep-alive (Node.js's 5 s)
+and its drain window, so Traefik closes idle connections itself and never sends a request on one the service is
+closing at that moment (a failed request with no retry)."""
 FLUSH_INTERVAL = "10ms"
 """Flush period of non-streaming bodies; Traefik flushes streaming responses such as SSE at once anyway."""
 
@@ -47,6 +51,7 @@ def static_config(stream_timeout_seconds: int, latency_buckets: Sequence[float])
             },
             "ping": {"address": f":{PING_PORT}"},
         },
+        "serversTransport": {"forwardingTimeouts": {"idleConnTimeout": IDLE_BACKEND_CONNECTION}},
         "ping": {"entryPoint": "ping"},
         # Request counts and latency per entry point and service, with the bounds the SLOs count requests under.
         "metrics": {

@@ -144,3 +144,33 @@ def test_secret_env_stays_secret() -> None:
     # One secret value makes the whole env list secret in state and previews.
     assert c["envs"] == REDACTED
     assert "tok-123" not in repr(build().registrations)
+
+
+def test_a_stateless_service_is_replaced_side_by_side_and_a_stateful_one_stops_first() -> None:
+    """A change to a stateless service starts its new container (awaited healthy) before the old one stops, under
+    a name Pulumi generates per replacement; a stateful one keeps one fixed name and one writer of its volume."""
+    stateless = SPEC.model_copy(
+        update={"stateful": False, "sessions": "stateless", "egress": [], "secret_env": [], "volumes": []}
+    )
+
+    def program() -> None:
+        stateful = SPEC.model_copy(update={"egress": [], "secret_env": [], "volumes": []})
+        for spec in (stateless.model_copy(update={"name": "thinking"}), stateful):
+            McpService(
+                spec.name,
+                McpServiceArgs(
+                    spec=spec, image=BUILT, container_name=f"mcp-test-{spec.name}", stack="test", internal_network="net"
+                ),
+            )
+
+    evaluation = evaluate("test", {}, frozenset(), program)
+    side_by_side = evaluation.named("mcp-test-thinking", "docker:index/container:Container")
+    assert "name" not in side_by_side.inputs
+    assert side_by_side.options["deleteBeforeReplace"] is False
+    assert side_by_side.options["aliases"] == ["alias(name=thinking-container)"]
+    assert side_by_side.inputs["networksAdvanced"] == [{"name": "net", "aliases": ["thinking"]}]
+    stops_first = evaluation.named("memory-container", "docker:index/container:Container")
+    assert stops_first.inputs["name"] == "mcp-test-memory"
+    assert stops_first.options["deleteBeforeReplace"] is None
+    # Both get time to drain when stopped.
+    assert side_by_side.inputs["destroyGraceSeconds"] == stops_first.inputs["destroyGraceSeconds"] == 30

@@ -177,6 +177,32 @@ def test_each_threshold_alert_fires_at_its_threshold_and_not_below(tmp_path: Pat
     run_promtool(tmp_path, rule_groups(context(target)), tests)
 
 
+def test_a_container_replaced_side_by_side_counts_for_its_service(tmp_path: Path) -> None:
+    """On Docker a stateless service's container is named with a generated suffix (`mcp-test-memory-1a2b3c4`): its
+    CPU and memory still reach the service's alerts, under the service's name."""
+    plain, suffixed = f'name="{cases.STACK_PREFIX}-{SERVICE}"', f'name="{cases.STACK_PREFIX}-{SERVICE}-0af438b"'
+    at = [
+        {**series, "series": series["series"].replace(plain, suffixed)}
+        for series in cases.cpu_series("docker", 60, 20) + cases.memory_series("docker", 700, 20)
+    ]
+    assert all(suffixed in series["series"] for series in at)
+    alerts = {"ServiceCpuHigh": ("cpu", "60%", "60 %"), "ServiceMemoryHigh": ("memory", "70%", "70 %")}
+    meanings = {threshold.signal: threshold.meaning for threshold in THRESHOLDS}
+    checks = [
+        check(
+            alert,
+            12,
+            expected(
+                alert,
+                {"service": SERVICE, "severity": "warning", "signal": signal},
+                f"{SERVICE}: {meanings[signal]} is {value} (at or above {shown})",
+            ),
+        )
+        for alert, (signal, value, shown) in alerts.items()
+    ]
+    run_promtool(tmp_path, rule_groups(context("docker")), [group(at, *checks)])
+
+
 def test_without_the_log_pipeline_docker_drops_the_container_alerts_and_keeps_the_others(tmp_path: Path) -> None:
     """Docker's cAdvisor runs inside Alloy: with logs off nothing exports container CPU or memory. Their rules are
     left out (an alert on no series never fires; an absent() one would fire for as long as logs stay off); every

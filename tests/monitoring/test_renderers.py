@@ -11,6 +11,7 @@ import pytest
 from components.render.monitoring.alertmanager import Receiver, alertmanager_config
 from components.render.monitoring.dashboards import dashboards
 from components.render.monitoring.docker_stack import docker_files
+from components.render.monitoring.logs import alloy_docker_config
 from components.render.monitoring.objectives import SLOS, THRESHOLDS
 from components.render.monitoring.parts import MonitoringParts
 from components.render.monitoring.prometheus_config import prometheus_config
@@ -94,7 +95,7 @@ def test_rules_follow_the_catalog() -> None:
     probe = rules_by_name()["ServiceProbeFailing"]["expr"]
     assert 'service=~"alpha|beta"' in probe
     docker_cpu = rule_groups(context("docker"))[0]["rules"][0]["expr"]
-    assert 'name=~"mcp-dev-(alpha|beta)"' in docker_cpu
+    assert 'name=~"mcp-dev-(alpha|beta)(?:-' in docker_cpu
     kubernetes_cpu = rule_groups(context("kubernetes"))[0]["rules"][0]["expr"]
     assert 'container=~"(alpha|beta)", namespace="mcp-staging"' in kubernetes_cpu
 
@@ -193,3 +194,21 @@ def test_readme_has_a_runbook_line_for_every_alert() -> None:
     for target in ("docker", "kubernetes"):
         missing = set(alert_names(rule_groups(context(target)))) - rows
         assert not missing, f"README alert table lacks {sorted(missing)}"
+
+
+@pytest.mark.parametrize(
+    ("container", "service"),
+    [
+        ("/mcp-dev-memory", "memory"),
+        ("/mcp-dev-everything-0af438b", "everything"),
+        ("/mcp-dev-sequential-thinking-15478c6", "sequential-thinking"),
+        ("/mcp-dev-gateway", "gateway"),
+    ],
+)
+def test_alloy_labels_logs_with_the_service_whatever_the_container_name(container: str, service: str) -> None:
+    """Stateless services' containers carry a generated suffix; their logs are still the service's. Alloy's
+    relabel regexes are anchored RE2, which Python's `re.fullmatch` reads the same way for this pattern."""
+    config = alloy_docker_config("http://loki:3100", "mcp-dev")
+    (regex,) = re.findall(r'source_labels = \["__meta_docker_container_name"\]\s+regex\s+= "([^"]+)"', config)
+    match = re.fullmatch(regex, container)
+    assert match is not None and match.group(1) == service

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.render.docker_container import GENERATED_SUFFIX_REGEX
+
 LOKI_PORT = 3100
 LOKI_SCHEMA = {
     "from": "2024-01-01",
@@ -58,7 +60,7 @@ discovery.relabel "containers" {{
   targets = discovery.docker.containers.targets
   rule {{
     source_labels = ["__meta_docker_container_name"]
-    regex         = "/{container_prefix}-(.*)"
+    regex         = "/{container_prefix}-(.*?){GENERATED_SUFFIX_REGEX}"
     target_label  = "service"
   }}
 }}

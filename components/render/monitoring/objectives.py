@@ -164,7 +164,8 @@ PROBE_FAILING = SimpleAlert(
     alert="ServiceProbeFailing",
     severity="critical",
     meaning="the blackbox exporter got no 2xx from the service's health endpoint for 2 minutes",
-    runbook="Check the container or pod (restarts, logs, events); on Docker `docker logs mcp-<stack>-<service>`, on "
+    runbook="Check the container or pod (restarts, logs, events); on Docker `docker ps -a --filter "
+    "label=app.kubernetes.io/name=<service>` and `docker logs` of it, on "
     "Kubernetes `kubectl -n <namespace> describe pod -l app.kubernetes.io/name=<service>`.",
 )
 BACKUP_TOO_OLD = SimpleAlert(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from components.render import labels
+from components.render.docker_container import GENERATED_SUFFIX_REGEX
 from components.render.monitoring.parts import MonitoringParts
 from components.render.traefik import ENTRYPOINT, NETWORK_ALIAS, PING_PORT
 from components.spec import ServiceSpec
@@ -67,7 +68,7 @@ class RequestSource:
 
 
 REQUEST_SOURCES: dict[MonitoredPlatform, RequestSource] = {
-    # Traefik v3 with `metrics.prometheus` on; its service names carry the provider suffix (`memory@docker`).
+    # Traefik v3 with `metrics.prometheus` on; its service names carry the provider suffix (`memory@file`).
     "docker": RequestSource(
         requests="traefik_service_requests_total",
         duration_bucket="traefik_service_request_duration_seconds_bucket",
@@ -134,7 +135,8 @@ def has_container_metrics(target: MonitoredPlatform, parts: MonitoringParts) -> 
 
 
 def saturation_source(target: MonitoredPlatform, container_prefix: str, namespace: str) -> SaturationSource:
-    """Docker: cAdvisor (inside Alloy) names containers `<prefix>-<service>`. Kubernetes: the kubelet's cAdvisor
+    """Docker: cAdvisor (inside Alloy) names containers `<prefix>-<service>`, plus a generated suffix for services
+    replaced side by side. Kubernetes: the kubelet's cAdvisor
     and kube-state-metrics name the container like the service, in the suite's namespace."""
     if target == "docker":
         return SaturationSource(
@@ -143,7 +145,7 @@ def saturation_source(target: MonitoredPlatform, container_prefix: str, namespac
             cpu_limit="container_spec_cpu_quota{{{selector}}} / container_spec_cpu_period{{{selector}}}",
             memory_limit="container_spec_memory_limit_bytes{{{selector}}}",
             container_label="name",
-            container_value=container_prefix + "-{service}",
+            container_value=container_prefix + "-{service}" + GENERATED_SUFFIX_REGEX,
             scope="",
         )
     return SaturationSource(
