@@ -3,9 +3,11 @@
 
 import { watch } from 'node:fs';
 import http from 'node:http';
+import { constants } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { log } from './log.js';
-import { parseOptions, UsageError } from './options.js';
+import { IN_FLIGHT_BOUND_SECONDS, parseOptions, UsageError } from './options.js';
 import { Sessions, rpcError } from './sessions.js';
 import { Upstream } from './upstream.js';
 
@@ -41,8 +43,14 @@ async function main() {
     timeoutSeconds: options.sessionTimeoutSeconds,
     maxSessions: options.maxSessions,
   });
+  const stopping = { draining: false, answering: new Set() };
   const server = http.createServer((req, res) => {
-    route(req, res, options, upstream, sessions).catch((error) => {
+    stopping.answering.add(res);
+    res.once('close', () => stopping.answering.delete(res));
+    if (stopping.draining) {
+      closeConnectionAfter(res);
+    }
+    route(req, res, options, upstream, sessions, stopping).catch((error) => {
       log('error', 'request failed', { error: String(error) });
       if (!res.headersSent) {
         rpcError(res, 500, -32603, 'Internal error');
@@ -55,8 +63,25 @@ async function main() {
   server.requestTimeout = 0;
   server.listen(options.port, () => log('info', 'listening', { port: options.port, path: options.path, ...summary(options) }));
   const stop = async (signal) => {
-    log('info', 'stopping', { signal });
+    if (stopping.draining) {
+      // An operator's second Ctrl-C: they do not want to wait. The exit code is a shell's for a killed command.
+      log('warn', 'second signal; exiting now', { signal });
+      process.exit(128 + constants.signals[signal]);
+    }
+    // Until proxies and load balancers have seen the failing health check, requests keep coming here.
+    stopping.draining = true;
+    log('info', 'draining', { signal, seconds: options.drainSeconds });
+    await sleep(options.drainSeconds * 1000);
     server.close();
+    // A session's GET stream only carries notifications and never ends on its own: it is not waited for, and is cut
+    // below along with any request the bound leaves unfinished.
+    const inFlight = () => [...stopping.answering].filter((res) => res.req.method !== 'GET').length;
+    const deadline = Date.now() + IN_FLIGHT_BOUND_SECONDS * 1000;
+    while (inFlight() > 0 && Date.now() < deadline) {
+      await sleep(50);
+    }
+    log('info', 'stopping', { unfinished: inFlight() });
+    server.closeAllConnections();
     await sessions.closeAll();
     await upstream.close();
     process.exit(0);
@@ -64,6 +89,14 @@ async function main() {
   // As PID 1 Node.js has no default handler for these; without one, a rollout waits for the kill timeout.
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+// Tells a proxy not to send another request on this connection, which the bridge is about to close. The header is
+// pinned because the MCP SDK writes its own `Connection: keep-alive` on event streams.
+function closeConnectionAfter(res) {
+  res.setHeader('connection', 'close');
+  const setHeader = res.setHeader.bind(res);
+  res.setHeader = (name, value) => (name.toLowerCase() === 'connection' ? res : setHeader(name, value));
 }
 
 // Hot reload: a burst of writes (an editor's save, a build) restarts the server once, 300 ms after the last one.
@@ -86,16 +119,16 @@ function watchSource(directory, upstream) {
 }
 
 function summary(options) {
-  const { sessions, sessionTimeoutSeconds, maxSessions, serialize, devSource } = options;
-  return { sessions, sessionTimeoutSeconds, maxSessions, serialize, devSource };
+  const { sessions, sessionTimeoutSeconds, maxSessions, serialize, drainSeconds, devSource } = options;
+  return { sessions, sessionTimeoutSeconds, maxSessions, serialize, drainSeconds, devSource };
 }
 
-async function route(req, res, options, upstream, sessions) {
+async function route(req, res, options, upstream, sessions, stopping) {
   const { pathname } = new URL(req.url ?? '/', 'http://bridge');
   if (pathname === options.healthPath) {
-    const healthy = upstream.ready;
-    res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status: healthy ? 'ok' : 'server down', sessions: sessions.open.size, reaped: sessions.reaped, inFlight: upstream.inFlight }));
+    const status = stopping.draining ? 'draining' : upstream.ready ? 'ok' : 'server down';
+    res.writeHead(status === 'ok' ? 200 : 503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ status, sessions: sessions.open.size, reaped: sessions.reaped, inFlight: upstream.inFlight }));
     return;
   }
   if (pathname !== options.path) {

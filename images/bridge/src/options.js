@@ -1,9 +1,17 @@
 // Command-line flags of the bridge. A wrong flag stops the bridge before it listens, with a message that names the
 // flag and what it takes, so a bad catalog entry shows in the container's log rather than as a crash loop.
 
+// How long a stop waits, after the drain, for requests still being answered. Tool calls may run longer, but the
+// orchestrator's kill comes regardless (Kubernetes' grace period is 30 s, by default and in this suite): 5 s of
+// drain and 20 s of this leave time for the bridge, not SIGKILL, to stop the server process.
+export const IN_FLIGHT_BOUND_SECONDS = 20;
+
 const USAGE = `usage: bridge.js --stdio "<server command>" --port <1-65535> [--path /mcp] [--health-path /healthz]
   [--sessions stateful|stateless] [--session-timeout-seconds 1800] [--max-sessions 200] [--serialize]
-  [--request-timeout-seconds 60] [--max-body-bytes 4194304] [--dev-source /app/dev-source]`;
+  [--request-timeout-seconds 60] [--max-body-bytes 4194304] [--drain-seconds 5] [--dev-source /app/dev-source]
+On SIGTERM or SIGINT it drains for --drain-seconds (serving on, with a failing health check and no keep-alive),
+then stops listening, waits up to ${IN_FLIGHT_BOUND_SECONDS} s for the requests in flight and exits; a second signal
+exits at once.`;
 
 const DEFAULTS = {
   path: '/mcp',
@@ -14,6 +22,7 @@ const DEFAULTS = {
   serialize: false,
   requestTimeoutSeconds: 60,
   maxBodyBytes: 4 * 1024 * 1024,
+  drainSeconds: 5,
 };
 
 const FLAGS = {
@@ -26,6 +35,8 @@ const FLAGS = {
   '--max-sessions': ['maxSessions', (value) => integer(value, 1, 100000)],
   '--request-timeout-seconds': ['requestTimeoutSeconds', (value) => integer(value, 1, 3600)],
   '--max-body-bytes': ['maxBodyBytes', (value) => integer(value, 1024, 64 * 1024 * 1024)],
+  // Time for proxies and load balancers to see the failing health check and stop sending requests here.
+  '--drain-seconds': ['drainSeconds', (value) => integer(value, 0, 300)],
   // Hot reload (dev stack only): run the server from this checkout of its package and restart it on any change.
   '--dev-source': ['devSource', absolutePath],
 };

@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'node:test';
 
+import { parseOptions } from '../src/options.js';
 import { concernsEverySession } from '../src/sessions.js';
 import { BRIDGE, SERVERS, connect, health, startBridge } from './harness.js';
 
 const MEMORY = '@modelcontextprotocol/server-memory@2026.8.31';
+const EVERYTHING = '@modelcontextprotocol/server-everything@2026.8.31';
 
 function memoryBridge(extra = []) {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'bridge-memory-')), 'memory.jsonl');
@@ -237,5 +241,149 @@ test('only list changes of the shared server reach every session; its other noti
   }
   for (const method of ['notifications/message', 'notifications/resources/updated', 'notifications/progress']) {
     assert.ok(!concernsEverySession(method), method);
+  }
+});
+
+// A tool call that takes `seconds`: server-everything's long-running operation, in one step.
+function slowCall(client, seconds) {
+  return client.callTool({ name: 'trigger-long-running-operation', arguments: { duration: seconds, steps: 1 } });
+}
+
+/** The bridge's exit code and when it came. */
+async function exited(child) {
+  const [code] = await once(child, 'exit');
+  return { code, at: Date.now() };
+}
+
+async function logged(bridge, msg) {
+  for (let waited = 0; !bridge.lines.some((line) => JSON.parse(line).msg === msg); waited += 20) {
+    assert.ok(waited < 5000, `the bridge logs '${msg}'`);
+    await sleep(20);
+  }
+}
+
+// A stop that hangs fails its test instead of the whole run.
+const BOUNDED = { timeout: 15_000 };
+
+/** One request on a connection of its own, which the client would keep alive; rejects with ECONNREFUSED and such. */
+function request(url, path, { method = 'GET', headers = {}, body } = {}) {
+  const agent = new http.Agent({ keepAlive: true });
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${url}${path}`, { method, headers, agent }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => {
+        agent.destroy();
+        resolve({ status: res.statusCode, connection: res.headers.connection, body: text });
+      });
+    });
+    req.on('error', (error) => {
+      agent.destroy();
+      reject(error);
+    });
+    req.end(body);
+  });
+}
+
+const INITIALIZE = {
+  method: 'POST',
+  headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+  body: JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+  }),
+};
+
+test('a call in flight at SIGTERM gets its result; after the drain the port is closed and the bridge exits 0', BOUNDED, async () => {
+  const bridge = await startBridge({ server: 'everything', args: ['--stdio', EVERYTHING], drainSeconds: 1 });
+  const client = await connect(bridge.url);
+  try {
+    // Longer than the drain: the call outlives the listening socket.
+    const call = slowCall(client, 2.5);
+    await sleep(300);
+    const exit = exited(bridge.child);
+    bridge.child.kill('SIGTERM');
+    await sleep(1500);
+    assert.equal(bridge.child.exitCode, null, 'the bridge waits for the call');
+    await assert.rejects(request(bridge.url, '/healthz'), { code: 'ECONNREFUSED' });
+    const result = await call;
+    const answered = Date.now();
+    assert.match(result.content[0].text, /^Long running operation completed/);
+    const { code, at } = await exit;
+    assert.equal(code, 0);
+    assert.ok(at - answered < 1000, `exited ${at - answered} ms after the last answer`);
+  } finally {
+    await client.close();
+    await bridge.stop();
+  }
+});
+
+test('while draining the bridge answers new connections with Connection: close and its health check fails', BOUNDED, async () => {
+  const bridge = await startBridge({ server: 'everything', args: ['--stdio', EVERYTHING], drainSeconds: 2 });
+  // An open session, with the GET stream the SDK client keeps for notifications: it must not hold the stop.
+  const client = await connect(bridge.url);
+  try {
+    assert.equal((await request(bridge.url, '/healthz')).connection, 'keep-alive', 'kept alive before the signal');
+    const exit = exited(bridge.child);
+    const signalled = Date.now();
+    bridge.child.kill('SIGTERM');
+    await logged(bridge, 'draining');
+    const probe = await request(bridge.url, '/healthz');
+    assert.deepEqual([probe.status, JSON.parse(probe.body).status, probe.connection], [503, 'draining', 'close']);
+    const initialize = await request(bridge.url, '/mcp', INITIALIZE);
+    assert.deepEqual([initialize.status, initialize.connection], [200, 'close']);
+    assert.match(initialize.body, /"serverInfo"/);
+    assert.ok((await slowCall(client, 0.1)).content[0].text.startsWith('Long running operation completed'));
+    const { code, at } = await exit;
+    assert.equal(code, 0);
+    assert.ok(at - signalled >= 2000 && at - signalled < 3500, `exited ${at - signalled} ms after SIGTERM`);
+  } finally {
+    await client.close();
+    await bridge.stop();
+  }
+});
+
+test('with --drain-seconds 0 the bridge stops listening at once and still answers the call in flight', BOUNDED, async () => {
+  const bridge = await startBridge({ server: 'everything', args: ['--stdio', EVERYTHING], drainSeconds: 0 });
+  const client = await connect(bridge.url);
+  try {
+    const call = slowCall(client, 1.5);
+    await sleep(300);
+    const exit = exited(bridge.child);
+    bridge.child.kill('SIGTERM');
+    await sleep(200);
+    await assert.rejects(request(bridge.url, '/healthz'), { code: 'ECONNREFUSED' });
+    assert.match((await call).content[0].text, /^Long running operation completed/);
+    assert.equal((await exit).code, 0);
+  } finally {
+    await client.close();
+    await bridge.stop();
+  }
+});
+
+test('a second signal during the drain exits at once', BOUNDED, async () => {
+  const bridge = await startBridge({ server: 'everything', args: ['--stdio', EVERYTHING], drainSeconds: 5 });
+  const exit = exited(bridge.child);
+  bridge.child.kill('SIGTERM');
+  await logged(bridge, 'draining');
+  const signalled = Date.now();
+  bridge.child.kill('SIGINT');
+  const { code, at } = await exit;
+  assert.equal(code, 130, '128 + SIGINT, as a shell reports an interrupted command');
+  assert.ok(at - signalled < 1000, `exited ${at - signalled} ms after the second signal`);
+});
+
+test('--drain-seconds takes 0 to 300, 5 when not given', () => {
+  const base = ['--stdio', MEMORY, '--port', '8000'];
+  assert.equal(parseOptions(base).drainSeconds, 5);
+  assert.equal(parseOptions([...base, '--drain-seconds', '0']).drainSeconds, 0);
+  assert.equal(parseOptions([...base, '--drain-seconds', '300']).drainSeconds, 300);
+  for (const bad of ['301', '-1', '2.5', 'soon']) {
+    const run = spawnSync(process.execPath, [BRIDGE, ...base, '--drain-seconds', bad], { encoding: 'utf8' });
+    assert.equal(run.status, 2, bad);
+    assert.match(run.stderr, new RegExp(`--drain-seconds: expected a whole number from 0 to 300, got '${bad}'`));
   }
 });

@@ -22,10 +22,14 @@ export async function freePort() {
   return port;
 }
 
-/** Run the bridge for the server package `server` (a folder of images/servers) until `stop()`. */
-export async function startBridge({ server, args, env = {} }) {
+/**
+ * Run the bridge for the server package `server` (a folder of images/servers) until `stop()`. No drain unless asked
+ * for: every test's `stop()` would wait it out.
+ */
+export async function startBridge({ server, args, env = {}, drainSeconds = 0 }) {
   const port = await freePort();
-  const child = spawn(process.execPath, [BRIDGE, '--port', String(port), ...args], {
+  const flags = ['--port', String(port), '--drain-seconds', String(drainSeconds), ...args];
+  const child = spawn(process.execPath, [BRIDGE, ...flags], {
     env: { ...process.env, MCP_SERVER_DIR: path.join(SERVERS, server), ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
