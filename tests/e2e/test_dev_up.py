@@ -15,8 +15,9 @@ import ssl
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from components.render.image_build import PROJECT_DIR
 from infra.settings import load_settings
 from infra.stack_files import read_stack_config
 from infra.tool_surface import read_manifest, recorded_tool_names
+from tests.e2e.probes import Probe
 from tests.helpers.docker_engine import docker, require_engine, stand_in_bases
 from tests.helpers.engine import Project, Run, engine_environment, project_copy
 from tests.helpers.tools import require_venv_tool
@@ -121,26 +123,39 @@ def suite_containers() -> list[dict[str, Any]]:
     return json.loads(docker("inspect", *ids)) if ids else []
 
 
+def part_of(container: dict[str, Any]) -> str:
+    """The service a container runs (its name label: services replaced side by side have generated names), or the
+    part of the suite its fixed name says (gateway, prometheus, ...)."""
+    name: str | None = container["Config"]["Labels"].get("app.kubernetes.io/name")
+    return name if name is not None else str(container["Name"]).removeprefix(f"/{PREFIX}-")
+
+
+def started_containers() -> dict[str, dict[str, Any]]:
+    """Each part's container, config writers (never started) left out; a part must have exactly one."""
+    started = [entry for entry in suite_containers() if entry["State"]["StartedAt"] != "0001-01-01T00:00:00Z"]
+    parts = [part_of(entry) for entry in started]
+    assert len(parts) == len(set(parts)), f"more than one container of a part: {sorted(parts)}"
+    return dict(zip(parts, started, strict=True))
+
+
 def unhealthy(expected: set[str]) -> dict[str, str]:
-    containers = {entry["Name"].lstrip("/"): entry["State"] for entry in suite_containers()}
+    """The parts among `expected` whose container is not running and healthy, with what Docker says of it."""
+    containers = {part: entry["State"] for part, entry in started_containers().items()}
     assert expected <= set(containers), sorted(containers)
     return {
-        name: state.get("Health", {}).get("Status", state["Status"])
-        for name, state in containers.items()
-        if name in expected and (state["Status"] != "running" or state.get("Health", {}).get("Status") != "healthy")
+        part: state.get("Health", {}).get("Status", state["Status"])
+        for part, state in containers.items()
+        if part in expected and (state["Status"] != "running" or state.get("Health", {}).get("Status") != "healthy")
     }
 
 
 def test_up_runs_every_container_healthy(deployment: Deployment) -> None:
     # `up` itself waits for the services, the gateway and monitoring; the backup scheduler's first check runs a
     # minute after it starts.
-    waited = {f"{PREFIX}-{name}" for name in (*CALLS, "gateway", "prometheus", "alertmanager", "blackbox")}
+    waited = {*CALLS, "gateway", "prometheus", "alertmanager", "blackbox"}
     assert unhealthy(waited) == {}, deployment.up.output[-4000:]
     print(f"\nup from empty to all healthy: {deployment.up_seconds:.0f} s")
-    deadline = time.monotonic() + 150
-    while unhealthy({f"{PREFIX}-backup"}) and time.monotonic() < deadline:
-        time.sleep(5)
-    assert unhealthy({f"{PREFIX}-backup"}) == {}
+    wait_healthy("backup", seconds=150)
 
 
 def test_nothing_changes_right_after_up(deployment: Deployment) -> None:
@@ -170,6 +185,29 @@ def test_real_clients_use_every_service_through_the_gateway(deployment: Deployme
     assert "through the gateway" in " ".join(visits["everything"]["text"])
 
 
+def test_the_typescript_sdk_uses_every_service_through_the_gateway(deployment: Deployment) -> None:
+    installed = subprocess.run(
+        [str(PROJECT_DIR / "scripts" / "e2e-peers")], capture_output=True, text=True, timeout=600, check=False
+    )
+    assert installed.returncode == 0, installed.stderr[-4000:]
+    plan = {
+        service: {"url": f"{GATEWAY}/{service}/mcp", "tool": tool, "arguments": arguments}
+        for service, (tool, arguments) in CALLS.items()
+    }
+    result = subprocess.run(
+        ["node", str(PEERS / "typescript" / "catalog_client.mjs"), str(deployment.ca_file)],
+        input=json.dumps(plan), capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-4000:]
+    visits = json.loads(result.stdout)
+    assert not [visit for visit in visits.values() if "failed" in visit], visits
+    assert {service: visit["tools"] for service, visit in visits.items()} == expected_tools()
+    assert {service: visit["protocol"] for service, visit in visits.items()} == dict.fromkeys(CALLS, "2025-11-25")
+    assert {service: visit["error"] for service, visit in visits.items()} == dict.fromkeys(CALLS, False), visits
+    assert "through the gateway" in " ".join(visits["everything"]["text"])
+    print(f"\n{sum(visit['retries'] for visit in visits.values())} visits retried after a broken exchange")
+
+
 def test_concurrent_sessions_lose_no_write(deployment: Deployment) -> None:
     sessions, writes = 4, 25
     outcome = peer(
@@ -197,11 +235,11 @@ def memory_entities(deployment: Deployment, prefix: str) -> set[str]:
     return set(found["found"])
 
 
-def wait_healthy(name: str, seconds: float = 120) -> None:
+def wait_healthy(part: str, seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
-    while unhealthy({name}) and time.monotonic() < deadline:
+    while unhealthy({part}) and time.monotonic() < deadline:
         time.sleep(2)
-    assert unhealthy({name}) == {}
+    assert unhealthy({part}) == {}
 
 
 def test_stateful_data_survives_an_env_change_and_a_restart(deployment: Deployment) -> None:
@@ -215,7 +253,7 @@ def test_stateful_data_survives_an_env_change_and_a_restart(deployment: Deployme
     assert "MCP_SUITE_E2E_MARK=changed" in environment
     assert memory_entities(deployment, "concurrent") == written
     docker("restart", f"{PREFIX}-memory")
-    wait_healthy(f"{PREFIX}-memory")
+    wait_healthy("memory")
     assert memory_entities(deployment, "concurrent") == written
     deployment.pulumi("config", "rm", "--path", key)
     deployment.pulumi("up", "--yes", "--policy-pack", "policy")
@@ -262,7 +300,7 @@ def test_backup_now_and_a_restore_bring_a_volume_back_byte_for_byte(deployment: 
     restore_seconds = time.monotonic() - started
     assert restore.returncode == 0, restore.stdout + restore.stderr
     assert volume_checksums(volume) == before
-    wait_healthy(f"{PREFIX}-memory")
+    wait_healthy("memory")
     assert memory_entities(deployment, "concurrent")
     print(f"\nbackup-now {backup_seconds:.1f} s, restore {restore_seconds:.1f} s")
 
@@ -303,6 +341,63 @@ def test_no_secret_is_kept_in_plain_text(deployment: Deployment) -> None:
         assert secret not in stack_file
 
 
+PROMETHEUS, ALERTMANAGER = "http://127.0.0.1:19090", "http://127.0.0.1:19093"
+"""Where the dev stack publishes them, on the loopback only (`pulumi stack output monitoring`)."""
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.load(response)
+
+
+def scrape_health() -> dict[tuple[str, str], str]:
+    """(scrape job, service or instance) -> `up` or `down`, as Prometheus last saw each target."""
+    targets = get_json(f"{PROMETHEUS}/api/v1/targets?state=active")["data"]["activeTargets"]
+    return {
+        (target["scrapePool"], target["labels"].get("service", target["labels"]["instance"])): target["health"]
+        for target in targets
+    }
+
+
+def test_prometheus_scrapes_the_gateway_and_probes_every_service(deployment: Deployment) -> None:
+    expected = {("gateway", "gateway:8082"), *(("health-probes", service) for service in CALLS)}
+    deadline = time.monotonic() + 60
+    while {key: health for key, health in scrape_health().items() if key in expected} != dict.fromkeys(expected, "up"):
+        assert time.monotonic() < deadline, scrape_health()
+        time.sleep(3)
+    # The gateway's request counts, per service, from the traffic of the tests before.
+    query = urllib.parse.quote("sum by (service) (traefik_service_requests_total)")
+    counted = get_json(f"{PROMETHEUS}/api/v1/query?query={query}")["data"]["result"]
+    assert {result["metric"]["service"] for result in counted} >= {f"{service}@file" for service in CALLS}
+    # Every rule the program rendered evaluates on the real Prometheus without an error.
+    groups = get_json(f"{PROMETHEUS}/api/v1/rules")["data"]["groups"]
+    rules = {rule["name"]: rule for group in groups for rule in group["rules"]}
+    assert "ServiceProbeFailing" in rules
+    assert {name: rule["lastError"] for name, rule in rules.items() if rule["health"] != "ok"} == {}
+
+
+def firing(alert: str, service: str) -> bool:
+    query = urllib.parse.quote(f'alertname="{alert}"')
+    alerts = get_json(f"{ALERTMANAGER}/api/v2/alerts?active=true&filter={query}")
+    return any(entry["labels"].get("service") == service for entry in alerts)
+
+
+def test_a_stopped_service_fires_service_probe_failing_in_alertmanager(deployment: Deployment) -> None:
+    """The alert waits for 2 minutes of failed probes, so this takes about 3."""
+    service = "sequential-thinking"
+    container = started_containers()[service]["Id"]
+    docker("stop", container)
+    stopped = time.monotonic()
+    try:
+        while not firing("ServiceProbeFailing", service):
+            assert time.monotonic() - stopped < 330, "ServiceProbeFailing did not reach Alertmanager"
+            time.sleep(5)
+        print(f"\nServiceProbeFailing in Alertmanager {time.monotonic() - stopped:.0f} s after the service stopped")
+    finally:
+        docker("start", container)
+    wait_healthy(service)
+
+
 def test_a_failed_up_ends_with_the_providers_message_and_no_traceback(deployment: Deployment) -> None:
     deployment.pulumi("config", "set", "--path", "backup.image", "docker.io/restic/restic:0.0.1-absent")
     try:
@@ -316,6 +411,104 @@ def test_a_failed_up_ends_with_the_providers_message_and_no_traceback(deployment
     restored = deployment.pulumi("up", "--yes", "--policy-pack", "policy", check=False)
     assert restored.returncode == 0, restored.explain()
     assert deployment.pulumi("preview", "--expect-no-changes", check=False).returncode == 0
+
+
+STATELESS, STATEFUL = "everything", "memory"
+"""The services the probes watch through changes: one replaced side by side, one stopped before its successor."""
+RELEASED_FILE = "images/bridge/src/command.js"
+"""A source file of every image the suite builds: changing it is a new release of each of them."""
+
+
+def release(deployment: Deployment, change: Callable[[str], str]) -> str:
+    """Makes the project copy's images those of a new release (`change` applied to RELEASED_FILE); the text before."""
+    path = deployment.project.directory / RELEASED_FILE
+    before = path.read_text()
+    path.write_text(change(before))
+    return before
+
+
+def probes(deployment: Deployment) -> list[Probe]:
+    return [
+        Probe(f"/{STATELESS}/mcp", deployment.ca_file, sessions=False).start(),
+        Probe(f"/{STATEFUL}/mcp", deployment.ca_file, sessions=True).start(),
+    ]
+
+
+def images_run() -> dict[str, str]:
+    return {part: entry["Config"]["Image"] for part, entry in started_containers().items() if part in CALLS}
+
+
+def test_an_image_change_loses_no_request_to_a_stateless_service_and_no_data(deployment: Deployment) -> None:
+    written = {"path": "/data/files/before-the-change.txt", "content": "written before the image change"}
+    plan = {"filesystem": {"url": f"{GATEWAY}/filesystem/mcp", "tool": "write_file", "arguments": written}}
+    assert (
+        peer("catalog_client.py", str(deployment.ca_file), "auto", stdin=json.dumps(plan))["filesystem"]["error"]
+        is False
+    )
+    peer("concurrent_writes.py", f"{GATEWAY}/memory/mcp", str(deployment.ca_file), "1", "3", "image-change")
+    volumes = {volume: volume_checksums(f"{PREFIX}-{volume}") for volume in ("memory-graph", "filesystem")}
+    assert all(volumes.values())
+    entities, images = memory_entities(deployment, "image-change"), images_run()
+    assert len(entities) == 3
+    watching = probes(deployment)
+    started = time.monotonic()
+    # The stack goes on with this release.
+    release(deployment, lambda text: text + "// a new release of the bridge\n")
+    changed = deployment.pulumi("up", "--yes", "--policy-pack", "policy", check=False)
+    seconds = time.monotonic() - started
+    stateless, stateful = (probe.stop() for probe in watching)
+    assert changed.returncode == 0, changed.explain()
+    # Every service runs its new image, healthy.
+    assert {part: image != images[part] for part, image in images_run().items()} == dict.fromkeys(CALLS, True)
+    assert unhealthy(set(CALLS)) == {}
+    assert stateless.answered > 0 and stateless.failures == [], stateless.summary()
+    assert stateful.answered > 0, stateful.summary()
+    assert {volume: volume_checksums(f"{PREFIX}-{volume}") for volume in volumes} == volumes
+    assert memory_entities(deployment, "image-change") == entities
+    print(f"\nimage change of every service: up {seconds:.0f} s; {stateless.summary()}; {stateful.summary()}")
+
+
+def test_a_release_that_cannot_start_fails_the_up_and_the_previous_config_rolls_back(deployment: Deployment) -> None:
+    """A new image whose server never starts (so its health check never passes): `up` fails, the stateless service
+    keeps serving from its previous container throughout, and the next `up` on the previous config restores every
+    service with nothing left to change."""
+    images = images_run()
+    watching = probes(deployment)
+    broken = "export function resolveCommand(words, serverDir = SERVER_DIR) {"
+    started = time.monotonic()
+    previous = release(deployment, lambda text: text.replace(broken, broken + "\n  throw new Error('broken release');"))
+    try:
+        failed = deployment.pulumi("up", "--yes", "--policy-pack", "policy", check=False)
+    finally:
+        release(deployment, lambda _: previous)
+    failing_seconds = time.monotonic() - started
+    assert failed.returncode != 0
+    assert "container failed to be in healthy state" in failed.output, failed.explain()
+    assert "Traceback" not in failed.output, failed.explain()
+    # The stateless service's previous container still runs its previous image, beside the failed one.
+    running = [
+        entry for entry in suite_containers() if entry["Config"]["Labels"].get("app.kubernetes.io/name") == STATELESS
+    ]
+    assert any(
+        entry["Config"]["Image"] == images[STATELESS] and entry["State"]["Health"]["Status"] == "healthy"
+        for entry in running
+    )
+    started = time.monotonic()
+    restored = deployment.pulumi("up", "--yes", "--policy-pack", "policy", check=False)
+    rollback_seconds = time.monotonic() - started
+    stateless, stateful = (probe.stop() for probe in watching)
+    assert restored.returncode == 0, restored.explain()
+    assert images_run() == images
+    assert unhealthy(set(CALLS)) == {}
+    assert deployment.pulumi("preview", "--expect-no-changes", check=False).returncode == 0
+    assert stateless.answered > 0 and stateless.failures == [], stateless.summary()
+    # The stateful service was stopped for its successor, so it was down from then until the rollback.
+    assert stateful.failures, stateful.summary()
+    assert rollback_seconds < 120
+    print(
+        f"\nfailed up {failing_seconds:.0f} s, rollback up {rollback_seconds:.0f} s; "
+        f"{stateless.summary()}; {stateful.summary()}"
+    )
 
 
 def test_protected_data_survives_destroy(deployment: Deployment) -> None:
