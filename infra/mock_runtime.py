@@ -135,6 +135,14 @@ class Evaluation:
     def children_of(self, parent: str) -> list[Registration]:
         return [entry for entry in self.registrations if entry.parent == parent]
 
+    def service_container(self, service: str) -> Registration:
+        """The Docker container of catalog service `service`, whichever name form it has (a stateless service's is
+        named like its container, `mcp-<stack>-<service>`; a stateful one's `<service>-container`)."""
+        (container,) = [
+            entry for entry in self.children_of(service) if entry.type == "docker:index/container:Container"
+        ]
+        return container
+
 
 def evaluate(
     stack: str,

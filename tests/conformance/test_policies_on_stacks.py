@@ -104,7 +104,7 @@ def test_docker_secret_env_reaches_the_policy_decrypted_and_is_kept_secret() -> 
         secret_keys=frozenset({"mcp-suite:serviceSecrets", "mcp-suite:backupSecrets", "mcp-suite:monitoringSecrets"}),
         placeholder_secrets=False,
     )
-    container = evaluation.named("everything-container")
+    container = evaluation.service_container("everything")
     assert "UPSTREAM_API_KEY=not-a-real-key" in container.policy_inputs["envs"]
     assert "not-a-real-key" not in json.dumps(container.inputs)
     assert all_violations(evaluation) == []

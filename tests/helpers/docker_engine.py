@@ -95,6 +95,9 @@ def run_flags(container: Mapping[str, Any], volumes: Mapping[str, str]) -> list[
             flags.append(f"--memory-reservation={value}m")
         elif key == "cpus":
             flags.append(f"--cpus={value}")
+        elif key == "destroyGraceSeconds":
+            # The provider stops the container with this timeout before removing it; so does `docker stop` with it.
+            flags.append(f"--stop-timeout={value}")
         elif key == "envs":
             flags += [f"--env={entry}" for entry in value]
         elif key == "volumes":

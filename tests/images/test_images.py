@@ -52,7 +52,26 @@ class Running:
 
 def dev_containers(overrides: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     evaluation: Evaluation = evaluate_stack("dev", overrides=overrides)
-    return {name: evaluation.named(f"{name}-container", "docker:index/container:Container").inputs for name in SERVICES}
+    return {name: evaluation.service_container(name).inputs for name in SERVICES}
+
+
+def network_on_a_free_subnet(name: str, *flags: str) -> tuple[str, str]:
+    """Create network `name` on a /24 of 172.16.0.0/12 that no other network holds: the engine gives networks
+    created without a subnet (the e2e stack's, running meanwhile) a whole /16 of that range each.
+    Returns the subnet's first three octets and the network's id."""
+    refused = ""
+    for _ in range(20):
+        subnet = f"172.{16 + secrets.randbelow(16)}.{200 + secrets.randbelow(50)}"
+        created = subprocess.run(
+            ["docker", "network", "create", *flags, "--subnet", f"{subnet}.0/24", name],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        if created.returncode == 0:
+            return subnet, created.stdout.strip()
+        refused = created.stderr
+        if "overlaps" not in refused:
+            break
+    raise AssertionError(f"docker network create {name} failed:\n{refused}")
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +79,7 @@ def network() -> Iterator[tuple[str, str]]:
     """An internal network (no route out, like the stack's) with a fixed subnet, and its name."""
     require_engine()
     name = f"mcp-test-{secrets.token_hex(4)}"
-    subnet = f"172.31.{200 + secrets.randbelow(50)}"
-    docker("network", "create", "--internal", "--subnet", f"{subnet}.0/24", name)
+    subnet, _ = network_on_a_free_subnet(name, "--internal")
     yield name, subnet
     docker("network", "rm", name, check=False)
 
@@ -223,8 +241,7 @@ def routed_network() -> Iterator[tuple[str, str, str]]:
     its name, subnet prefix and bridge interface."""
     require_engine()
     name = f"mcp-egress-{secrets.token_hex(4)}"
-    subnet = f"172.30.{200 + secrets.randbelow(50)}"
-    network_id = docker("network", "create", "--subnet", f"{subnet}.0/24", name)
+    subnet, network_id = network_on_a_free_subnet(name)
     yield name, subnet, f"br-{network_id[:12]}"
     docker("network", "rm", name, check=False)
 

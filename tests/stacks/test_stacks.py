@@ -55,11 +55,11 @@ def test_dev_gateway_is_the_single_published_entry() -> None:
     }
     assert published.pop("gateway-container") == [("127.0.0.1", 8443)]
     # MCP services publish nothing: the gateway is their single entry. Monitoring UIs are loopback-only.
-    assert all(published[f"{name}-container"] == [] for name in CATALOG)
+    assert all(evaluation.service_container(name).inputs.get("ports", []) == [] for name in CATALOG)
     assert all(address == "127.0.0.1" for ports in published.values() for address, _ in ports)
     # No default server downloads anything at start, so none has a route out: only the internal network.
     for name in CATALOG:
-        networks = [n["name"] for n in evaluation.named(f"{name}-container").inputs["networksAdvanced"]]
+        networks = [n["name"] for n in evaluation.service_container(name).inputs["networksAdvanced"]]
         assert networks == ["mcp-dev-internal"]
     gateway_networks = [n["name"] for n in evaluation.named("gateway-container").inputs["networksAdvanced"]]
     assert gateway_networks == ["mcp-dev-internal", "mcp-dev-gateway"]
