@@ -110,7 +110,7 @@ def test_docker_secret_env_reaches_the_policy_decrypted_and_is_kept_secret() -> 
     assert all_violations(evaluation) == []
     container.options["additionalSecretOutputs"] = []
     assert all_violations(evaluation) == [
-        "no-plaintext-secret-env everything-container: env ['UPSTREAM_API_KEY'] carry secrets but `envs` is not a "
+        f"no-plaintext-secret-env {container.name}: env ['UPSTREAM_API_KEY'] carry secrets but `envs` is not a "
         "secret output, so state keeps them in plain text; register the container with "
         "additional_secret_outputs=['envs']"
     ]
