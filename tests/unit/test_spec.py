@@ -69,7 +69,7 @@ def test_egress_rules_accept_a_host_or_a_network(rule: dict[str, object]) -> Non
     ("rule", "reason"),
     [
         ({"ports": [443]}, "exactly one of `host` or `cidr`"),
-        ({"host": "Registry.NPMJS.org", "ports": [443]}, "not a host name"),
+        ({"host": "Api.Example.com", "ports": [443]}, "not a host name"),
         ({"host": "https://api.example.com", "ports": [443]}, "not a host name"),
         ({"cidr": "10.0.0.1/8", "ports": [443]}, "write 10.0.0.0/8"),
         ({"cidr": "api.example.com", "ports": [443]}, "not a CIDR network"),

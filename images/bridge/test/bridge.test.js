@@ -286,6 +286,22 @@ function request(url, path, { method = 'GET', headers = {}, body } = {}) {
   });
 }
 
+/**
+ * `body(bridge, client, exit)` with a bridge in front of server-everything that drains for `drainSeconds`, an SDK
+ * session open on it (with the GET stream the client keeps for notifications, which must not hold a stop) and the
+ * bridge's coming exit; both are ended after it.
+ */
+async function withSession(drainSeconds, body) {
+  const bridge = await startBridge({ server: 'everything', args: ['--stdio', EVERYTHING], drainSeconds });
+  const client = await connect(bridge.url);
+  try {
+    await body(bridge, client, exited(bridge.child));
+  } finally {
+    await client.close();
+    await bridge.stop();
+  }
+}
+
 const INITIALIZE = {
   method: 'POST',
   headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
@@ -297,14 +313,11 @@ const INITIALIZE = {
   }),
 };
 
-test('a call in flight at SIGTERM gets its result; after the drain the port is closed and the bridge exits 0', BOUNDED, async () => {
-  const bridge = await startBridge({ server: 'everything', args: ['--stdio', EVERYTHING], drainSeconds: 1 });
-  const client = await connect(bridge.url);
-  try {
+test('a call in flight at SIGTERM gets its result; after the drain the port is closed and the bridge exits 0', BOUNDED, () =>
+  withSession(1, async (bridge, client, exit) => {
     // Longer than the drain: the call outlives the listening socket.
     const call = slowCall(client, 2.5);
     await sleep(300);
-    const exit = exited(bridge.child);
     bridge.child.kill('SIGTERM');
     await sleep(1500);
     assert.equal(bridge.child.exitCode, null, 'the bridge waits for the call');
@@ -315,19 +328,11 @@ test('a call in flight at SIGTERM gets its result; after the drain the port is c
     const { code, at } = await exit;
     assert.equal(code, 0);
     assert.ok(at - answered < 1000, `exited ${at - answered} ms after the last answer`);
-  } finally {
-    await client.close();
-    await bridge.stop();
-  }
-});
+  }));
 
-test('while draining the bridge answers new connections with Connection: close and its health check fails', BOUNDED, async () => {
-  const bridge = await startBridge({ server: 'everything', args: ['--stdio', EVERYTHING], drainSeconds: 2 });
-  // An open session, with the GET stream the SDK client keeps for notifications: it must not hold the stop.
-  const client = await connect(bridge.url);
-  try {
+test('while draining the bridge answers new connections with Connection: close and its health check fails', BOUNDED, () =>
+  withSession(2, async (bridge, client, exit) => {
     assert.equal((await request(bridge.url, '/healthz')).connection, 'keep-alive', 'kept alive before the signal');
-    const exit = exited(bridge.child);
     const signalled = Date.now();
     bridge.child.kill('SIGTERM');
     await logged(bridge, 'draining');
@@ -340,29 +345,18 @@ test('while draining the bridge answers new connections with Connection: close a
     const { code, at } = await exit;
     assert.equal(code, 0);
     assert.ok(at - signalled >= 2000 && at - signalled < 3500, `exited ${at - signalled} ms after SIGTERM`);
-  } finally {
-    await client.close();
-    await bridge.stop();
-  }
-});
+  }));
 
-test('with --drain-seconds 0 the bridge stops listening at once and still answers the call in flight', BOUNDED, async () => {
-  const bridge = await startBridge({ server: 'everything', args: ['--stdio', EVERYTHING], drainSeconds: 0 });
-  const client = await connect(bridge.url);
-  try {
+test('with --drain-seconds 0 the bridge stops listening at once and still answers the call in flight', BOUNDED, () =>
+  withSession(0, async (bridge, client, exit) => {
     const call = slowCall(client, 1.5);
     await sleep(300);
-    const exit = exited(bridge.child);
     bridge.child.kill('SIGTERM');
     await sleep(200);
     await assert.rejects(request(bridge.url, '/healthz'), { code: 'ECONNREFUSED' });
     assert.match((await call).content[0].text, /^Long running operation completed/);
     assert.equal((await exit).code, 0);
-  } finally {
-    await client.close();
-    await bridge.stop();
-  }
-});
+  }));
 
 test('a second signal during the drain exits at once', BOUNDED, async () => {
   const bridge = await startBridge({ server: 'everything', args: ['--stdio', EVERYTHING], drainSeconds: 5 });
