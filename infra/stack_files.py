@@ -44,10 +44,7 @@ def read_stack_config(stack: str, project_dir: Path | None = None) -> StackConfi
         known = ", ".join(available_stacks(project_dir)) or "none"
         raise StackFileError(f"no stack file {stack_path.name} for stack '{stack}'; known stacks: {known}")
     stack_file = _load_yaml(stack_path)
-    merged: dict[str, Any] = {}
-    for key, declaration in (project.get("config") or {}).items():
-        if isinstance(declaration, dict) and "default" in declaration:
-            merged[_qualify(key)] = declaration["default"]
+    merged = _defaults(project)
     for key, value in (stack_file.get("config") or {}).items():
         merged[_qualify(key)] = value
     values: dict[str, str] = {}
@@ -58,6 +55,19 @@ def read_stack_config(stack: str, project_dir: Path | None = None) -> StackConfi
             secret_keys.add(key)
         values[key] = plain if isinstance(plain, str) else json.dumps(plain)
     return StackConfig(stack=stack, values=values, secret_keys=frozenset(secret_keys))
+
+
+def project_defaults(project_dir: Path | None = None) -> dict[str, Any]:
+    """Pulumi.yaml's config defaults by fully qualified key: the engine applies them to keys a stack leaves unset."""
+    return _defaults(_load_yaml((project_dir or PROJECT_DIR) / "Pulumi.yaml"))
+
+
+def _defaults(project: dict[str, Any]) -> dict[str, Any]:
+    return {
+        _qualify(key): declaration["default"]
+        for key, declaration in (project.get("config") or {}).items()
+        if isinstance(declaration, dict) and "default" in declaration
+    }
 
 
 def _qualify(key: str) -> str:

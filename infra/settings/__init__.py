@@ -1,8 +1,9 @@
 """Typed settings for one stack, read from raw Pulumi config and validated once, before any resource exists.
 
-`load_settings` (load.py) is pure: it takes the raw config strings as the engine hands them to the program and
-returns `Settings` (model.py) or raises `SettingsError` (problems.py) listing every problem at once. Each config
-section has its module; targets.py is the table of targets and the rules only one target has.
+`load_settings` (load.py) is pure but for reading the project's own files (the catalog `catalogFile` names,
+catalog_file.py): it takes the raw config strings as the engine hands them to the program and returns `Settings`
+(model.py) or raises `SettingsError` (problems.py) listing every problem at once. Each config section has its
+module; targets.py is the table of targets and the rules only one target has.
 """
 
 from infra.settings.backup import BackupSecrets, BackupSettings

@@ -1,7 +1,9 @@
-"""The `services` catalog with this stack's `serviceOverrides` and `disabledServices`, and `serviceSecrets`."""
+"""The catalog (`services`, or `catalogFile`'s) with this stack's `serviceOverrides` and `disabledServices`, and
+`serviceSecrets`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,11 +23,14 @@ class Catalog:
     disabled: list[str]
 
 
-def merged_catalog(config: ConfigValues) -> tuple[Catalog, list[Problem]]:
-    """The catalog with per-stack overrides merged in and disabled services left out."""
+def merged_catalog(config: ConfigValues, source: Mapping[str, Any] | None = None) -> tuple[Catalog, list[Problem]]:
+    """The catalog with per-stack overrides merged in and disabled services left out.
+
+    `source` is the catalog before overrides (`catalogFile`'s, see catalog_file.py); None means `services`.
+    """
     problems: list[Problem] = []
     services: dict[str, dict[str, Any]] = {}
-    for name, body in config.section("services").items():
+    for name, body in (config.section("services") if source is None else source).items():
         if not isinstance(body, dict):
             problems.append(Problem(path=f"services.{name}", message=f"expected an object, got {show(body)}"))
         elif "name" in body:

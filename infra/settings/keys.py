@@ -23,6 +23,7 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(name="protectStatefulData", kind="boolean"),
     ConfigKey(name="requireImageDigests", kind="boolean"),
     ConfigKey(name="services", kind="object"),
+    ConfigKey(name="catalogFile", kind="string"),
     ConfigKey(name="serviceOverrides", kind="object"),
     ConfigKey(name="disabledServices", kind="array"),
     ConfigKey(name="serviceSecrets", kind="object"),

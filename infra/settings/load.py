@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from pydantic import ValidationError
 
 from components.render.image_build import PROJECT_DIR
 from infra.settings.backup import backup_secrets
 from infra.settings.catalog import caller_problems, merged_catalog, service_secrets, service_specs
+from infra.settings.catalog_file import catalog_source
 from infra.settings.edge import (
     client_scope_problems,
     edge_deployment,
@@ -32,16 +34,23 @@ def load_settings(
     secret_keys: frozenset[str] = frozenset(),
     *,
     placeholder_secrets: bool = False,
+    project_dir: Path | None = None,
 ) -> Settings:
     """Validate raw config (`{"mcp-suite:key": "value"}`) into Settings, or raise SettingsError with every problem.
 
     `secret_keys` are the fully qualified keys the engine reports as secret. With `placeholder_secrets`
-    (credential-free renders), declared secret values that are missing get a marked placeholder.
+    (credential-free renders), declared secret values that are missing get a marked placeholder. `catalogFile`
+    is read from `project_dir` (default: the directory of Pulumi.yaml).
     """
     config, problems = decode_keys(raw, secret_keys)
     values = config.values
     entry = target_entry(values.get("target"))
-    catalog, found = merged_catalog(config)
+    source, found = catalog_source(config, project_dir)
+    problems += found
+    if source is None:
+        # Without its catalog, nothing that names a service can be checked: the file's problems come first.
+        raise SettingsError(stack, sorted_unique(problems))
+    catalog, found = merged_catalog(config, source)
     problems += found
     services_secret, found = service_secrets(config, catalog, placeholder_secrets)
     problems += found

@@ -147,8 +147,8 @@ BAD_CONFIG = [
     pytest.param(
         {"colour": "blue"},
         [
-            "colour: unknown key; allowed keys: backup, backupSecrets, disabledServices, docker, edge, edgeSecrets, "
-            "images, koyeb, kubernetes, monitoring, monitoringSecrets, network, protectStatefulData, "
+            "colour: unknown key; allowed keys: backup, backupSecrets, catalogFile, disabledServices, docker, edge, "
+            "edgeSecrets, images, koyeb, kubernetes, monitoring, monitoringSecrets, network, protectStatefulData, "
             "requireImageDigests, serviceOverrides, serviceSecrets, services, storage, target"
         ],
         id="unknown-key",
