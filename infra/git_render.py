@@ -118,7 +118,14 @@ def base_tree(project_dir: Path, base: BaseRef) -> Iterator[Path]:
         raise DiffError(f"git archive {base.label} failed: {archive.stderr.decode().strip()}")
     with tempfile.TemporaryDirectory(prefix="infra-diff-base-") as root:
         with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-            tar.extractall(root, filter="data")
+            try:
+                tar.extractall(root, filter="data")
+            except tarfile.FilterError as error:
+                # A committed link out of the tree (say an absolute .venv link) is not extracted, so not followed.
+                raise DiffError(
+                    f"the tree at {base.label} cannot be extracted safely: {error}; remove that file from the "
+                    "repository (a virtualenv or a link out of the project does not belong in it)"
+                ) from None
         yield Path(root) / prefix
 
 

@@ -173,6 +173,20 @@ def test_a_base_without_the_render_command_is_an_error_saying_so(checkout: Path)
     assert "usage: python -m infra (nothing yet)" in result.stderr
 
 
+def test_a_base_holding_a_link_out_of_the_tree_is_an_error_not_a_traceback(checkout: Path) -> None:
+    git(checkout, "checkout", "--quiet", "-b", "with-venv-link")
+    (checkout / "venv-link").symlink_to("/usr")
+    git(checkout, "add", "venv-link")
+    git(checkout, "commit", "--quiet", "-m", "a virtualenv link committed by mistake")
+    git(checkout, "checkout", "--quiet", "main")
+
+    result = diff_cli(checkout, "--stack", "staging", "--base", "with-venv-link")
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "error: the tree at with-venv-link " in result.stderr and "cannot be extracted safely" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
