@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from components.render.monitoring.text import SAFE_DUMPER
 from components.spec import ServiceSpec
 
 CONFIG_DIR = "/etc/traefik"
@@ -118,4 +119,4 @@ def dynamic_config(services: Sequence[ServiceSpec], hosts: Sequence[str], port: 
 
 
 def to_yaml(document: dict[str, Any]) -> str:
-    return yaml.safe_dump(document, sort_keys=True, default_flow_style=False)
+    return yaml.dump(document, Dumper=SAFE_DUMPER, sort_keys=True, default_flow_style=False)
