@@ -1,4 +1,6 @@
 """`python -m bench`: time the prod stack under mocks at 10, 100 and 500 services against Pulumi's floor.
+`python -m bench --engine`: the same comparison with the real engine's `pulumi preview`, then `up` and rollback
+on the real Docker engine and `python -m infra diff` at 100 services (bench/engine_main.py).
 
 Each side runs in its own process (bench/measure.py), so each has its own imports and its own peak memory. The
 sides take their samples in turn, round after round, so slow and fast spells of a shared machine fall on all of
@@ -142,11 +144,28 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         help=f"rounds of samples per size (default: {MIN_ROUNDS} to {MAX_ROUNDS}, more for fast sizes)",
     )
+    parser.add_argument(
+        "--engine",
+        action="store_true",
+        help="measure with the real Pulumi engine and Docker instead of mocks (see docs/performance.md)",
+    )
+    parser.add_argument(
+        "--deploy-stack",
+        default="dev",
+        help="with --engine: the local Docker stack to deploy for the up and rollback figures (default dev; "
+        "e2e on a machine that reaches no registry)",
+    )
+    parser.add_argument("--skip-deploy", action="store_true", help="with --engine: no up and rollback figures")
+    parser.add_argument("--json", type=Path, help="with --engine: also write every figure to this file")
     args = parser.parse_args(argv)
     if any(size < 1 for size in args.sizes):
         parser.error("--sizes must be positive numbers of services")
     if args.rounds is not None and args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    if args.engine:
+        from bench.engine_main import run_engine_bench
+
+        return run_engine_bench(args.sizes, args.rounds, None if args.skip_deploy else args.deploy_stack, args.json)
     started = time.perf_counter()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "

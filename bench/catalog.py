@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from infra.settings import PROJECT
+from infra.stack_files import read_stack_config
+
+SECRET_KEYS = ("serviceSecrets", "monitoringSecrets", "backupSecrets", "edgeSecrets")
 
 
 def service(index: int) -> dict[str, Any]:
@@ -33,3 +39,23 @@ def catalog(size: int) -> dict[str, dict[str, Any]]:
 
 def secrets(size: int) -> dict[str, dict[str, str]]:
     return {name: {"API_TOKEN": f"token-{name}"} for name, body in catalog(size).items() if body.get("secretEnv")}
+
+
+def secret_config() -> dict[str, Any]:
+    """Every secret a stack of any target may need, with bench-only values."""
+    return {
+        "monitoringSecrets": {"grafanaAdminPassword": "bench-only"},
+        "backupSecrets": {"password": "bench-backup-password"},
+        "edgeSecrets": {"cloudflareApiToken": "bench-only", "clientTokenHashes": {"bench": "0" * 64}},
+    }
+
+
+def stack_values(stack: str, size: int) -> tuple[dict[str, str], frozenset[str]]:
+    """`stack`'s config with a generated catalog of `size` services and its secrets, as the engine hands it over."""
+    config = read_stack_config(stack)
+    values = dict(config.values)
+    values[f"{PROJECT}:services"] = json.dumps(catalog(size))
+    values[f"{PROJECT}:serviceOverrides"] = "{}"
+    values[f"{PROJECT}:serviceSecrets"] = json.dumps(secrets(size))
+    values |= {f"{PROJECT}:{key}": json.dumps(value) for key, value in secret_config().items()}
+    return values, config.secret_keys | {f"{PROJECT}:{key}" for key in SECRET_KEYS}

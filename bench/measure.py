@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib
 import json
 import pickle
-import re
 import resource
 import statistics
 import sys
@@ -35,36 +33,21 @@ import pulumi_kubernetes.apiextensions
 import pulumi_kubernetes.apps.v1
 import pulumi_kubernetes.autoscaling.v2
 import pulumi_kubernetes.core.v1
-import pulumi_kubernetes.policy.v1
+import pulumi_kubernetes.policy.v1  # noqa: F401
 
-from bench.catalog import catalog, secrets
+from bench.catalog import stack_values
+from bench.floor import Record, custom_records, floor_program
 from infra.gc_tuning import tune_for_evaluation
 from infra.mock_runtime import Evaluation, evaluate
 from infra.program import run
-from infra.settings import PROJECT
-from infra.stack_files import read_stack_config
 
 STACK = "prod"
 WARM_UP_SIZE = 10
 """The program warms up on a small catalog: every code path and resource type, for little time."""
 
-Record = tuple[str, str, dict[str, Any]]
-"""A custom resource as the engine received it: type token, name, wire inputs."""
-
 
 def stack_config(size: int) -> tuple[dict[str, str], frozenset[str]]:
-    config = read_stack_config(STACK)
-    values = dict(config.values)
-    values[f"{PROJECT}:services"] = json.dumps(catalog(size))
-    values[f"{PROJECT}:serviceOverrides"] = "{}"
-    values[f"{PROJECT}:serviceSecrets"] = json.dumps(secrets(size))
-    values[f"{PROJECT}:monitoringSecrets"] = json.dumps({"grafanaAdminPassword": "bench-only"})
-    values[f"{PROJECT}:backupSecrets"] = json.dumps({"password": "bench-backup-password"})
-    values[f"{PROJECT}:edgeSecrets"] = json.dumps(
-        {"cloudflareApiToken": "bench-only", "clientTokenHashes": {"bench": "0" * 64}}
-    )
-    secret = {f"{PROJECT}:{key}" for key in ("serviceSecrets", "monitoringSecrets", "backupSecrets", "edgeSecrets")}
-    return values, config.secret_keys | secret
+    return stack_values(STACK, size)
 
 
 def evaluate_program(size: int) -> Evaluation:
@@ -72,60 +55,11 @@ def evaluate_program(size: int) -> Evaluation:
     return evaluate(STACK, values, secret_keys, run)
 
 
-def custom_records(evaluation: Evaluation) -> list[Record]:
-    """The custom resources an evaluation registered, providers first (the others reference them)."""
-    customs = [entry for entry in evaluation.registrations if entry.custom]
-    customs.sort(key=lambda entry: not entry.type.startswith("pulumi:providers:"))
-    return [(entry.type, entry.name, entry.wire_inputs) for entry in customs]
-
-
 def record(size: int, out: Path) -> int:
     """Evaluate the program once and save the custom resources it registered; returns how many."""
     records = custom_records(evaluate_program(size))
     out.write_bytes(pickle.dumps(records))
     return len(records)
-
-
-def resource_class(type_token: str) -> Any:
-    """The provider SDK class a type token belongs to, e.g. kubernetes:apps/v1:Deployment -> k8s.apps.v1.Deployment."""
-    package, module, kind = type_token.split(":")
-    if package == "kubernetes":
-        group, version = module.split("/")
-        python_group = {"core": "core", "helm.sh": "helm"}.get(group, group.split(".")[0])
-        try:
-            return getattr(importlib.import_module(f"pulumi_kubernetes.{python_group}.{version}"), kind)
-        except (ImportError, AttributeError):
-            return None  # a custom resource kind: registered through apiextensions.CustomResource
-    return getattr(importlib.import_module(f"pulumi_{package.replace('-', '_')}"), kind)
-
-
-def snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def floor_program(records: list[Record], raw: bool) -> None:
-    """The same custom resources with the same inputs, with no components, settings or renderers.
-
-    `raw=False` goes through the provider SDK classes (what any program pays); `raw=True` through bare
-    `pulumi.CustomResource`, Pulumi's own lower bound.
-    """
-    providers: dict[str, pulumi.ProviderResource] = {}
-    for type_token, name, inputs in records:
-        package = type_token.split(":", 1)[0]
-        if package == "pulumi":
-            package = type_token.removeprefix("pulumi:providers:")
-            providers[package] = pulumi.ProviderResource(package, name, inputs)
-            continue
-        opts = pulumi.ResourceOptions(provider=providers.get(package))
-        cls = None if raw else resource_class(type_token)
-        if raw:
-            pulumi.CustomResource(type_token, name, inputs, opts)
-        elif cls is None:
-            pulumi_kubernetes.apiextensions.CustomResource(
-                name, **{snake(key): value for key, value in inputs.items()}, opts=opts
-            )
-        else:
-            cls(name, opts=opts, **{snake(key): value for key, value in inputs.items()})
 
 
 def one_of_each_type(records: list[Record]) -> list[Record]:

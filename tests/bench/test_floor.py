@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.measure import STACK, floor_program, record, stack_config
+from bench.floor import floor_program
+from bench.measure import STACK, record, stack_config
 from infra.mock_runtime import evaluate
 from infra.program import run
 

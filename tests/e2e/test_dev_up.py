@@ -24,11 +24,11 @@ from typing import Any
 
 import pytest
 
+from bench.probes import Probe
 from components.render.image_build import PROJECT_DIR
 from infra.settings import load_settings
 from infra.stack_files import read_stack_config
 from infra.tool_surface import read_manifest, recorded_tool_names
-from tests.e2e.probes import Probe
 from tests.helpers.docker_engine import docker, require_engine, stand_in_bases
 from tests.helpers.engine import Project, Run, engine_environment, project_copy
 from tests.helpers.tools import require_venv_tool
