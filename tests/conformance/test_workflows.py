@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
+from bench.engine_preview import MODES
 from infra.stack_files import PROJECT_DIR
 from tests.helpers.tools import require_tool
 
@@ -106,6 +107,22 @@ def test_pull_requests_get_a_pulumi_preview_of_staging_and_prod_with_the_policy_
         "edit-pr-comment": True,
         "policyPacks": "policy",
     }
+
+
+def test_previews_skip_the_discarded_checkpoints_and_no_update_does() -> None:
+    (preview,) = steps_using(workflow("preview.yml")["jobs"]["preview"], PULUMI_ACTION)
+    assert preview["env"]["PULUMI_SKIP_CHECKPOINTS"] == MODES["workflow"]["PULUMI_SKIP_CHECKPOINTS"] == "true"
+    for name in sorted(path.name for path in WORKFLOWS.glob("*.yml")):
+        document = workflow(name)
+        for job in document["jobs"].values():
+            for step in steps_using(job, PULUMI_ACTION):
+                if step["with"]["command"] != "preview":
+                    # An update's checkpoints are what an interrupted `up` or `destroy` recovers from.
+                    assert "PULUMI_SKIP_CHECKPOINTS" not in {
+                        **document.get("env", {}),
+                        **job.get("env", {}),
+                        **step.get("env", {}),
+                    }, (name, step.get("name"))
 
 
 def test_every_pull_request_gets_the_credential_free_diff_without_secrets_or_write_access() -> None:
