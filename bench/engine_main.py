@@ -60,7 +60,13 @@ def print_preview(result: engine_preview.SizeResult) -> None:
         f"{pack['wall_seconds']:>9.1f}",
         flush=True,
     )
-    for side in ("program", "floor"):
+    shaped = engine_preview.SHAPED_FLOOR
+    print(
+        f"{'':>20} {shaped}: wall {wall[shaped]:.1f} s, cpu {cpu[shaped]:.1f} s; program against it: wall "
+        f"{figures['ratio_wall_to_shape']:.2f}, cpu {figures['ratio_cpu_to_shape']:.2f}",
+        flush=True,
+    )
+    for side in engine_preview.SIDES:
         roles = ", ".join(f"{name} {seconds:.1f}" for name, seconds in figures["cpu_by_role"][side].items())
         print(f"{'':>20} cpu s by process, {side}: {roles}", flush=True)
 

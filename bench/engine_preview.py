@@ -6,8 +6,10 @@ with the same inputs and options straight through the provider SDK classes (benc
 records are what the program registers under Pulumi's mocks for the same config. Both preview an empty stack: every
 resource is to create, as on a new stack or a pull request that adds services.
 
-The sides take turns, the floor first every other round. A sample is one whole `pulumi preview`: its wall time,
-the CPU time of every process it started, and that CPU time per kind of process (bench/process_cpu.py).
+A third side, the floor with the program's components (bench/floor.py), separates what the program's shape costs
+from what its own code costs. The sides take turns, in reverse order every other round. A sample is one whole
+`pulumi preview`: its wall time, the CPU time of every process it started, and that CPU time per kind of process
+(bench/process_cpu.py).
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ import yaml
 
 from bench.catalog import catalog, secret_config, secrets, stack_values
 from bench.engine_cli import Project, Run, project_copy
-from bench.engine_floor import MAIN, RECORDS_ENV
-from bench.floor import custom_records
+from bench.engine_floor import MAIN, RECORDS_ENV, WITH_COMPONENTS_ENV
+from bench.floor import component_records, custom_records
 from infra.mock_runtime import evaluate
 from infra.program import run
 from infra.settings import PROJECT
@@ -43,6 +45,10 @@ MODES: dict[str, dict[str, str]] = {
     "cli-default": {"PULUMI_SKIP_CHECKPOINTS": "false"},
 }
 """How previews are run: as the project's preview workflow runs them, and with the CLI's defaults."""
+SHAPED_FLOOR = "floor+components"
+SIDES = ("program", "floor", SHAPED_FLOOR)
+"""The program; its custom resources alone (the floor); and those under the program's components, as bare
+components: the program's shape without its settings, renderers and Outputs."""
 
 
 class PreviewError(Exception):
@@ -56,15 +62,15 @@ class SizeResult:
     customs: int
     components: int
     rounds: int = 0
-    wall: dict[str, list[float]] = field(default_factory=lambda: {"program": [], "floor": []})
-    cpu: dict[str, list[float]] = field(default_factory=lambda: {"program": [], "floor": []})
-    roles: dict[str, list[dict[str, float]]] = field(default_factory=lambda: {"program": [], "floor": []})
+    wall: dict[str, list[float]] = field(default_factory=lambda: {side: [] for side in SIDES})
+    cpu: dict[str, list[float]] = field(default_factory=lambda: {side: [] for side in SIDES})
+    roles: dict[str, list[dict[str, float]]] = field(default_factory=lambda: {side: [] for side in SIDES})
     policy_pack: Run | None = None
 
-    def ratio(self, measure: str) -> float:
-        """Median of the rounds' program/floor ratios of `measure` (wall or cpu)."""
+    def ratio(self, measure: str, floor: str = "floor") -> float:
+        """Median of the rounds' program/`floor` ratios of `measure` (wall or cpu)."""
         samples = self.wall if measure == "wall" else self.cpu
-        return statistics.median(p / f for p, f in zip(samples["program"], samples["floor"], strict=True))
+        return statistics.median(p / f for p, f in zip(samples["program"], samples[floor], strict=True))
 
     def median(self, measure: str, side: str) -> float:
         return statistics.median((self.wall if measure == "wall" else self.cpu)[side])
@@ -84,6 +90,8 @@ class SizeResult:
             "cpu_seconds": {side: self.median("cpu", side) for side in self.cpu},
             "ratio_wall": self.ratio("wall"),
             "ratio_cpu": self.ratio("cpu"),
+            "ratio_wall_to_shape": self.ratio("wall", SHAPED_FLOOR),
+            "ratio_cpu_to_shape": self.ratio("cpu", SHAPED_FLOOR),
             "cpu_by_role": {side: self.median_roles(side) for side in self.roles},
             "policy_pack": None
             if self.policy_pack is None
@@ -123,14 +131,18 @@ class Sides:
         )
         evaluation = program_evaluation(stack, size)
         records = custom_records(evaluation)
-        (self.records_dir / f"{stack}.json").write_text(json.dumps(records))
+        document = {"customs": records, "components": component_records(evaluation)}
+        (self.records_dir / f"{stack}.json").write_text(json.dumps(document))
         new_stack(self.floor, stack, {})
         components = sum(1 for entry in evaluation.registrations if not entry.custom)
         return stack, len(records), components
 
     def preview(self, side: str, stack: str, mode: str, *extra: str) -> Run:
         project = self.program if side == "program" else self.floor
-        env = {**MODES[mode], **({RECORDS_ENV: str(self.records_dir / f"{stack}.json")} if side == "floor" else {})}
+        env = dict(MODES[mode])
+        if side != "program":
+            env[RECORDS_ENV] = str(self.records_dir / f"{stack}.json")
+            env[WITH_COMPONENTS_ENV] = "1" if side == SHAPED_FLOOR else "0"
         result = project.pulumi("preview", "--stack", stack, *extra, timeout=PREVIEW_TIMEOUT, check=False, env=env)
         if result.returncode != 0:
             raise PreviewError(f"the {side}'s preview of {stack} failed:\n{result.output[-4000:]}")
@@ -163,12 +175,12 @@ def measure(sides: Sides, size: int, rounds: int) -> list[SizeResult]:
     stack, customs, components = sides.prepare(size)
     results = {mode: SizeResult(size, mode, customs, components, rounds) for mode in MODES}
     for index in range(rounds):
-        order = ("program", "floor") if index % 2 == 0 else ("floor", "program")
+        order = SIDES if index % 2 == 0 else tuple(reversed(SIDES))
         for mode, result in results.items():
             for side in order:
                 sample = sides.preview(side, stack, mode)
-                # The program creates its components besides the floor's custom resources; both create their stack.
-                expected = customs + 1 + (components if side == "program" else 0)
+                # Every side creates its stack and the custom resources; all but the floor the components too.
+                expected = customs + 1 + (0 if side == "floor" else components)
                 if creates(sample) != expected:
                     raise PreviewError(
                         f"the {side}'s preview of {stack} would create {creates(sample)} resources, expected {expected}"
@@ -184,11 +196,8 @@ def measure(sides: Sides, size: int, rounds: int) -> list[SizeResult]:
 def fixed_cost(sides: Sides) -> Run:
     """A floor registering only the provider instances: the CLI, language host and plugins starting and stopping."""
     stack = "bench-providers"
-    providers = [
-        entry
-        for entry in json.loads(next(sides.records_dir.glob("*.json")).read_text())
-        if entry[0].startswith("pulumi:providers:")
-    ]
-    (sides.records_dir / f"{stack}.json").write_text(json.dumps(providers))
+    customs = json.loads(next(sides.records_dir.glob("*.json")).read_text())["customs"]
+    providers = [[*entry[:4], None] for entry in customs if entry[0].startswith("pulumi:providers:")]
+    (sides.records_dir / f"{stack}.json").write_text(json.dumps({"customs": providers, "components": []}))
     new_stack(sides.floor, stack, {})
     return sides.preview("floor", stack, "workflow")

@@ -20,8 +20,10 @@ from pulumi.runtime.rpc import _special_sig_key as SIGNATURE_KEY
 if TYPE_CHECKING:
     from infra.mock_runtime import Evaluation
 
-Record = tuple[str, str, dict[str, Any], dict[str, Any]]
-"""A custom resource as the engine received it: type token, name, wire inputs, resource options."""
+Record = tuple[str, str, dict[str, Any], dict[str, Any], str | None]
+"""A custom resource as the engine received it: type token, name, wire inputs, resource options, parent's name."""
+Component = tuple[str, str, str | None]
+"""A component as the program registered it: type token, name, parent's name."""
 
 OPTIONS_KEPT = ("protect", "retainOnDelete", "deleteBeforeReplace", "additionalSecretOutputs", "ignoreChanges")
 """Options the floor sets as the program did; parents, aliases and dependencies name components it does not have."""
@@ -37,9 +39,15 @@ def custom_records(evaluation: Evaluation) -> list[Record]:
             entry.name,
             entry.wire_inputs,
             {key: entry.options[key] for key in OPTIONS_KEPT if entry.options.get(key) is not None},
+            entry.parent,
         )
         for entry in customs
     ]
+
+
+def component_records(evaluation: Evaluation) -> list[Component]:
+    """The components an evaluation registered, in order (a parent before its children)."""
+    return [(entry.type, entry.name, entry.parent) for entry in evaluation.registrations if not entry.custom]
 
 
 def resource_class(type_token: str) -> Any:
@@ -70,8 +78,11 @@ def unwrap_secrets(value: Any) -> Any:
     return value
 
 
-def resource_options(options: dict[str, Any], provider: pulumi.ProviderResource | None) -> pulumi.ResourceOptions:
+def resource_options(
+    options: dict[str, Any], provider: pulumi.ProviderResource | None, parent: pulumi.Resource | None = None
+) -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(
+        parent=parent,
         provider=provider,
         protect=options.get("protect"),
         retain_on_delete=options.get("retainOnDelete"),
@@ -81,18 +92,30 @@ def resource_options(options: dict[str, Any], provider: pulumi.ProviderResource 
     )
 
 
-def floor_program(records: list[Record], raw: bool) -> None:
+def floor_program(records: list[Record], raw: bool, components: list[Component] | None = None) -> None:
     """Register `records`: through the provider SDK classes (what any program pays), or with `raw=True` through bare
-    `pulumi.CustomResource`, Pulumi's own lower bound."""
+    `pulumi.CustomResource`, Pulumi's own lower bound. With `components`, bare components of the program's types and
+    names come first and every resource gets the parent it had in the program: the program's shape without its
+    settings, renderers or Outputs."""
+    parents: dict[str, pulumi.Resource] = {}
+    for type_token, name, parent in components or ():
+        component = pulumi.ComponentResource(
+            type_token, name, None, pulumi.ResourceOptions(parent=parents.get(parent or ""))
+        )
+        component.register_outputs({})
+        parents[name] = component
     providers: dict[str, pulumi.ProviderResource] = {}
-    for type_token, name, wire_inputs, options in records:
+    for type_token, name, wire_inputs, options, parent in records:
         inputs = unwrap_secrets(wire_inputs)
         package = type_token.split(":", 1)[0]
+        parent_resource = parents.get(parent or "")
         if package == "pulumi":
             package = type_token.removeprefix("pulumi:providers:")
-            providers[package] = pulumi.ProviderResource(package, name, inputs)
+            providers[package] = pulumi.ProviderResource(
+                package, name, inputs, pulumi.ResourceOptions(parent=parent_resource)
+            )
             continue
-        opts = resource_options(options, providers.get(package))
+        opts = resource_options(options, providers.get(package), parent_resource)
         cls = None if raw else resource_class(type_token)
         if raw:
             pulumi.CustomResource(type_token, name, inputs, opts)

@@ -43,7 +43,7 @@ def test_the_floor_previews_the_programs_custom_resources_under_the_real_engine(
     for result in results:
         figures = result.as_json()
         assert result.customs > 6 and result.components > 6
-        for side in ("program", "floor"):
+        for side in engine_preview.SIDES:
             roles = figures["cpu_by_role"][side]
             assert {"engine (CLI)", "language host", "program", "provider docker"} <= set(roles)
             # Sampled per process, so a little below the kernel's total of everything the call reaped.

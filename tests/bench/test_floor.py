@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.floor import floor_program
+from bench.floor import component_records, custom_records, floor_program
 from bench.measure import STACK, record, stack_config
-from infra.mock_runtime import evaluate
+from infra.mock_runtime import Evaluation, evaluate
 from infra.program import run
 
 SIZE = 6
@@ -35,6 +35,18 @@ def test_floor_registers_the_same_custom_resources_with_the_same_inputs(tmp_path
     assert customs_of(floor) == customs_of(program)
     components = [r for r in floor.registrations if not r.custom]
     assert components == []
+
+
+def test_the_floor_with_components_has_the_programs_shape() -> None:
+    values, secret_keys = stack_config(SIZE)
+    program = evaluate(STACK, values, secret_keys, run)
+    records, components = custom_records(program), component_records(program)
+    floor = evaluate(STACK, {}, frozenset(), lambda: floor_program(records, False, components))
+
+    def shape(evaluation: Evaluation) -> list[tuple[str, str, str | None, bool]]:
+        return sorted((r.type, r.name, r.parent, r.custom) for r in evaluation.registrations)
+
+    assert components and shape(floor) == shape(program)
 
 
 def test_generated_catalog_mixes_stateless_stateful_and_secrets() -> None:
