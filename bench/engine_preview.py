@@ -28,7 +28,7 @@ from bench.catalog import catalog, secret_config, secrets, stack_values
 from bench.engine_cli import Project, Run, project_copy
 from bench.engine_floor import MAIN, RECORDS_ENV, WITH_COMPONENTS_ENV
 from bench.floor import component_records, custom_records
-from infra.mock_runtime import evaluate
+from infra.mock_runtime import Evaluation, evaluate
 from infra.program import run
 from infra.settings import PROJECT
 from infra.stack_files import PROJECT_DIR
@@ -100,7 +100,7 @@ class SizeResult:
 
 
 class Sides:
-    """The program's and the floor's project copies under `scratch`."""
+    """The program's project copy and the floors' (one copy, both floors) under `scratch`."""
 
     def __init__(self, scratch: Path) -> None:
         # The scripts that pass the pack prepare its virtualenv; the CLI does not, and hangs without it.
@@ -159,7 +159,7 @@ def new_stack(project: Project, stack: str, config: dict[str, str]) -> None:
     path.write_text(yaml.safe_dump(document, sort_keys=False))
 
 
-def program_evaluation(stack: str, size: int) -> Any:
+def program_evaluation(stack: str, size: int) -> Evaluation:
     """The program under Pulumi's mocks with the config the engine hands the generated stack."""
     values, secret_keys = stack_values(BASE_STACK, size)
     return evaluate(stack, values, secret_keys, run)
@@ -171,7 +171,7 @@ def creates(result: Run) -> int:
 
 
 def measure(sides: Sides, size: int, rounds: int) -> list[SizeResult]:
-    """One result per mode; in each round every mode samples both sides, the floor first every other round."""
+    """One result per mode; in each round every mode samples every side, in reverse order every other round."""
     stack, customs, components = sides.prepare(size)
     results = {mode: SizeResult(size, mode, customs, components, rounds) for mode in MODES}
     for index in range(rounds):
