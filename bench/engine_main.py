@@ -46,7 +46,10 @@ def engine_version() -> str:
 
 
 def docker_running() -> bool:
-    return subprocess.run(["docker", "info"], capture_output=True, check=False).returncode == 0
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, check=False).returncode == 0
+    except FileNotFoundError:  # no docker CLI at all
+        return False
 
 
 def print_preview(result: engine_preview.SizeResult) -> None:
