@@ -162,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--sizes must be positive numbers of services")
     if args.rounds is not None and args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    if not args.engine and (args.skip_deploy or args.json is not None or args.deploy_stack != "dev"):
+        parser.error("--deploy-stack, --skip-deploy and --json go with --engine")
     if args.engine:
         from bench.engine_main import run_engine_bench
 

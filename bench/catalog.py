@@ -8,8 +8,6 @@ from typing import Any
 from infra.settings import PROJECT
 from infra.stack_files import read_stack_config
 
-SECRET_KEYS = ("serviceSecrets", "monitoringSecrets", "backupSecrets", "edgeSecrets")
-
 
 def service(index: int) -> dict[str, Any]:
     body: dict[str, Any] = {
@@ -58,4 +56,5 @@ def stack_values(stack: str, size: int) -> tuple[dict[str, str], frozenset[str]]
     values[f"{PROJECT}:serviceOverrides"] = "{}"
     values[f"{PROJECT}:serviceSecrets"] = json.dumps(secrets(size))
     values |= {f"{PROJECT}:{key}": json.dumps(value) for key, value in secret_config().items()}
-    return values, config.secret_keys | {f"{PROJECT}:{key}" for key in SECRET_KEYS}
+    secret_keys = {f"{PROJECT}:{key}" for key in ("serviceSecrets", *secret_config())}
+    return values, config.secret_keys | secret_keys
