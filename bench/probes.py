@@ -39,7 +39,8 @@ class Probe:
     """Probes `path` on the gateway at `host`:`port` from a thread of its own, between `start()` and `stop()`."""
 
     path: str
-    ca_file: Path
+    ca_file: Path | None
+    """CA of the gateway's certificate; None probes over plain HTTP (a Service inside a cluster)."""
     sessions: bool
     host: str = "127.0.0.1"
     port: int = 8443
@@ -73,12 +74,16 @@ class Probe:
         )
 
     def _run(self) -> None:
-        tls = ssl.create_default_context(cafile=str(self.ca_file))
-        connection: http.client.HTTPSConnection | None = None
+        tls = ssl.create_default_context(cafile=str(self.ca_file)) if self.ca_file is not None else None
+        connection: http.client.HTTPConnection | None = None
         started = time.monotonic()
         while not self._stop.is_set():
             if connection is None:
-                connection = http.client.HTTPSConnection(self.host, self.port, context=tls, timeout=30)
+                connection = (
+                    http.client.HTTPSConnection(self.host, self.port, context=tls, timeout=30)
+                    if tls is not None
+                    else http.client.HTTPConnection(self.host, self.port, timeout=30)
+                )
             try:
                 self._exchange(connection)
                 self.answered += 1
@@ -91,7 +96,7 @@ class Probe:
         if connection is not None:
             connection.close()
 
-    def _exchange(self, connection: http.client.HTTPSConnection) -> None:
+    def _exchange(self, connection: http.client.HTTPConnection) -> None:
         if not self.sessions:
             self._post(connection, PING, {})
             return
@@ -105,7 +110,7 @@ class Probe:
             raise Unanswered(f"DELETE of the session: {response.status}")
 
     def _post(
-        self, connection: http.client.HTTPSConnection, message: dict[str, object], headers: dict[str, str]
+        self, connection: http.client.HTTPConnection, message: dict[str, object], headers: dict[str, str]
     ) -> http.client.HTTPResponse:
         connection.request("POST", self.path, body=json.dumps(message), headers={**HEADERS, **headers})
         response = connection.getresponse()
