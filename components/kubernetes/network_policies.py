@@ -29,6 +29,8 @@ class NetworkPoliciesArgs:
 class BackupPods:
     pod_labels: Mapping[str, str]
     """Labels every backup job pod carries."""
+    restore_pod_labels: Mapping[str, str]
+    """Labels every restore job pod carries (`python -m infra restore`): they need the same repository."""
     repository: str
     """restic S3 repository the pods upload to."""
 
@@ -57,11 +59,17 @@ class NetworkPolicies(pulumi.ComponentResource):
             )
             self.policy_names.append(spec.name)
         if args.backup is not None:
-            k8s.networking.v1.NetworkPolicy(
-                f"{name}-backups",
-                metadata={"name": "backups", "namespace": args.namespace, "labels": labels},
-                spec=render.backup_policy_spec(args.backup.pod_labels, args.backup.repository, args.peers),
-                opts=child,
-            )
-            self.policy_names.append("backups")
+            # Restores read from the repository the backups write to: under the default deny, a restore pod
+            # without a policy of its own could never reach it.
+            for policy, pod_labels in (
+                ("backups", args.backup.pod_labels),
+                ("restores", args.backup.restore_pod_labels),
+            ):
+                k8s.networking.v1.NetworkPolicy(
+                    f"{name}-{policy}",
+                    metadata={"name": policy, "namespace": args.namespace, "labels": labels},
+                    spec=render.backup_policy_spec(pod_labels, args.backup.repository, args.peers),
+                    opts=child,
+                )
+                self.policy_names.append(policy)
         self.register_outputs({"policy_names": self.policy_names})

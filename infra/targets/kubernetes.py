@@ -107,7 +107,11 @@ def compose_kubernetes(settings: Settings) -> ClusterEntrance:
             namespace=namespace_name,
             catalog=settings.services,
             peers=peers,
-            backup=BackupPods(pod_labels=backup_pod_labels(), repository=cluster.backup_repository)
+            backup=BackupPods(
+                pod_labels=backup_pod_labels(),
+                restore_pod_labels=backup_pod_labels_for("restore"),
+                repository=cluster.backup_repository,
+            )
             if cluster.backup_repository is not None
             else None,
         ),

@@ -95,7 +95,7 @@ def test_kubernetes_routes_every_service_through_one_tls_host(stack: str) -> Non
         e.inputs["metadata"]["name"] for e in evaluation.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
     }
     # The tunnel's connector is the one pod besides the services that the stack runs in its namespace.
-    assert policies == CATALOG | {"default-deny", "backups", "cloudflared"}
+    assert policies == CATALOG | {"default-deny", "backups", "restores", "cloudflared"}
 
 
 @pytest.mark.parametrize("stack", KUBERNETES_STACKS)
