@@ -2,7 +2,8 @@
 catalog declares, derived without looking at any policy.
 
 Endpoints are named as in tests/network/test_reachability.py: each service by its name, `envoy` (the suite's
-gateway proxies), `prometheus`, `blackbox-exporter`, `coredns`, `backup` (a backup job's pod), the impostors that
+gateway proxies), `prometheus`, `blackbox-exporter`, `coredns`, `backup` and `restore` (a backup or restore job's
+pod), the impostors that
 copy those labels in another namespace (`<name>-impostor`), and `repository`, the S3 server the backups use.
 """
 
@@ -36,16 +37,16 @@ class Matrix:
 
 def declared_graph(services: tuple[ServiceSpec, ...], repository: str) -> set[Edge]:
     """What the catalog says: the gateway's proxies, Prometheus and the blackbox exporter reach every service on
-    its port; a service's `callers` reach it there; every service and the backup pods reach the DNS; the backup
-    pods reach their repository. Nothing else."""
+    its port; a service's `callers` reach it there; every service and the backup and restore pods reach the DNS;
+    the backup and restore pods reach their repository. Nothing else."""
     edges: set[Edge] = set()
     for spec in services:
         for source in ("envoy", "prometheus", "blackbox-exporter", *spec.callers):
             edges.add((source, spec.name, "TCP", spec.port))
-    for source in (*(spec.name for spec in services), "backup"):
+    for source in (*(spec.name for spec in services), "backup", "restore"):
         edges |= {(source, "coredns", "UDP", 53), (source, "coredns", "TCP", 53)}
     for port in repository_egress(repository).ports:
-        edges.add(("backup", "repository", "TCP", port))
+        edges |= {("backup", "repository", "TCP", port), ("restore", "repository", "TCP", port)}
     return edges
 
 

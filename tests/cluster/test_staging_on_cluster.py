@@ -171,6 +171,7 @@ def stand_ins(deployment: Deployment) -> Iterator[dict[str, pod_tools.PodEndpoin
     blackbox exporter), a backup job's pod, and impostors of each in another namespace, each listening on the
     ports the matrix tries."""
     network, cluster = deployment.settings.network, deployment.cluster
+    from components.render.backup_kubernetes import labels as backup_job_labels
     from infra.targets.kubernetes import backup_pod_labels
 
     gateway = network.gateway_pods(NAMESPACE)
@@ -179,6 +180,7 @@ def stand_ins(deployment: Deployment) -> Iterator[dict[str, pod_tools.PodEndpoin
         "prometheus": (network.prometheus.namespace, dict(network.prometheus.pod_labels)),
         "blackbox-exporter": (network.blackbox_exporter.namespace, dict(network.blackbox_exporter.pod_labels)),
         "backup": (NAMESPACE, backup_pod_labels()),
+        "restore": (NAMESPACE, backup_job_labels("restore")),
     }
     callers = sorted({caller for spec in deployment.settings.services for caller in spec.callers})
     labels_of = {
@@ -282,7 +284,7 @@ def test_network_policies_allow_exactly_the_declared_graph(
     sources = {**by_service, **stand_ins, "coredns": next(iter(coredns.values()))}
     destinations = {name: endpoint.ip for name, endpoint in sources.items()} | {"repository": HOST_ADDRESS}
     measured = measured_graph(Matrix(sources, destinations, PROBES))
-    suite = {*by_service, "backup"}
+    suite = {*by_service, "backup", "restore"}
     # Between pods outside the suite (and from them to this machine) nothing is declared and no policy of the
     # suite applies.
     measured = {edge for edge in measured if edge[0] in suite or edge[1] in suite}
