@@ -102,14 +102,7 @@ class Deployment:
         return Step(name, result.wall_seconds, replaced, {probe.path: probe_figures(probe) for probe in probes})
 
     def release(self, server: str, note: str | None) -> None:
-        """A new release of one server's image (`note` set), or back to the committed files (`note` None)."""
-        path = self.project.directory / "images" / "servers" / server / "package.json"
-        manifest = json.loads(path.read_text())
-        if note is None:
-            manifest.pop("description", None)
-        else:
-            manifest["description"] = note
-        path.write_text(json.dumps(manifest, indent=2) + "\n")
+        release_server(self.project.directory, server, note)
 
     @contextmanager
     def probing(self) -> Iterator[list[Probe]]:
@@ -125,6 +118,18 @@ class Deployment:
 
     def destroy(self) -> None:
         self.project.pulumi("destroy", "--yes", "--stack", self.stack, timeout=UP_TIMEOUT, check=False)
+
+
+def release_server(project: Path, server: str, note: str | None) -> None:
+    """A new release of one server's image in a copy of the project (`note` set: a `package.json` field npm ignores,
+    so only that server's image changes), or back to the committed files (`note` None)."""
+    path = project / "images" / "servers" / server / "package.json"
+    manifest = json.loads(path.read_text())
+    if note is None:
+        manifest.pop("description", None)
+    else:
+        manifest["description"] = note
+    path.write_text(json.dumps(manifest, indent=2) + "\n")
 
 
 def probe_figures(probe: Probe) -> dict[str, Any]:

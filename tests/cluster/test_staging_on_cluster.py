@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
+from bench.engine_deploy import release_server
 from components.render.image_build import PROJECT_DIR
 from infra.settings import Settings, load_settings
 from infra.stack_files import read_stack_config
@@ -429,21 +430,15 @@ def test_a_backup_job_runs_restic_and_a_restore_brings_the_data_back(
     )
 
 
-def release(deployment: Deployment, server: str, note: str | None) -> None:
-    """A new release of one server's image (`note` set: a field npm ignores, so only its image changes), or back to
-    the committed files."""
-    path = deployment.project.directory / "images" / "servers" / server / "package.json"
-    manifest = json.loads(path.read_text())
-    if note is None:
-        manifest.pop("description", None)
-    else:
-        manifest["description"] = note
-    path.write_text(json.dumps(manifest, indent=2) + "\n")
-
-
 def images_of(deployment: Deployment, name: str) -> set[str]:
+    """Images of the service's running pods, those being stopped left out."""
     pods = deployment.cluster.json("-n", NAMESPACE, "get", "pods", "-l", f"app.kubernetes.io/name={name}")["items"]
-    return {c["image"] for p in pods if p["status"].get("phase") == "Running" for c in p["spec"]["containers"]}
+    return {
+        c["image"]
+        for p in pods
+        if p["status"].get("phase") == "Running" and "deletionTimestamp" not in p["metadata"]
+        for c in p["spec"]["containers"]
+    }
 
 
 def test_an_image_change_rolls_out_with_no_failed_request(
@@ -452,7 +447,7 @@ def test_an_image_change_rolls_out_with_no_failed_request(
     """A new `everything` image rolls out (maxUnavailable 0) while a client keeps calling through the Service."""
     before = images_of(deployment, "everything")
     address, port = service_address(deployment, "everything")
-    release(deployment, "everything", "rollout test release")
+    release_server(deployment.project.directory, "everything", "rollout test release")
     probe = stand_ins["envoy"].start(sys.executable, str(PEERS / "probe.py"), address, str(port), "/mcp", "stateless")
     assert probe.stdout is not None and probe.stdout.readline().strip() == "started"
     try:
@@ -460,6 +455,7 @@ def test_an_image_change_rolls_out_with_no_failed_request(
     finally:
         figures = json.loads(probe.communicate(input="", timeout=120)[0])
     assert up.returncode == 0, up.explain()
+    wait_ready(deployment, "deployment", "everything")
     after = images_of(deployment, "everything")
     assert after and after.isdisjoint(before), (before, after)
     print(f"\nrollout of a new everything image: {figures['answered']} answered, {len(figures['failures'])} failed")
@@ -469,9 +465,10 @@ def test_an_image_change_rolls_out_with_no_failed_request(
 
 def test_a_change_to_an_immutable_field_stops_before_anything_is_applied(deployment: Deployment) -> None:
     """A claim's access mode cannot change in place: replacing a protected claim is refused in the preview, and
-    the stack is left exactly as it was."""
+    the stack is left exactly as it was. (ReadWriteOncePod is refused earlier, by the settings: backup pods could
+    not mount the claims.)"""
     before = deployment.cluster.json("-n", NAMESPACE, "get", "pvc")["items"]
-    deployment.pulumi("config", "set", "--path", "storage.accessMode", "ReadWriteOncePod")
+    deployment.pulumi("config", "set", "--path", "storage.accessMode", "ReadWriteMany")
     try:
         up = deployment.pulumi("up", "--yes", "--policy-pack", "policy", check=False)
     finally:

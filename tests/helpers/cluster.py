@@ -19,8 +19,6 @@ from infra.stack_files import PROJECT_DIR
 from tests.helpers.docker_engine import require_engine
 
 SCRIPT = PROJECT_DIR / "scripts" / "kube-cluster"
-NETNS = "mcp-kube"
-"""The node's network namespace: pod and Service addresses answer only there."""
 HOST_ADDRESS = "10.201.0.1"
 """This machine's end of the veth pair to the node; the test S3 server listens here."""
 
@@ -62,20 +60,6 @@ class Cluster:
 
     def json(self, *args: str) -> Any:
         return json.loads(self.kubectl(*args, "-o", "json"))
-
-    def in_node(
-        self, *command: str, timeout: float = 120, stdin: str | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        """A command on the node's network (where Service and pod addresses answer)."""
-        return subprocess.run(
-            ["ip", "netns", "exec", NETNS, *command],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env={**os.environ, **self.environment},
-            check=False,
-        )
 
 
 def _unavailable(message: str) -> None:
