@@ -94,6 +94,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     s3 = start_s3_server(f"{HOST_ADDRESS}:{S3_PORT}", scratch / "s3")
     # As a user's bucket, it exists before the first backup (restic creates the repository inside it).
     s3.create_bucket("mcp-backups")
+    # `pulumi up --policy-pack` does not make the pack's virtualenv (docs/real-engine.md); the copy links this one.
+    subprocess.run([str(PROJECT_DIR / "scripts" / "venv"), "policy"], check=True, capture_output=True, timeout=900)
     project = project_copy(scratch)
     overlay = yaml.safe_load(OVERLAY.read_text())
     (project.directory / "Pulumi.staging.yaml").write_text(yaml.safe_dump(staging_config(overlay)))
