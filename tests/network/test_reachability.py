@@ -2,9 +2,10 @@
 
 The declared graph: the suite's gateway proxies, Prometheus and the blackbox exporter reach every service on its
 port; a service's `callers` reach it on its port; every service reaches the cluster DNS on port 53 and the
-destinations of its `egress` on their ports; each backup job reaches the DNS and its S3 repository (a public host,
-HTTPS) and accepts nothing; the tunnel's connector reaches the DNS, Cloudflare's edge on the tunnel port and the
-gateway proxies' HTTPS port, and accepts only Prometheus. Anything else, in either direction, must be denied.
+destinations of its `egress` on their ports; each backup job, and a restore job, reaches the DNS and its S3
+repository (a public host, HTTPS) and accepts nothing; the tunnel's connector reaches the DNS, Cloudflare's edge on
+the tunnel port and the gateway proxies' HTTPS port, and accepts only Prometheus. Anything else, in either
+direction, must be denied.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from components.render import cloudflared
+from components.render.backup_kubernetes import labels as backup_job_labels
 from components.render.gateway_api import proxy_pod_labels
 from components.render.network_policy import GATEWAY_PROXY_HTTPS_PORT, TUNNEL_PORT
 from components.spec import ServiceSpec
@@ -26,6 +28,7 @@ from tests.helpers.stacks import KUBERNETES_STACKS, evaluate_stack, rendered
 from tests.network.policy_evaluator import Cluster, Edge, External, Pod, reachability
 
 NAME_LABEL = "kubernetes.io/metadata.name"
+RESTORE_POD = "restore"
 
 # Envoy Gateway's proxies of the suite's Gateway, labelled as Envoy Gateway labels them, in its namespace.
 GATEWAY_NAMESPACE = "envoy-gateway-system"
@@ -95,6 +98,8 @@ def cluster_of(manifests: list[dict[str, Any]], namespace: str, stranger_labels:
     for index, job in enumerate(sorted(jobs, key=lambda m: m["metadata"]["name"])):
         labels = job["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
         pods.append(Pod(job["metadata"]["name"], namespace, labels, f"10.244.1.{index + 10}"))
+    # A restore Job's pod (`python -m infra restore`), which reads the repository the backups write.
+    pods.append(Pod(RESTORE_POD, namespace, backup_job_labels("restore"), "10.244.1.250"))
     pods.append(Pod("stranger", namespace, stranger_labels, "10.244.0.250"))
     foreign = [*gateway_pods(namespace), *FOREIGN_PODS]
     namespaces = {pod.namespace: {NAME_LABEL: pod.namespace} for pod in [*pods, *foreign]}
@@ -133,6 +138,11 @@ def declared_graph(
     return edges
 
 
+def repository_pods(manifests: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The pods of cluster_of that use the backup repository: each backup CronJob's, and the restore pod."""
+    return (*(m["metadata"]["name"] for m in manifests if m["kind"] == "CronJob"), RESTORE_POD)
+
+
 def probe_ports(services: tuple[ServiceSpec, ...]) -> set[int]:
     return PROBE_PORTS | {s.port for s in services} | {p for s in services for rule in s.egress for p in rule.ports}
 
@@ -157,8 +167,8 @@ def stack_graphs(stack: str) -> tuple[Settings, list[dict[str, Any]]]:
 def test_rendered_policies_allow_exactly_the_declared_graph(stack: str) -> None:
     settings, manifests = stack_graphs(stack)
     computed = computed_graph(settings, manifests)
-    jobs = tuple(m["metadata"]["name"] for m in manifests if m["kind"] == "CronJob")
-    assert len(jobs) == len(settings.backup.volumes)  # the stack's repositories are https://<public host>/...
+    jobs = repository_pods(manifests)
+    assert len(jobs) == len(settings.backup.volumes) + 1  # the stack's repositories are https://<public host>/...
     declared = declared_graph(settings.services, [*PUBLIC, *PRIVATE], jobs)
     assert computed - declared == set(), "allowed but not declared"
     assert declared - computed == set(), "declared but not allowed"
@@ -187,8 +197,7 @@ def test_callers_and_cidr_egress_are_honoured_exactly() -> None:
     assert isinstance(settings, Settings)
     manifests = kubernetes_manifests(evaluation)
     computed = computed_graph(settings, manifests)
-    jobs = tuple(m["metadata"]["name"] for m in manifests if m["kind"] == "CronJob")
-    assert computed == declared_graph(settings.services, [*PUBLIC, *PRIVATE], jobs)
+    assert computed == declared_graph(settings.services, [*PUBLIC, *PRIVATE], repository_pods(manifests))
     assert ("everything", "memory", "TCP", 8000) in computed
     assert ("memory", "everything", "TCP", 8000) not in computed
     assert ("filesystem", "private-10", "TCP", 5432) in computed
