@@ -87,8 +87,12 @@ class ProcessTreeCpu:
                 stat = Path(f"/proc/{pid}/stat").read_text()
                 if session_of(stat) != self.session:
                     continue
+                # Read again at every sample: a process first seen between fork and exec still shows its parent's
+                # command line (the CLI, sampled right after it is started, once looked like a Python process). An
+                # exited process not yet reaped shows none; it keeps the role it had.
+                command_line = Path(f"/proc/{pid}/cmdline").read_text().split("\0")[:-1]
                 known = self._last.get(pid)
-                name = known[0] if known else role(Path(f"/proc/{pid}/cmdline").read_text().split("\0")[:-1])
+                name = role(command_line) if command_line or known is None else known[0]
             except (OSError, ValueError, IndexError):
                 continue  # gone meanwhile
             self._last[pid] = (name, cpu_ticks(stat))
