@@ -21,11 +21,15 @@ import pytest
 import yaml
 
 from bench.engine_deploy import release_server
+from components.render.backup_kubernetes import labels as backup_job_labels
 from components.render.image_build import PROJECT_DIR
+from components.render.kubernetes_workload import volume_claim_name
 from infra.settings import Settings, load_settings
 from infra.stack_files import read_stack_config
+from infra.targets.kubernetes import backup_pod_labels
 from tests.cluster import pods as pod_tools
 from tests.cluster.reachability import Matrix, declared_graph, describe, measured_graph, run_listener
+from tests.helpers.catalog_calls import CALLS, ECHOED, visit_plan
 from tests.helpers.cluster import HOST_ADDRESS, Cluster, running_cluster, stop_cluster
 from tests.helpers.crds import require_crds
 from tests.helpers.docker_engine import stand_in_bases
@@ -86,22 +90,23 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     require_venv_tool("mcp", "python")
     stand_in_bases()
     scratch = tmp_path_factory.mktemp("cluster")
-    # The Gateway API and Envoy Gateway CRDs, as a cluster with Envoy Gateway installed has them, so that the
-    # suite's Gateway objects are admitted and validated. Envoy itself cannot run here (no build of it exists in any
-    # registry reachable): nothing serves the Gateway, and traffic goes to the Services directly.
-    cluster.kubectl("apply", "--server-side", "-f", str(require_crds("envoy-gateway")), timeout=300)
-    cluster.kubectl("wait", "--for", "condition=Established", "crd", "--all", "--timeout=120s", timeout=150)
-    s3 = start_s3_server(f"{HOST_ADDRESS}:{S3_PORT}", scratch / "s3")
-    # As a user's bucket, it exists before the first backup (restic creates the repository inside it).
-    s3.create_bucket("mcp-backups")
-    # `pulumi up --policy-pack` does not make the pack's virtualenv (docs/real-engine.md); the copy links this one.
-    subprocess.run([str(PROJECT_DIR / "scripts" / "venv"), "policy"], check=True, capture_output=True, timeout=900)
-    project = project_copy(scratch)
-    overlay = yaml.safe_load(OVERLAY.read_text())
-    (project.directory / "Pulumi.staging.yaml").write_text(yaml.safe_dump(staging_config(overlay)))
-    config = read_stack_config(STACK, project.directory)
-    settings = load_settings(STACK, config.values, config.secret_keys, placeholder_secrets=True)
+    s3: S3Server | None = None
     try:
+        # The Gateway API and Envoy Gateway CRDs, as a cluster with Envoy Gateway installed has them, so that the
+        # suite's Gateway objects are admitted and validated. Envoy itself cannot run here (no build of it exists in
+        # any registry reachable): nothing serves the Gateway, and traffic goes to the Services directly.
+        cluster.kubectl("apply", "--server-side", "-f", str(require_crds("envoy-gateway")), timeout=300)
+        cluster.kubectl("wait", "--for", "condition=Established", "crd", "--all", "--timeout=120s", timeout=150)
+        s3 = start_s3_server(f"{HOST_ADDRESS}:{S3_PORT}", scratch / "s3")
+        # As a user's bucket, it exists before the first backup (restic creates the repository inside it).
+        s3.create_bucket("mcp-backups")
+        # `pulumi up --policy-pack` does not make the pack's virtualenv (docs/real-engine.md); the copy links this.
+        subprocess.run([str(PROJECT_DIR / "scripts" / "venv"), "policy"], check=True, capture_output=True, timeout=900)
+        project = project_copy(scratch)
+        overlay = yaml.safe_load(OVERLAY.read_text())
+        (project.directory / "Pulumi.staging.yaml").write_text(yaml.safe_dump(staging_config(overlay)))
+        config = read_stack_config(STACK, project.directory)
+        settings = load_settings(STACK, config.values, config.secret_keys, placeholder_secrets=True)
         project.pulumi("stack", "init", STACK, env=cluster.environment)
         for key, value in (
             ("backupSecrets.password", PASSWORD),
@@ -111,13 +116,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             project.pulumi("config", "set", "--stack", STACK, "--secret", "--path", key, value, env=cluster.environment)
         started = time.monotonic()
         up = project.pulumi(
-            "up",
-            "--stack",
-            STACK,
-            "--yes",
-            "--skip-preview",
-            "--policy-pack",
-            "policy",
+            *("up", "--stack", STACK, "--yes", "--skip-preview", "--policy-pack", "policy"),
             timeout=2400,
             check=False,
             env=cluster.environment,
@@ -126,7 +125,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         assert up.returncode == 0, up.explain()
         yield deployment
     finally:
-        s3.stop()
+        if s3 is not None:
+            s3.stop()
         stop_cluster()
 
 
@@ -140,16 +140,14 @@ def test_up_leaves_every_workload_ready(deployment: Deployment) -> None:
     }
     assert not_ready == {}, deployment.up.output[-4000:]
     claims = deployment.cluster.json("-n", NAMESPACE, "get", "pvc")["items"]
-    in_use = {mount.volume for spec in deployment.settings.services for mount in spec.volumes}
-    bound = {
-        c["metadata"]["labels"].get("app.kubernetes.io/instance", c["metadata"]["name"])
-        for c in claims
-        if c["status"]["phase"] == "Bound"
+    phases = {claim["metadata"]["name"]: claim["status"]["phase"] for claim in claims}
+    prefix = deployment.settings.name_prefix
+    # Claims no workload mounts wait for their first consumer (WaitForFirstConsumer), as on any cluster.
+    in_use = {
+        volume_claim_name(prefix, mount.volume) for spec in deployment.settings.services for mount in spec.volumes
     }
-    assert len([c for c in claims if c["status"]["phase"] == "Bound"]) >= len(in_use), claims
-    print(
-        f"\nup from empty until every workload is ready: {deployment.up_seconds:.0f} s; claims bound: {sorted(bound)}"
-    )
+    assert {name: phases.get(name) for name in in_use} == dict.fromkeys(in_use, "Bound"), phases
+    print(f"\nup from empty until every workload is ready: {deployment.up_seconds:.0f} s")
 
 
 def test_a_preview_right_after_up_shows_no_changes(deployment: Deployment) -> None:
@@ -168,15 +166,27 @@ def service_url(deployment: Deployment, name: str) -> str:
     return f"http://{address}:{port}{spec.mcp_path}"
 
 
+PROBES = (
+    ("TCP", 53),
+    ("UDP", 53),
+    ("TCP", 80),
+    ("TCP", 443),
+    ("TCP", 8000),
+    ("TCP", S3_PORT),
+    ("TCP", 9090),
+    ("TCP", 10443),
+)
+"""What the matrix tries against every destination: the ports the graph uses (the services', DNS, the repository's)
+and those of what the stand-ins stand for (HTTP, HTTPS, Prometheus, the gateway proxies' listener)."""
+LISTENED_PORTS = sorted({port for protocol, port in PROBES if protocol == "TCP"})
+
+
 @pytest.fixture(scope="module")
 def stand_ins(deployment: Deployment) -> Iterator[dict[str, pod_tools.PodEndpoint]]:
     """Pods with the labels of what the policies name outside the suite (the gateway's proxies, Prometheus, the
     blackbox exporter), a backup job's pod, and impostors of each in another namespace, each listening on the
     ports the matrix tries."""
     network, cluster = deployment.settings.network, deployment.cluster
-    from components.render.backup_kubernetes import labels as backup_job_labels
-    from infra.targets.kubernetes import backup_pod_labels
-
     gateway = network.gateway_pods(NAMESPACE)
     trusted = {
         "envoy": (gateway.namespace, dict(gateway.pod_labels)),
@@ -223,40 +233,13 @@ def stand_ins(deployment: Deployment) -> Iterator[dict[str, pod_tools.PodEndpoin
             listener.kill()
 
 
-LISTENED_PORTS = [80, 443, 8000, 9090, 10443]
-PROBES = (
-    ("TCP", 53),
-    ("UDP", 53),
-    ("TCP", 80),
-    ("TCP", 443),
-    ("TCP", 8000),
-    ("TCP", S3_PORT),
-    ("TCP", 9090),
-    ("TCP", 10443),
-)
-
-
 def test_every_service_answers_mcp_through_its_service(
     deployment: Deployment, stand_ins: dict[str, pod_tools.PodEndpoint]
 ) -> None:
     """The official Python SDK client, from the gateway proxies' network, calls one tool of every service through
     its Service's cluster address, in both of the SDK's modes."""
-    plan = {
-        "everything": ("echo", {"message": "through the Service"}),
-        "filesystem": ("list_allowed_directories", {}),
-        "memory": ("read_graph", {}),
-        "sequential-thinking": (
-            "sequentialthinking",
-            {"thought": "one step", "thoughtNumber": 1, "totalThoughts": 1, "nextThoughtNeeded": False},
-        ),
-    }
-    assert set(plan) == {spec.name for spec in deployment.settings.services}
-    visits_plan = json.dumps(
-        {
-            name: {"url": service_url(deployment, name), "tool": tool, "arguments": arguments}
-            for name, (tool, arguments) in plan.items()
-        }
-    )
+    assert set(CALLS) == {spec.name for spec in deployment.settings.services}
+    visits_plan = json.dumps(visit_plan({name: service_url(deployment, name) for name in CALLS}))
     python = require_venv_tool("mcp", "python")
     for mode in ("auto", "legacy"):
         result = stand_ins["envoy"].run(
@@ -265,9 +248,9 @@ def test_every_service_answers_mcp_through_its_service(
         assert result.returncode == 0, result.stderr[-4000:]
         visits = json.loads(result.stdout)
         assert {name: visit.get("error", visit.get("failed")) for name, visit in visits.items()} == dict.fromkeys(
-            plan, False
+            CALLS, False
         )
-        assert "through the Service" in " ".join(visits["everything"]["text"])
+        assert ECHOED in " ".join(visits["everything"]["text"])
         assert all(visit["retries"] == 0 for visit in visits.values()), visits
 
 
@@ -305,18 +288,8 @@ NON_CONFORMING = Path(__file__).with_name("non-conforming-pod.yaml")
 def test_pod_security_admission_rejects_a_non_conforming_pod(deployment: Deployment) -> None:
     """The namespace enforces `restricted`: a pod that runs as root with a writable root filesystem, privilege
     escalation and no seccomp profile (a test fixture) is refused by the real admission, with its reasons."""
-    refused = deployment.cluster.kubectl(
-        "-n", NAMESPACE, "apply", "--dry-run=server", "-f", str(NON_CONFORMING), check=False
-    )
-    result = subprocess.run(
-        [str(deployment.cluster.bin / "kubectl"), "-n", NAMESPACE, "apply", "-f", str(NON_CONFORMING)],
-        capture_output=True,
-        text=True,
-        env=deployment.cluster.with_kubectl(),
-        timeout=60,
-        check=False,
-    )
-    assert refused == "" and result.returncode != 0
+    result = deployment.cluster.run_kubectl("-n", NAMESPACE, "apply", "-f", str(NON_CONFORMING))
+    assert result.returncode != 0
     assert 'violates PodSecurity "restricted:latest"' in result.stderr, result.stderr
     for reason in ("allowPrivilegeEscalation != false", "runAsNonRoot != true", "seccompProfile"):
         assert reason in result.stderr, result.stderr
@@ -476,7 +449,7 @@ def test_a_change_to_an_immutable_field_stops_before_anything_is_applied(deploym
     finally:
         deployment.pulumi("config", "rm", "--path", "storage.accessMode")
     assert up.returncode != 0
-    assert "protect" in up.output, up.output[-3000:]
+    assert "marked for protection" in up.output, up.output[-3000:]
     after = deployment.cluster.json("-n", NAMESPACE, "get", "pvc")["items"]
     assert [(c["metadata"]["uid"], c["spec"]["accessModes"]) for c in after] == [
         (c["metadata"]["uid"], c["spec"]["accessModes"]) for c in before
@@ -489,6 +462,6 @@ def test_destroy_refuses_while_the_data_is_protected(deployment: Deployment) -> 
     claims = {c["metadata"]["uid"] for c in deployment.cluster.json("-n", NAMESPACE, "get", "pvc")["items"]}
     destroy = deployment.pulumi("destroy", "--yes", check=False)
     assert destroy.returncode != 0
-    assert "protected" in destroy.output, destroy.output[-3000:]
+    assert "because it is protected" in destroy.output, destroy.output[-3000:]
     assert {c["metadata"]["uid"] for c in deployment.cluster.json("-n", NAMESPACE, "get", "pvc")["items"]} == claims
     assert len(deployment.workloads()) == len(deployment.settings.services)

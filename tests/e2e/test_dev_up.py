@@ -29,6 +29,7 @@ from components.render.image_build import PROJECT_DIR
 from infra.settings import load_settings
 from infra.stack_files import read_stack_config
 from infra.tool_surface import read_manifest, recorded_tool_names
+from tests.helpers.catalog_calls import CALLS, ECHOED, visit_plan
 from tests.helpers.docker_engine import docker, require_engine, stand_in_bases
 from tests.helpers.engine import Project, Run, engine_environment, project_copy
 from tests.helpers.tools import require_venv_tool
@@ -46,16 +47,6 @@ MIRRORED = (
     "docker.io/prom/alertmanager:v0.34.1",
     "docker.io/prom/blackbox-exporter:v0.28.0",
 )
-# A harmless call per service, answered from what the service holds.
-CALLS: dict[str, tuple[str, dict[str, Any]]] = {
-    "everything": ("echo", {"message": "through the gateway"}),
-    "filesystem": ("list_allowed_directories", {}),
-    "memory": ("read_graph", {}),
-    "sequential-thinking": (
-        "sequentialthinking",
-        {"thought": "one step", "thoughtNumber": 1, "totalThoughts": 1, "nextThoughtNeeded": False},
-    ),
-}
 
 
 @dataclass
@@ -173,12 +164,7 @@ def expected_tools() -> dict[str, list[str]]:
 
 def catalog_plan() -> str:
     """The catalog peers' plan: each service's gateway URL and its harmless call, as JSON."""
-    return json.dumps(
-        {
-            service: {"url": f"{GATEWAY}/{service}/mcp", "tool": tool, "arguments": arguments}
-            for service, (tool, arguments) in CALLS.items()
-        }
-    )
+    return json.dumps(visit_plan({service: f"{GATEWAY}/{service}/mcp" for service in CALLS}))
 
 
 def every_service_answered(visits: dict[str, Any], client: str) -> None:
@@ -186,7 +172,7 @@ def every_service_answered(visits: dict[str, Any], client: str) -> None:
     assert not [visit for visit in visits.values() if "failed" in visit], visits
     assert {service: visit["tools"] for service, visit in visits.items()} == expected_tools()
     assert {service: visit["error"] for service, visit in visits.items()} == dict.fromkeys(CALLS, False), visits
-    assert "through the gateway" in " ".join(visits["everything"]["text"])
+    assert ECHOED in " ".join(visits["everything"]["text"])
     print(f"\n{client}: {sum(visit['retries'] for visit in visits.values())} visits retried after a broken exchange")
 
 

@@ -30,18 +30,13 @@ class Cluster:
     bin: Path
     """Where kubectl is (with the cluster's other binaries)."""
     start_seconds: float
-    """How long `scripts/kube-cluster start` took (0 when it was already running)."""
+    """How long `scripts/kube-cluster start` took (a moment when the cluster was already running)."""
 
-    @property
-    def kubeconfig(self) -> str:
-        return self.environment["KUBECONFIG"]
-
-    @property
-    def state(self) -> Path:
-        return Path(self.environment["MCP_SUITE_KUBE_STATE"])
-
-    def kubectl(self, *args: str, timeout: float = 120, check: bool = True, stdin: str | None = None) -> str:
-        result = subprocess.run(
+    def run_kubectl(
+        self, *args: str, timeout: float = 120, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """`kubectl ARGS` against the cluster, whatever its exit status."""
+        return subprocess.run(
             [str(self.bin / "kubectl"), *args],
             input=stdin,
             capture_output=True,
@@ -50,6 +45,10 @@ class Cluster:
             env={**os.environ, **self.environment},
             check=False,
         )
+
+    def kubectl(self, *args: str, timeout: float = 120, check: bool = True, stdin: str | None = None) -> str:
+        """The output of `kubectl ARGS`; with `check`, a failure raises with its message."""
+        result = self.run_kubectl(*args, timeout=timeout, stdin=stdin)
         if check and result.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
         return result.stdout
