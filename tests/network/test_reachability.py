@@ -13,15 +13,17 @@ from __future__ import annotations
 import copy
 import ipaddress
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import yaml
 
 from components.render import cloudflared
-from components.render.backup_kubernetes import labels as backup_job_labels
 from components.render.gateway_api import proxy_pod_labels
 from components.render.network_policy import GATEWAY_PROXY_HTTPS_PORT, TUNNEL_PORT
 from components.spec import ServiceSpec
+from infra.backup_operations import restore_kubernetes
 from infra.render import kubernetes_manifests
 from infra.settings import Settings
 from tests.helpers.stacks import KUBERNETES_STACKS, evaluate_stack, rendered
@@ -82,7 +84,17 @@ PRIVATE = [
 PROBE_PORTS = {22, 53, 80, 443, 5432, 8000, 8080, 9090, TUNNEL_PORT, GATEWAY_PROXY_HTTPS_PORT, cloudflared.METRICS_PORT}
 
 
-def cluster_of(manifests: list[dict[str, Any]], namespace: str, stranger_labels: dict[str, str]) -> Cluster:
+def restore_pod_labels(settings: Settings) -> dict[str, str]:
+    """The labels of the pod of the restore Job that `python -m infra restore` prints for the stack."""
+    printed = restore_kubernetes(settings, settings.backup.volumes[0], "latest", None, False, datetime.now(UTC))
+    (job,) = (document for document in yaml.safe_load_all(printed) if document["kind"] == "Job")
+    labels: dict[str, str] = job["spec"]["template"]["metadata"]["labels"]
+    return labels
+
+
+def cluster_of(
+    manifests: list[dict[str, Any]], namespace: str, stranger_labels: dict[str, str], restore_labels: dict[str, str]
+) -> Cluster:
     """The suite's pods as rendered (template labels, named container ports), plus the foreign pods."""
     pods = []
     workloads = [m for m in manifests if m["kind"] in ("Deployment", "StatefulSet")]
@@ -99,7 +111,7 @@ def cluster_of(manifests: list[dict[str, Any]], namespace: str, stranger_labels:
         labels = job["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
         pods.append(Pod(job["metadata"]["name"], namespace, labels, f"10.244.1.{index + 10}"))
     # A restore Job's pod (`python -m infra restore`), which reads the repository the backups write.
-    pods.append(Pod(RESTORE_POD, namespace, backup_job_labels("restore"), "10.244.1.250"))
+    pods.append(Pod(RESTORE_POD, namespace, restore_labels, "10.244.1.250"))
     pods.append(Pod("stranger", namespace, stranger_labels, "10.244.0.250"))
     foreign = [*gateway_pods(namespace), *FOREIGN_PODS]
     namespaces = {pod.namespace: {NAME_LABEL: pod.namespace} for pod in [*pods, *foreign]}
@@ -151,7 +163,7 @@ def computed_graph(
     settings: Settings, manifests: list[dict[str, Any]], policies: list[dict[str, Any]] | None = None
 ) -> set[Edge]:
     namespace = settings.kubernetes.namespace
-    cluster = cluster_of(manifests, namespace, {"app": "debug"})
+    cluster = cluster_of(manifests, namespace, {"app": "debug"}, restore_pod_labels(settings))
     if policies is None:
         policies = [m for m in manifests if m["kind"] == "NetworkPolicy"]
     return reachability(cluster, [*PUBLIC, *PRIVATE], policies, namespace, probe_ports(settings.services))
