@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -43,6 +44,8 @@ class McpServiceArgs:
     secret_env: dict[str, pulumi.Output[str]] = field(default_factory=dict)
     """Secret environment values (secret Outputs); keys match `spec.secret_env`."""
     dev_source: str | None = None
+    public_hosts: Sequence[str] = ()
+    """The gateway's host names, which it passes on in `Host`: the bridge answers MCP requests for them."""
     """Absolute path of the spec's `devSource` checkout, mounted for hot reload."""
 
 
@@ -85,7 +88,7 @@ class McpService(pulumi.ComponentResource):
             resource_name,
             name=None if side_by_side else args.container_name,
             image=image,
-            command=container_args(spec),
+            command=container_args(spec, args.public_hosts),
             user=f"{spec.run_as_user}:{spec.run_as_user}",
             **render.service_limits(spec),
             healthcheck=render.healthcheck(spec),

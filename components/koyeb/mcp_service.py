@@ -59,6 +59,7 @@ class McpService(pulumi.ComponentResource):
             definition=render.service_definition(
                 spec,
                 image=args.image,
+                public_host=args.public_host,
                 regions=args.regions,
                 instance_type=args.instance_type,
                 p95_latency_target_ms=args.p95_latency_target_ms,

@@ -22,6 +22,8 @@ class McpServiceArgs:
     """Namespace the objects go in (the suite's namespace)."""
     name_prefix: str
     """Prefix of the suite's shared objects, such as volume claims (`mcp-<stack>`)."""
+    public_host: str | None
+    """The gateway's host name, which clients outside the cluster reach the service by; None without one."""
     secret_env: dict[str, pulumi.Output[str]] = field(default_factory=dict)
     """Secret environment values (already secret Outputs); keys match `spec.secret_env`."""
     depends_on: list[pulumi.Resource] = field(default_factory=list)
@@ -66,6 +68,7 @@ class McpService(pulumi.ComponentResource):
             **metadata(spec.name),
             "annotations": skip_annotations(workload_skips(spec)),
         }
+        hosts = render.cluster_hosts(spec, args.namespace, args.public_host)
         if spec.stateful:
             k8s.apps.v1.StatefulSet(
                 f"{name}-workload",
@@ -77,6 +80,7 @@ class McpService(pulumi.ComponentResource):
                     spec.name,
                     config_map_name=f"{spec.name}-env",
                     secret_name=secret_name,
+                    hosts=hosts,
                 ),
                 opts=workload_opts,
             )
@@ -85,7 +89,12 @@ class McpService(pulumi.ComponentResource):
                 f"{name}-workload",
                 metadata=workload_metadata,
                 spec=render.deployment_spec(
-                    spec, args.image, args.name_prefix, config_map_name=f"{spec.name}-env", secret_name=secret_name
+                    spec,
+                    args.image,
+                    args.name_prefix,
+                    config_map_name=f"{spec.name}-env",
+                    secret_name=secret_name,
+                    hosts=hosts,
                 ),
                 opts=workload_opts,
             )

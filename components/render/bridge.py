@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from components.render.image_build import build_plan
 from components.spec import ServiceSpec
 
@@ -23,8 +25,12 @@ def stdio_command(spec: ServiceSpec) -> str | None:
     return " ".join([f"{plan.package}@{plan.version}", *spec.bridge.args])
 
 
-def container_args(spec: ServiceSpec) -> list[str] | None:
-    """Arguments for the image's entrypoint: the bridge and its flags for stdio servers, else the spec's `args`."""
+def container_args(spec: ServiceSpec, hosts: Sequence[str]) -> list[str] | None:
+    """Arguments for the image's entrypoint: the bridge and its flags for stdio servers, else the spec's `args`.
+
+    `hosts` are the names clients reach the service by on this target besides its own name (the gateway's public
+    names, the cluster's DNS names): the bridge answers MCP requests for them and IP addresses only, so a web page
+    whose name a DNS rebinding points at the service is refused."""
     bridge, command = spec.bridge, stdio_command(spec)
     if bridge is None or command is None:
         return list(spec.args) if spec.args is not None else None
@@ -47,6 +53,8 @@ def container_args(spec: ServiceSpec) -> list[str] | None:
         str(bridge.session_timeout_seconds),
         "--max-sessions",
         str(bridge.max_sessions),
+        "--allowed-hosts",
+        ",".join(sorted({spec.name, *hosts})),
         *serialize,
         *reload,
     ]

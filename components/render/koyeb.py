@@ -77,6 +77,7 @@ def service_definition(
     spec: ServiceSpec,
     *,
     image: pulumi.Input[str],
+    public_host: pulumi.Input[str],
     regions: Sequence[KoyebRegion],
     instance_type: KoyebInstanceType,
     p95_latency_target_ms: int | None,
@@ -86,7 +87,7 @@ def service_definition(
     return koyeb.ServiceDefinitionArgs(
         name=spec.name,
         type="WEB",
-        docker=koyeb.ServiceDefinitionDockerArgs(image=image, args=container_args(spec)),
+        docker=koyeb.ServiceDefinitionDockerArgs(image=image, args=docker_args(spec, public_host)),
         ports=[koyeb.ServiceDefinitionPortArgs(port=spec.port, protocol="http")],
         routes=[koyeb.ServiceDefinitionRouteArgs(path=route_path(spec), port=spec.port)],
         envs=envs(spec, secret_refs),
@@ -95,6 +96,14 @@ def service_definition(
         regions=list(regions),
         scalings=[scaling(spec, p95_latency_target_ms)],
     )
+
+
+def docker_args(spec: ServiceSpec, public_host: pulumi.Input[str]) -> pulumi.Input[Sequence[str]] | None:
+    """The image's arguments. Koyeb's proxy passes on the App's host name in `Host`, so a bridge is told to answer
+    MCP requests for it; the name is known once the App exists."""
+    if spec.bridge is None:
+        return container_args(spec, [])
+    return pulumi.Output.from_input(public_host).apply(lambda host: container_args(spec, [host]) or [])
 
 
 def public_host(domains: Sequence[koyeb.outputs.AppDomain]) -> str:

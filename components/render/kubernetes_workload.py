@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from components.render import labels as common_labels
@@ -94,7 +95,9 @@ def volume_claim_spec(size: str, access_mode: str, storage_class: str | None) ->
     return spec
 
 
-def container(spec: ServiceSpec, image: Input[str], config_map_name: str, secret_name: str | None) -> ContainerArgsDict:
+def container(
+    spec: ServiceSpec, image: Input[str], config_map_name: str, secret_name: str | None, hosts: Sequence[str]
+) -> ContainerArgsDict:
     resources = spec.resources
     env_from: list[EnvFromSourceArgsDict] = [{"config_map_ref": {"name": config_map_name}}]
     if secret_name is not None:
@@ -124,14 +127,27 @@ def container(spec: ServiceSpec, image: Input[str], config_map_name: str, secret
         "security_context": restricted_container_security(spec.run_as_user),
         "volume_mounts": mounts,
     }
-    args = container_args(spec)
+    args = container_args(spec, hosts)
     if args is not None:
         result["args"] = args
     return result
 
 
+def cluster_hosts(spec: ServiceSpec, namespace: str, public_host: str | None) -> list[str]:
+    """The names a service is reached by on a cluster: its Service's DNS names, and the gateway's host, which the
+    gateway passes on in `Host`."""
+    service = f"{spec.name}.{namespace}"
+    names = [service, f"{service}.svc", f"{service}.svc.cluster.local"]
+    return [*names, public_host] if public_host is not None else names
+
+
 def pod_template(
-    spec: ServiceSpec, image: Input[str], prefix: str, config_map_name: str, secret_name: str | None
+    spec: ServiceSpec,
+    image: Input[str],
+    prefix: str,
+    config_map_name: str,
+    secret_name: str | None,
+    hosts: Sequence[str],
 ) -> PodTemplateSpecArgsDict:
     volumes: list[VolumeArgsDict] = [{"name": "tmp", "empty_dir": {"size_limit": TMP_SIZE}}]
     volumes += [
@@ -144,7 +160,7 @@ def pod_template(
         }
         for mount in spec.volumes
     ]
-    pod = restricted_pod_spec(spec.run_as_user, [container(spec, image, config_map_name, secret_name)], volumes)
+    pod = restricted_pod_spec(spec.run_as_user, [container(spec, image, config_map_name, secret_name, hosts)], volumes)
     pod["termination_grace_period_seconds"] = 30
     return {
         "metadata": {
@@ -156,7 +172,12 @@ def pod_template(
 
 
 def deployment_spec(
-    spec: ServiceSpec, image: Input[str], prefix: str, config_map_name: str, secret_name: str | None
+    spec: ServiceSpec,
+    image: Input[str],
+    prefix: str,
+    config_map_name: str,
+    secret_name: str | None,
+    hosts: Sequence[str],
 ) -> DeploymentSpecArgsDict:
     # No `replicas`: the HorizontalPodAutoscaler owns the count, and an update must not reset it.
     return {
@@ -165,7 +186,7 @@ def deployment_spec(
         "progress_deadline_seconds": 600,
         # maxUnavailable 0: a new pod must be ready before an old one goes, so updates never drop capacity.
         "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": 1}},
-        "template": pod_template(spec, image, prefix, config_map_name, secret_name),
+        "template": pod_template(spec, image, prefix, config_map_name, secret_name, hosts),
     }
 
 
@@ -176,6 +197,7 @@ def stateful_set_spec(
     service_name: str,
     config_map_name: str,
     secret_name: str | None,
+    hosts: Sequence[str],
 ) -> StatefulSetSpecArgsDict:
     return {
         "replicas": spec.replicas.min,
@@ -186,7 +208,7 @@ def stateful_set_spec(
         "update_strategy": {"type": "RollingUpdate", "rolling_update": {"partition": 0}},
         # Claims are separate PersistentVolumeClaims owned by StorageVolumes, so they outlive the workload.
         "persistent_volume_claim_retention_policy": {"when_deleted": "Retain", "when_scaled": "Retain"},
-        "template": pod_template(spec, image, prefix, config_map_name, secret_name),
+        "template": pod_template(spec, image, prefix, config_map_name, secret_name, hosts),
     }
 
 

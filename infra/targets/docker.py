@@ -73,6 +73,7 @@ def compose_docker(settings: Settings) -> None:
                 volumes=storage.volumes,
                 secret_env=secret_env(settings, spec),
                 dev_source=str(dev_source_path(spec.dev_source)) if spec.dev_source is not None else None,
+                public_hosts=[settings.network.gateway.hostname],
             ),
             # Waits for the volumes and for their hand-over to the non-root owner.
             opts=pulumi.ResourceOptions(provider=provider, depends_on=[storage]),

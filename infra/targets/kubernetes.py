@@ -87,6 +87,7 @@ def compose_kubernetes(settings: Settings) -> ClusterEntrance:
                 image=images[spec.name],
                 namespace=namespace_name,
                 name_prefix=prefix,
+                public_host=cluster.ingress_host,
                 secret_env=secret_env(settings, spec),
                 depends_on=[namespace],
                 workload_depends_on=[storage.claims[mount.volume] for mount in spec.volumes],

@@ -42,6 +42,7 @@ def build() -> Evaluation:
                 egress_network="mcp-test-egress" if SPEC.egress else None,
                 volumes=[DockerVolume(purpose="memory-graph", volume=volume)],
                 secret_env={"API_TOKEN": pulumi.Output.secret("tok-123")},
+                public_hosts=["mcp.example.com"],
             ),
         )
 
@@ -79,6 +80,8 @@ def test_the_bridge_runs_the_pinned_server_once_and_serializes_its_calls() -> No
     command = container()["command"]
     assert command[:3] == ["/app/bridge/src/bridge.js", "--stdio", "@modelcontextprotocol/server-memory@2026.8.31"]
     assert command[command.index("--session-timeout-seconds") + 1] == "1800"
+    # Its name on the suite's network, for callers, and the gateway's, which the gateway passes on in `Host`.
+    assert command[command.index("--allowed-hosts") + 1] == "mcp.example.com,memory"
     assert command[-1] == "--serialize"
 
 

@@ -166,6 +166,8 @@ def test_stdio_server_runs_behind_the_bridge_on_the_spec_port() -> None:
     ]
     # The bridge listens where its --port flag says; PORT says the same, for Koyeb's convention.
     assert args[args.index("--port") + 1] == "8000"
+    # Koyeb's proxy passes the App's host name on in `Host`: the bridge answers MCP requests for it.
+    assert args[args.index("--allowed-hosts") + 1] == "mcp-test-acme.koyeb.app,sequential-thinking"
     envs = {entry["key"]: entry.get("value") for entry in spec["envs"]}
     assert envs["PORT"] == "8000"
 

@@ -51,6 +51,7 @@ def build(spec: ServiceSpec) -> Evaluation:
                 image=spec.image or BUILT_DIGEST,
                 namespace="mcp-test",
                 name_prefix="mcp-test",
+                public_host="mcp.example.com",
                 secret_env={name: pulumi.Output.secret("s3cr3t-value") for name in spec.secret_env},
             ),
         )
@@ -165,6 +166,14 @@ def test_stdio_server_runs_behind_the_bridge_from_the_built_digest() -> None:
     assert args[args.index("--health-path") + 1] == "/healthz"
     assert args[args.index("--sessions") + 1] == "stateful"  # ids issued, all relayed to one server process
     assert "--serialize" in args
+    # The names clients reach it by: in the cluster and through the gateway, which passes its host on; no other.
+    assert args[args.index("--allowed-hosts") + 1].split(",") == [
+        "mcp.example.com",
+        "memory",
+        "memory.mcp-test",
+        "memory.mcp-test.svc",
+        "memory.mcp-test.svc.cluster.local",
+    ]
 
 
 @pytest.mark.parametrize("spec", [STATELESS, STATEFUL], ids=["stateless", "stateful"])

@@ -128,7 +128,7 @@ def test_the_attested_sbom_lists_the_packages_in_the_image(registry: str, keys: 
     assert statement["subject"][0]["digest"]["sha256"] == image.split("@sha256:")[1]
     packages = {component["bom-ref"] for component in statement["predicate"]["components"]}
     # The server and the bridge's SDK, from the lockfiles the image was built from.
-    assert {"@modelcontextprotocol/server-filesystem@2025.12.18", "@modelcontextprotocol/sdk@1.32.2"} <= packages
+    assert {"@modelcontextprotocol/server-filesystem@2025.12.18", "@modelcontextprotocol/server@2.4.0"} <= packages
 
 
 def test_the_deploy_workflow_verifies_what_it_signed_before_the_workloads_roll() -> None:

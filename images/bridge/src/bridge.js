@@ -1,14 +1,21 @@
 // mcp-suite's bridge: one stdio MCP server process per replica, served over streamable HTTP to any number of
-// sessions. Usage: see options.js.
+// clients, of revision 2026-07-28 (modern.js) and of the 2025 revisions (sessions.js). Usage: see options.js.
 
 import { watch } from 'node:fs';
 import http from 'node:http';
 import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { toWebRequest } from '@modelcontextprotocol/node';
+import { isLegacyRequest } from '@modelcontextprotocol/server';
+
+import { hostChecker } from './hosts.js';
 import { log } from './log.js';
+import { ModernRequests } from './modern.js';
 import { IN_FLIGHT_BOUND_SECONDS, parseOptions, UsageError } from './options.js';
+import { concernsEveryClient } from './relay.js';
 import { Sessions, rpcError } from './sessions.js';
+import { Telemetry } from './telemetry.js';
 import { Upstream } from './upstream.js';
 
 async function main() {
@@ -37,12 +44,22 @@ async function main() {
   if (options.devSource !== undefined) {
     watchSource(options.devSource, upstream);
   }
+  const telemetry = new Telemetry({ serviceName: options.stdio[0].replace(/@[^@]*$/, '') });
   const sessions = new Sessions({
     upstream,
+    telemetry,
     stateful: options.sessions === 'stateful',
     timeoutSeconds: options.sessionTimeoutSeconds,
     maxSessions: options.maxSessions,
   });
+  const modern = new ModernRequests({
+    upstream,
+    telemetry,
+    maxBodyBytes: options.maxBodyBytes,
+    maxSubscriptions: options.maxSessions,
+  });
+  relayNotifications(upstream, [sessions, modern]);
+  const clients = { sessions, modern, hosts: hostChecker(options.allowedHosts), telemetry };
   const stopping = { draining: false, answering: new Set() };
   const server = http.createServer((req, res) => {
     stopping.answering.add(res);
@@ -50,7 +67,7 @@ async function main() {
     if (stopping.draining) {
       closeConnectionAfter(res);
     }
-    route(req, res, options, upstream, sessions, stopping).catch((error) => {
+    route(req, res, options, upstream, clients, stopping).catch((error) => {
       log('error', 'request failed', { error: String(error) });
       if (!res.headersSent) {
         rpcError(res, 500, -32603, 'Internal error');
@@ -73,9 +90,9 @@ async function main() {
     log('info', 'draining', { signal, seconds: options.drainSeconds });
     await sleep(options.drainSeconds * 1000);
     server.close();
-    // A session's GET stream only carries notifications and never ends on its own: it is not waited for, and is cut
-    // below along with any request the bound leaves unfinished.
-    const inFlight = () => [...stopping.answering].filter((res) => res.req.method !== 'GET').length;
+    // A 2025 session's GET stream and a `subscriptions/listen` stream only carry notifications and never end on their
+    // own: they are not waited for, and are cut below along with any request the bound leaves unfinished.
+    const inFlight = () => [...stopping.answering].filter((res) => !res.listening && res.req.method !== 'GET').length;
     const deadline = Date.now() + IN_FLIGHT_BOUND_SECONDS * 1000;
     while (inFlight() > 0 && Date.now() < deadline) {
       await sleep(50);
@@ -83,7 +100,9 @@ async function main() {
     log('info', 'stopping', { unfinished: inFlight() });
     server.closeAllConnections();
     await sessions.closeAll();
+    await modern.close();
     await upstream.close();
+    await telemetry.close();
     process.exit(0);
   };
   // As PID 1 Node.js has no default handler for these; without one, a rollout waits for the kill timeout.
@@ -119,11 +138,26 @@ function watchSource(directory, upstream) {
 }
 
 function summary(options) {
-  const { sessions, sessionTimeoutSeconds, maxSessions, serialize, drainSeconds, devSource } = options;
-  return { sessions, sessionTimeoutSeconds, maxSessions, serialize, drainSeconds, devSource };
+  const { sessions, sessionTimeoutSeconds, maxSessions, serialize, drainSeconds, devSource, allowedHosts } = options;
+  return { sessions, sessionTimeoutSeconds, maxSessions, serialize, drainSeconds, devSource, allowedHosts };
 }
 
-async function route(req, res, options, upstream, sessions, stopping) {
+// The server's unasked notifications: list changes go to every client of both revisions, the rest to none (see
+// relay.js), which is logged once per kind so an operator can tell why a client never sees them.
+function relayNotifications(upstream, audiences) {
+  const unrelayed = new Set();
+  upstream.onNotification = (notification) => {
+    if (concernsEveryClient(notification.method)) {
+      audiences.forEach((audience) => audience.broadcast(notification));
+    } else if (!unrelayed.has(notification.method)) {
+      unrelayed.add(notification.method);
+      log('info', 'server notifications of this kind are not relayed', { method: notification.method });
+    }
+  };
+}
+
+async function route(req, res, options, upstream, clients, stopping) {
+  const { sessions, modern, hosts, telemetry } = clients;
   const { pathname } = new URL(req.url ?? '/', 'http://bridge');
   if (pathname === options.healthPath) {
     const status = stopping.draining ? 'draining' : upstream.ready ? 'ok' : 'server down';
@@ -131,8 +165,17 @@ async function route(req, res, options, upstream, sessions, stopping) {
     res.end(JSON.stringify({ status, sessions: sessions.open.size, reaped: sessions.reaped, inFlight: upstream.inFlight }));
     return;
   }
+  if (pathname === options.metricsPath && req.method === 'GET') {
+    telemetry.serve(req, res);
+    return;
+  }
   if (pathname !== options.path) {
     rpcError(res, 404, -32000, `Not found: the MCP endpoint is ${options.path}`);
+    return;
+  }
+  const refused = hosts.refusal(req);
+  if (refused !== undefined) {
+    rpcError(res, 403, -32000, `Forbidden: ${refused}; the bridge's --allowed-hosts lists the names it answers to`);
     return;
   }
   let body;
@@ -148,6 +191,13 @@ async function route(req, res, options, upstream, sessions, stopping) {
       rpcError(res, 400, -32700, 'Parse error: the body is not JSON');
       return;
     }
+  }
+  // The SDK's own classification: a request that carries 2026-07-28's `_meta` envelope (or its version header) is
+  // modern, everything else (initialize, a session's requests, GET and DELETE) belongs to a 2025 session.
+  if (req.method === 'POST' && !(await isLegacyRequest(await toWebRequest(req, body), body))) {
+    res.listening = body?.method === 'subscriptions/listen';
+    await modern.handle(req, res, body);
+    return;
   }
   await sessions.handle(req, res, body);
 }

@@ -7,8 +7,12 @@
 export const IN_FLIGHT_BOUND_SECONDS = 20;
 
 const USAGE = `usage: bridge.js --stdio "<server command>" --port <1-65535> [--path /mcp] [--health-path /healthz]
-  [--sessions stateful|stateless] [--session-timeout-seconds 1800] [--max-sessions 200] [--serialize]
-  [--request-timeout-seconds 60] [--max-body-bytes 4194304] [--drain-seconds 5] [--dev-source /app/dev-source]
+  [--metrics-path /metrics] [--sessions stateful|stateless] [--session-timeout-seconds 1800] [--max-sessions 200]
+  [--serialize] [--request-timeout-seconds 60] [--max-body-bytes 4194304] [--drain-seconds 5]
+  [--allowed-hosts name,name] [--dev-source /app/dev-source]
+--sessions and --max-sessions concern clients of the 2025 revisions; 2026-07-28 clients keep no session, and
+--max-sessions also bounds their open subscriptions/listen streams. --allowed-hosts: the host names (besides
+localhost and IP addresses) the MCP endpoint answers to in Host and Origin; others get 403.
 On SIGTERM or SIGINT it drains for --drain-seconds (serving on, with a failing health check and no keep-alive),
 then stops listening, waits up to ${IN_FLIGHT_BOUND_SECONDS} s for the requests in flight and exits; a second signal
 exits at once.`;
@@ -16,6 +20,8 @@ exits at once.`;
 const DEFAULTS = {
   path: '/mcp',
   healthPath: '/healthz',
+  metricsPath: '/metrics',
+  allowedHosts: [],
   sessions: 'stateful',
   sessionTimeoutSeconds: 1800,
   maxSessions: 200,
@@ -30,6 +36,8 @@ const FLAGS = {
   '--port': ['port', (value) => integer(value, 1, 65535)],
   '--path': ['path', urlPath],
   '--health-path': ['healthPath', urlPath],
+  '--metrics-path': ['metricsPath', urlPath],
+  '--allowed-hosts': ['allowedHosts', hostNames],
   '--sessions': ['sessions', (value) => oneOf(value, ['stateful', 'stateless'])],
   '--session-timeout-seconds': ['sessionTimeoutSeconds', (value) => integer(value, 1, 86400)],
   '--max-sessions': ['maxSessions', (value) => integer(value, 1, 100000)],
@@ -73,8 +81,16 @@ export function parseOptions(argv) {
       throw new UsageError(`--${required} is required\n${USAGE}`);
     }
   }
-  if (options.path === options.healthPath) {
-    throw new UsageError(`--path and --health-path are both '${options.path}'; give the health check its own path`);
+  const paths = [
+    ['--path', options.path],
+    ['--health-path', options.healthPath],
+    ['--metrics-path', options.metricsPath],
+  ];
+  for (const [index, [flag, value]] of paths.entries()) {
+    const same = paths.slice(index + 1).find(([, other]) => other === value);
+    if (same !== undefined) {
+      throw new UsageError(`${flag} and ${same[0]} are both '${value}'; give each its own path`);
+    }
   }
   return options;
 }
@@ -91,6 +107,15 @@ function urlPath(value) {
     throw new Error(`expected an absolute URL path such as /mcp, got '${value}'`);
   }
   return value;
+}
+
+function hostNames(value) {
+  const names = value.split(',').filter((name) => name !== '');
+  const wrong = names.find((name) => !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(name));
+  if (names.length === 0 || wrong !== undefined) {
+    throw new Error(`expected host names separated by commas, such as mcp.example.com,everything, got '${wrong ?? value}'`);
+  }
+  return names;
 }
 
 function absolutePath(value) {

@@ -1,32 +1,23 @@
-// The HTTP side: MCP sessions over streamable HTTP, each a small object in this process (no process of its own),
-// reaped when a client leaves without `DELETE`.
+// Clients of the 2025 revisions: MCP sessions over streamable HTTP, each a small object in this process (no process
+// of its own), reaped when a client leaves without `DELETE`. In `stateless` mode every request stands alone.
 
 import { randomUUID } from 'node:crypto';
 
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import { isInitializeRequest } from '@modelcontextprotocol/server';
 
 import { log } from './log.js';
-
-/** An MCP server for one session (or one request, when stateless) that relays everything to the upstream. */
-function relayServer(upstream) {
-  const { serverInfo, capabilities, instructions } = upstream.identity;
-  const server = new Server(serverInfo, { capabilities, instructions });
-  server.fallbackRequestHandler = (request, extra) => upstream.forward(request, extra);
-  return server;
-}
+import { relayServer } from './relay.js';
 
 export class Sessions {
-  constructor({ upstream, stateful, timeoutSeconds, maxSessions }) {
+  constructor({ upstream, telemetry, stateful, timeoutSeconds, maxSessions }) {
     this.upstream = upstream;
+    this.telemetry = telemetry;
     this.stateful = stateful;
     this.timeoutMs = timeoutSeconds * 1000;
     this.maxSessions = maxSessions;
     this.open = new Map();
     this.reaped = 0;
-    this.unrelayed = new Set();
-    upstream.onNotification = (notification) => this.broadcast(notification);
     // Checked a few times per timeout, so a session lives at most about 1.25 timeouts after its last request.
     this.reaper = setInterval(() => this.reap(), Math.min(this.timeoutMs / 4, 30_000));
     this.reaper.unref();
@@ -53,12 +44,12 @@ export class Sessions {
       return rpcError(res, 503, -32000, `Server busy: ${this.open.size} sessions are open; try again later`);
     }
     const session = { lastSeen: Date.now(), active: 0 };
-    session.transport = new StreamableHTTPServerTransport({
+    session.transport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (sessionId) => this.open.set(sessionId, session),
       onsessionclosed: (sessionId) => this.end(sessionId, 'closed by client'),
     });
-    session.server = relayServer(this.upstream);
+    session.server = relayServer(this.upstream, this.telemetry);
     await session.server.connect(session.transport);
     return this.serve(session, req, res, body);
   }
@@ -75,8 +66,8 @@ export class Sessions {
   }
 
   async handleStateless(req, res, body) {
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-    const server = relayServer(this.upstream);
+    const transport = new NodeStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    const server = relayServer(this.upstream, this.telemetry);
     res.on('close', () => {
       void transport.close();
       void server.close();
@@ -105,16 +96,8 @@ export class Sessions {
     log('info', 'session ended', { session: id, reason });
   }
 
-  // A changed tool, prompt or resource list concerns every session. Anything else the shared server sends
-  // unasked (log messages, resource updates) may carry what one session did, so it goes to no session.
+  /** Send a notification that concerns every client (see relay.js) to every open session. */
   broadcast(notification) {
-    if (!concernsEverySession(notification.method)) {
-      if (!this.unrelayed.has(notification.method)) {
-        this.unrelayed.add(notification.method);
-        log('info', 'server notifications of this kind are not relayed', { method: notification.method });
-      }
-      return;
-    }
     for (const session of this.open.values()) {
       session.server.notification(notification).catch(() => undefined);
     }
@@ -126,10 +109,6 @@ export class Sessions {
       this.end(id, 'bridge stopping');
     }
   }
-}
-
-export function concernsEverySession(method) {
-  return /^notifications\/(tools|prompts|resources)\/list_changed$/.test(method);
 }
 
 export function rpcError(res, status, code, message) {

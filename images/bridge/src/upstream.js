@@ -5,9 +5,8 @@
 // one request at a time (`serialize`), so no acknowledged write is overwritten by a call that read the file before
 // it.
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { ResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 
 import { resolveCommand, resolveDevCommand } from './command.js';
 import { log } from './log.js';
@@ -45,7 +44,10 @@ export class Upstream {
     log('info', 'server started', { pid: transport.pid, server: this.client.getServerVersion() });
   }
 
-  /** What the server said about itself at start: each session's `initialize` answers with it. */
+  /**
+   * What the server said about itself at start: each client's `initialize` or `server/discover` answers with it. The
+   * server's own protocol revision is not passed on: the bridge speaks each client's revision.
+   */
   get identity() {
     return {
       serverInfo: this.client.getServerVersion(),
@@ -54,16 +56,19 @@ export class Upstream {
     };
   }
 
-  /** Relay one session's request and return the server's result; the server's errors keep their codes. */
-  forward(request, extra) {
+  /**
+   * Relay one client's request and return the server's result; the server's errors keep their codes. `signal` ends
+   * the request when the client goes away; `notify` carries its progress notifications back.
+   */
+  forward(request, { signal, notify }) {
     const run = async () => {
-      extra.signal.throwIfAborted();
+      signal.throwIfAborted();
       this.inFlight += 1;
       try {
-        return await this.client.request({ method: request.method, params: request.params }, ResultSchema, {
-          signal: extra.signal,
+        return await this.client.request({ method: request.method, params: request.params }, ANY_RESULT, {
+          signal,
           timeout: this.timeoutMs,
-          ...progressRelay(request, extra),
+          ...progressRelay(request, notify),
         });
       } finally {
         this.inFlight -= 1;
@@ -95,19 +100,23 @@ export class Upstream {
   }
 }
 
+// The stdio servers speak a 2025 revision, so the plain `initialize` handshake (the client's default) is used.
 function newClient() {
   return new Client({ name: 'mcp-suite-bridge', version: '1' }, { capabilities: {} });
 }
 
-// The SDK gives the server a progress token of its own; progress comes back to the session under the token the
-// session chose.
-function progressRelay(request, extra) {
+// Results pass through as the server wrote them: the serving side checks and encodes them for each client's revision,
+// and a method this SDK does not know (a server's extension) still gets its answer.
+const ANY_RESULT = { '~standard': { version: 1, vendor: 'mcp-suite-bridge', validate: (value) => ({ value }) } };
+
+// The SDK gives the server a progress token of its own; progress comes back to the client under the token the client
+// chose.
+function progressRelay(request, notify) {
   const token = request.params?._meta?.progressToken;
   if (token === undefined) {
     return {};
   }
   return {
-    onprogress: (progress) =>
-      extra.sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken: token } }),
+    onprogress: (progress) => notify({ method: 'notifications/progress', params: { ...progress, progressToken: token } }),
   };
 }

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'node:test';
 
 import { parseOptions } from '../src/options.js';
-import { concernsEverySession } from '../src/sessions.js';
+import { concernsEveryClient } from '../src/relay.js';
 import { BRIDGE, SERVERS, connect, health, startBridge } from './harness.js';
 
 const MEMORY = '@modelcontextprotocol/server-memory@2026.8.31';
@@ -237,10 +237,10 @@ test('sessions beyond --max-sessions are refused with 503 until one ends', async
 
 test('only list changes of the shared server reach every session; its other notifications reach none', () => {
   for (const method of ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed']) {
-    assert.ok(concernsEverySession(method), method);
+    assert.ok(concernsEveryClient(method), method);
   }
   for (const method of ['notifications/message', 'notifications/resources/updated', 'notifications/progress']) {
-    assert.ok(!concernsEverySession(method), method);
+    assert.ok(!concernsEveryClient(method), method);
   }
 });
 

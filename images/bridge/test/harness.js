@@ -6,8 +6,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const BRIDGE = path.join(HERE, '..', 'src', 'bridge.js');
@@ -66,8 +65,12 @@ export async function startBridge({ server, args, env = {}, drainSeconds = 0 }) 
   };
 }
 
-export async function connect(url, name = 'test-client') {
-  const client = new Client({ name, version: '1' });
+/**
+ * A client of the official SDK: `legacy` opens a 2025-11-25 session with `initialize`; `auto` asks
+ * `server/discover` first and speaks 2026-07-28 where the server offers it.
+ */
+export async function connect(url, name = 'test-client', mode = 'legacy') {
+  const client = new Client({ name, version: '1' }, { versionNegotiation: { mode } });
   await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)));
   return client;
 }

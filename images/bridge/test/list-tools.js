@@ -1,8 +1,7 @@
 // Print a server's tools, [{name, description}] sorted by name, asked over streamable HTTP with the official SDK:
 //   node list-tools.js <mcp url>
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 
 const client = new Client({ name: 'list-tools', version: '1' });
 const transport = new StreamableHTTPClientTransport(new URL(process.argv[2]));

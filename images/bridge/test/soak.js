@@ -6,8 +6,7 @@
 
 import { createInterface } from 'node:readline';
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 
 const [url, kind, writers, calls, abandoned] = process.argv.slice(2);
 const SOAK_DIR = `${process.env.SOAK_ROOT ?? '/data/files'}/soak`;
