@@ -44,6 +44,8 @@ const edge = new Miniflare({
     TOKEN_HASHES: JSON.stringify({ local: createHash("sha256").update(token).digest("hex") }),
     ALLOWED_ORIGINS: JSON.stringify((process.env.ALLOWED_ORIGINS ?? "").split(",").filter(Boolean)),
     KEEPALIVE_SECONDS: process.env.KEEPALIVE_SECONDS ?? "25",
+    // What the `local` client may use (docs/edge.md, "Scope what each client may call").
+    ...(process.env.CLIENT_SCOPES ? { CLIENT_SCOPES: process.env.CLIENT_SCOPES } : {}),
     // Also accept access tokens of this authorization server (docs/edge.md, "OAuth").
     ...(process.env.OAUTH_ISSUER
       ? { OAUTH_ISSUER: process.env.OAUTH_ISSUER, OAUTH_JWKS_URI: required("OAUTH_JWKS_URI") }

@@ -110,7 +110,8 @@ def upstream_redirect_uri(hostname: str) -> str:
 
 @dataclass(frozen=True)
 class ClientScope:
-    """What one client may call: services, and per service (when listed) only those tools."""
+    """What one client may call: services, and per service (when listed) only those tools, which are then also
+    the only ones its `tools/list` answers show."""
 
     services: tuple[str, ...]
     tools: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

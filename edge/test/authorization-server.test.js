@@ -74,7 +74,8 @@ describe("the edge's authorization server, with a Client ID Metadata Document cl
   it("lists and calls tools at the origin as `oauth:<client_id>`, with no client credential crossing", async () => {
     const before = ctx.origin.requests.length;
     const tools = await session.client.listTools();
-    assert.deepEqual(tools.tools.map((tool) => tool.name).sort(), ["delete_everything", "echo"]);
+    // The origin has delete_everything too; the client's scope hides it.
+    assert.deepEqual(tools.tools.map((tool) => tool.name).sort(), ["echo"]);
     const called = await session.client.callTool({ name: "echo", arguments: { text: "through the edge" } });
     assert.deepEqual(called.content, [{ type: "text", text: "through the edge" }]);
     const seen = ctx.origin.requests.slice(before);
@@ -86,7 +87,7 @@ describe("the edge's authorization server, with a Client ID Metadata Document cl
     }
   });
 
-  it("applies the client's scope: a tool outside it gets 403 and -32003, before the origin", async () => {
+  it("applies the client's scope: a tool outside it is answered as unknown, and never called", async () => {
     const before = ctx.origin.requests.length;
     const response = await edge.dispatchFetch(url("/memory/mcp"), {
       method: "POST",
@@ -97,12 +98,17 @@ describe("the edge's authorization server, with a Client ID Metadata Document cl
       },
       body: JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "delete_everything" } }),
     });
-    assert.equal(response.status, 403);
+    assert.equal(response.status, 200);
     const answer = await response.json();
-    assert.equal(answer.error.code, -32003);
     assert.equal(answer.id, 7);
-    assert.equal(ctx.origin.requests.length, before);
-    await assert.rejects(session.client.callTool({ name: "delete_everything", arguments: {} }), /-32003/);
+    assert.deepEqual(answer.result, {
+      content: [{ type: "text", text: "MCP error -32602: Tool delete_everything not found" }],
+      isError: true,
+    });
+    const called = await session.client.callTool({ name: "delete_everything", arguments: {} });
+    assert.equal(called.isError, true);
+    const seen = JSON.stringify(ctx.origin.requests.slice(before));
+    assert.ok(!seen.includes("delete_everything"), "the origin was asked for the hidden tool");
   });
 
   it("refuses the token at another service with 401 and the challenge naming that service's metadata", async () => {

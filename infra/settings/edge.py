@@ -98,8 +98,29 @@ class ClientScope(SpecModel):
 
     services: Annotated[list[str], Field(min_length=1)]
     """Catalog services the client may use; any other gets 403."""
-    tools: dict[str, Annotated[list[ToolName], Field(min_length=1)]] = Field(default_factory=dict)
-    """Per service, the only tools the client may call (`tools/call`); a service left out allows every tool."""
+    tools: dict[str, list[ToolName]] = Field(default_factory=dict)
+    """Per service, the only tools the client sees (`tools/list`) and may call; a call to any other gets the
+    service's answer for a tool it does not have. A service left out allows every tool."""
+
+    @field_validator("tools")
+    @classmethod
+    def _tool_lists_name_tools(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for service, tools in value.items():
+            if not tools:
+                raise ValueError(
+                    f"`{service}` lists no tools; name the ones the client may call, or leave `{service}` out of "
+                    "`tools` to allow all of them (or out of `services` to allow none)"
+                )
+            for name in tools:
+                if name != name.strip() or not name.isprintable():
+                    raise ValueError(
+                        f"`{service}` lists {name!r}, with spaces around it or control characters in it; write "
+                        f"the name as the server's tools/list gives it, e.g. {name.strip()!r}"
+                    )
+            repeated = sorted({name for name in tools if tools.count(name) > 1})
+            if repeated:
+                raise ValueError(f"`{service}` lists {', '.join(repeated)} more than once; list each tool once")
+        return value
 
     @model_validator(mode="after")
     def _tools_of_allowed_services(self) -> ClientScope:

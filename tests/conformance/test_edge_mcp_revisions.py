@@ -68,11 +68,10 @@ def edge_url() -> Iterator[str]:
         yield url
 
 
-def python_client(url: str, mode: str) -> dict[str, Any]:
+def python_client(url: str, mode: str, tool: str = "echo") -> dict[str, Any]:
     python = require_venv_tool("mcp", "python")
-    result = subprocess.run(
-        [python, str(PEERS / "client.py"), url, TOKEN, mode], capture_output=True, text=True, timeout=60, check=False
-    )
+    command = [python, str(PEERS / "client.py"), url, TOKEN, mode, tool]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     outcome: dict[str, Any] = json.loads(result.stdout)
     return outcome
@@ -83,8 +82,8 @@ def test_a_2026_07_28_client_speaks_its_revision_through_the_edge(edge_url: str)
     outcome = python_client(edge_url, "auto")
     assert outcome == {
         "protocol": "2026-07-28",
-        "tools": ["echo"],
-        "echo": ["echo: through the edge"],
+        "tools": ["echo", "shout"],
+        "called": ["echo: through the edge"],
         "error": False,
     }
 
@@ -93,7 +92,7 @@ def test_a_2026_07_28_client_speaks_its_revision_through_the_edge(edge_url: str)
 def test_a_2025_11_25_client_keeps_its_handshake_and_session_through_the_edge(edge_url: str) -> None:
     outcome = python_client(edge_url, "legacy")
     assert outcome["protocol"] == "2025-11-25"
-    assert outcome["echo"] == ["echo: through the edge"]
+    assert outcome["called"] == ["echo: through the edge"]
 
 
 @pytest.mark.slow
@@ -111,9 +110,40 @@ def test_the_typescript_sdk_client_keeps_its_session_through_the_edge(edge_url: 
     assert json.loads(result.stdout) == {
         "protocol": "2025-11-25",
         "session": True,
-        "tools": ["echo"],
+        "tools": ["echo", "shout"],
         "echo": ["echo: through the edge"],
     }
+
+
+@pytest.fixture(scope="module")
+def limited_edge_url() -> Iterator[str]:
+    """The edge with the client's scope naming only `echo` of the service, whose origin also has `shout`."""
+    scopes = {"local": {"services": [SERVICE], "tools": {SERVICE: ["echo"]}}}
+    with serving(free_port(), {"CLIENT_SCOPES": json.dumps(scopes)}) as url:
+        yield url
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("mode", "protocol"), [("auto", "2026-07-28"), ("legacy", "2025-11-25")])
+def test_a_client_limited_to_some_tools_lists_only_those_and_a_hidden_one_is_unknown(
+    edge_url: str, limited_edge_url: str, mode: str, protocol: str
+) -> None:
+    unlimited = python_client(edge_url, mode, "shout")
+    assert (unlimited["tools"], unlimited["called"], unlimited["error"]) == (
+        ["echo", "shout"],
+        ["THROUGH THE EDGE"],
+        False,
+    )
+    absent = python_client(limited_edge_url, mode, "no_such_tool")
+    assert python_client(limited_edge_url, mode, "shout") == {
+        "protocol": protocol,
+        "tools": ["echo"],
+        # Word for word what the server says of a tool it does not have.
+        "called": [text.replace("no_such_tool", "shout") for text in absent["called"]],
+        "error": True,
+    }
+    assert absent["error"] is True and "no_such_tool" in absent["called"][0]
+    assert python_client(limited_edge_url, mode)["called"] == ["echo: through the edge"]
 
 
 def post(url: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
@@ -204,7 +234,7 @@ def test_an_sdk_client_authorizes_with_oauth_through_the_edges_metadata(oauth: d
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout) == {
         "protocol": "2026-07-28",
-        "tools": ["echo"],
+        "tools": ["echo", "shout"],
         "echo": ["echo: with an OAuth token"],
     }
 

@@ -15,7 +15,7 @@ from infra.settings import DEFAULT_COMPATIBILITY_DATE, load_settings
 from infra.stack_files import PROJECT_DIR, read_stack_config
 
 LIMIT = render.ClientRateLimit(requests_per_period=5, period_seconds=10, namespace_id="7")
-WORKER = PROJECT_DIR / "edge" / "src" / "worker.js"
+ROUTING = PROJECT_DIR / "edge" / "src" / "routing.js"
 WORKER_MODULES = sorted((PROJECT_DIR / "edge" / "src").glob("*.js"))
 BUNDLE = PROJECT_DIR / "edge" / "dist" / "worker.js"
 AUTHORIZATION_SERVER = render.AuthorizationServer(
@@ -232,8 +232,8 @@ def test_public_endpoints_are_the_paths_the_worker_routes() -> None:
         "memory": "https://mcp.example.com/memory/mcp",
         "filesystem": "https://mcp.example.com/filesystem/mcp",
     }
-    route = re.search(r"const match = /(.+)/\.exec\(pathname\)", WORKER.read_text(encoding="utf-8"))
-    assert route is not None, "worker.js no longer routes with routeService's pattern"
+    route = re.search(r"const match = /(.+)/\.exec\(pathname\)", ROUTING.read_text(encoding="utf-8"))
+    assert route is not None, "routing.js no longer routes with routeService's pattern"
     pattern = route.group(1).replace("\\/", "/")
     for service, url in endpoints.items():
         match = re.fullmatch(pattern, url.removeprefix("https://mcp.example.com"))

@@ -217,8 +217,35 @@ def test_client_scopes_load_and_default_to_none() -> None:
             "edge.clientScopes.bob: no client named 'bob' in edgeSecrets.clientTokenHashes; known: alice, ci",
         ),
         ({"ci": {"services": []}}, "edge.clientScopes.ci.services: List should have at least 1 item"),
+        (
+            {"ci": {"services": ["everything"], "tools": {"everything": []}}},
+            "edge.clientScopes.ci.tools: `everything` lists no tools; name the ones the client may call, or leave "
+            "`everything` out of `tools` to allow all of them (or out of `services` to allow none)",
+        ),
+        (
+            {"ci": {"services": ["everything"], "tools": {"everything": ["echo", "add "]}}},
+            "edge.clientScopes.ci.tools: `everything` lists 'add ', with spaces around it or control characters in "
+            "it; write the name as the server's tools/list gives it, e.g. 'add'",
+        ),
+        (
+            {"ci": {"services": ["everything"], "tools": {"everything": ["echo", "add", "echo"]}}},
+            "edge.clientScopes.ci.tools: `everything` lists echo more than once; list each tool once",
+        ),
+        (
+            {"ci": {"services": ["everything"], "tools": {"everything": "echo"}}},
+            "edge.clientScopes.ci.tools.everything: Input should be a valid list",
+        ),
     ],
-    ids=["tools-outside-services", "unknown-service", "unknown-client", "no-service"],
+    ids=[
+        "tools-outside-services",
+        "unknown-service",
+        "unknown-client",
+        "no-service",
+        "no-tools",
+        "spaced-tool",
+        "repeated-tool",
+        "tools-not-a-list",
+    ],
 )
 def test_client_scopes_that_name_nothing_real_are_refused(scopes: dict[str, Any], expected: str) -> None:
     found = problems(raw(edge={**EDGE, "clientScopes": scopes}))

@@ -21,6 +21,11 @@ def main() -> None:
         """Say the text back."""
         return f"echo: {text}"
 
+    @server.tool()
+    def shout(text: str) -> str:
+        """Say the text back in capitals."""
+        return text.upper()
+
     server.run("streamable-http", host="127.0.0.1", port=port, streamable_http_path=f"/{service}/mcp")
 
 
