@@ -10,7 +10,15 @@ import ipaddress
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 SERVICE_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$")
@@ -205,8 +213,14 @@ class EgressRule(SpecModel):
         return self.host or str(self.cidr)
 
 
+BRIDGE_METRICS_PATH = "/metrics"
+"""Where the bridge serves its metrics (the OpenTelemetry MCP `mcp_server_operation_duration` histogram), on the
+service's port."""
+
+
 class MetricsEndpoint(SpecModel):
-    """Where a server exposes Prometheus metrics, for servers that do (the supergateway bridge does not)."""
+    """Where a service exposes Prometheus metrics. A service behind the bridge has one without declaring it: the
+    bridge serves its OpenTelemetry MCP metrics at `BRIDGE_METRICS_PATH` on the service's port."""
 
     port: Annotated[int, Field(ge=1, le=65535)]
     """Port of the metrics endpoint; may equal the service port."""
@@ -269,7 +283,18 @@ class ServiceSpec(SpecModel):
     callers: list[str] = Field(default_factory=list)
     """Names of the catalog's services allowed to call this one (besides the gateway and monitoring)."""
     metrics: MetricsEndpoint | None = None
-    """Prometheus metrics of the server itself (for example `mcp_task_queue_depth`); unset: none are scraped."""
+    """Prometheus metrics of the service (for example `mcp_task_queue_depth`), scraped by the monitoring stack.
+    Default: the bridge's endpoint (`BRIDGE_METRICS_PATH` on `port`) for a service behind the bridge, else none."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _bridge_metrics(cls, data: object, handler: ModelWrapValidatorHandler[ServiceSpec]) -> ServiceSpec:
+        # Filled in once the spec is valid (a wrong `port` is reported once, as `port`), so every reader (scrape
+        # jobs, ServiceMonitors, Service ports) sees one value.
+        spec = handler(data)
+        if spec.bridge is None or spec.metrics is not None:
+            return spec
+        return spec.model_copy(update={"metrics": MetricsEndpoint(port=spec.port, path=BRIDGE_METRICS_PATH)})
 
     @field_validator("name")
     @classmethod
@@ -324,6 +349,16 @@ class ServiceSpec(SpecModel):
                 "replica's memory and the initialize request carries no session id to route by; set `sessions: "
                 "stateless` (the server keeps no per-session state) or `shared` (a session store "
                 "every replica reads), or replicas max 1"
+            )
+        bridge_metrics = MetricsEndpoint(port=self.port, path=BRIDGE_METRICS_PATH)
+        if self.bridge is not None and self.metrics not in (None, bridge_metrics):
+            problems.append(
+                f"a service behind the bridge is scraped where the bridge serves its metrics (port {self.port}, "
+                f"path {BRIDGE_METRICS_PATH}); remove `metrics`"
+            )
+        if self.bridge is not None and BRIDGE_METRICS_PATH in (self.mcp_path, self.health_path):
+            problems.append(
+                f"the bridge serves its metrics at {BRIDGE_METRICS_PATH}; choose other MCP and health paths"
             )
         if self.bridge is not None and self.sessions == "shared":
             problems.append("the stdio bridge keeps sessions in memory (`stateful`) or issues none (`stateless`)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from components.render.image_build import build_plan
-from components.spec import ServiceSpec
+from components.spec import BRIDGE_METRICS_PATH, ServiceSpec
 
 BRIDGE_SCRIPT = "/app/bridge/src/bridge.js"
 HEALTHCHECK_SCRIPT = "/app/bridge/src/healthcheck.js"
@@ -46,6 +46,8 @@ def container_args(spec: ServiceSpec, hosts: Sequence[str]) -> list[str] | None:
         spec.mcp_path,
         "--health-path",
         spec.health_path,
+        "--metrics-path",
+        spec.metrics.path if spec.metrics is not None else BRIDGE_METRICS_PATH,
         # `stateful`: sessions with ids, each a small object relayed to the one server process; `stateless`: none.
         "--sessions",
         "stateless" if spec.sessions == "stateless" else "stateful",

@@ -72,8 +72,9 @@ class PolicyPeers:
 
 
 def metrics_port(spec: ServiceSpec) -> int:
-    """Port Prometheus scrapes; the services serve metrics on their one port."""
-    return spec.port
+    """Port Prometheus scrapes: the spec's `metrics` port (the service's own port behind the bridge), else the
+    service's port."""
+    return spec.metrics.port if spec.metrics is not None else spec.port
 
 
 def default_deny_spec() -> NetworkPolicySpecArgsDict:

@@ -80,13 +80,41 @@ def test_every_service_gets_a_health_probe_through_the_blackbox_exporter() -> No
     assert memory["spec"]["targets"]["staticConfig"]["static"] == ["http://memory.mcp-staging.svc:8000/healthz"]
 
 
-def test_service_monitors_exist_for_services_that_expose_metrics() -> None:
-    assert evaluate_stack("staging").of_type("kubernetes:monitoring.coreos.com/v1:ServiceMonitor") == []
+def test_every_service_behind_the_bridge_is_scraped_on_its_own_port() -> None:
+    """The bridge serves the tools' metrics at /metrics on the service's port (the Service's `http` port): a
+    ServiceMonitor per service, selecting its pods' Service, and no extra Service port."""
+    evaluation = evaluate_stack("staging")
+    monitors = {
+        monitor.inputs["metadata"]["name"]: monitor.inputs
+        for monitor in evaluation.of_type("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")
+    }
+    assert sorted(monitors) == list(CATALOG)
+    memory = monitors["memory"]
+    assert memory["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    assert memory["spec"] == {
+        "selector": {"matchLabels": {"app.kubernetes.io/name": "memory", "app.kubernetes.io/part-of": "mcp-suite"}},
+        "namespaceSelector": {"matchNames": ["mcp-staging"]},
+        "endpoints": [{"port": "http", "path": "/metrics", "interval": "30s"}],
+    }
+    ports = evaluation.named("memory-service").inputs["spec"]["ports"]
+    assert [(port["name"], port["port"]) for port in ports] == [("http", 8000)]
+
+
+def test_a_server_with_metrics_on_another_port_gets_a_metrics_service_port() -> None:
     catalog = json.loads(read_stack_config("staging").values["mcp-suite:services"])
-    catalog["everything"]["metrics"] = {"port": 9464}
+    catalog["everything"] = {
+        "image": "example.org/mcp/everything:1.0",
+        "transport": "streamable-http",
+        "port": 8000,
+        "sessions": "stateless",
+        "metrics": {"port": 9464},
+    }
     evaluation = evaluate_stack("staging", overrides={"services": catalog})
-    (monitor,) = evaluation.of_type("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")
-    assert monitor.inputs["spec"]["endpoints"] == [{"port": "metrics", "path": "/metrics", "interval": "30s"}]
+    monitors = {
+        monitor.inputs["metadata"]["name"]: monitor.inputs["spec"]
+        for monitor in evaluation.of_type("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")
+    }
+    assert monitors["everything"]["endpoints"] == [{"port": "metrics", "path": "/metrics", "interval": "30s"}]
     service = evaluation.named("everything-service").inputs["spec"]
     assert {
         "name": "metrics",

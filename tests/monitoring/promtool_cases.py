@@ -213,3 +213,56 @@ def expected(alert: str, labels: dict[str, str], summary: str) -> dict[str, Any]
 
 def check(alert: str, minute: int, *firing: dict[str, Any]) -> dict[str, Any]:
     return {"eval_time": f"{minute}m", "alertname": alert, "exp_alerts": list(firing)}
+
+
+# What each target's scrape adds to the bridge's series: Docker's static job labels the service; a ServiceMonitor's
+# target carries the Kubernetes Service's name as `service`, besides its namespace, pod and endpoint.
+BRIDGE_SCRAPE_LABELS = {
+    "docker": f'job="mcp-services", service="{SERVICE}", instance="{SERVICE}:8000"',
+    "kubernetes": (
+        f'job="{SERVICE}", service="{SERVICE}", namespace="{NAMESPACE}", pod="{SERVICE}-0", container="{SERVICE}", '
+        'endpoint="http", instance="10.244.1.7:8000"'
+    ),
+}
+OPERATION = "mcp_server_operation_duration"
+PROTOCOL = 'mcp_protocol_version="2026-07-28"'
+SCOPE = 'otel_scope_name="mcp-suite-bridge"'
+
+
+def _operation_series(target: str, labels: str, calls: float, fast: float, minutes: int) -> list[dict[str, str]]:
+    """One label set of the bridge's histogram: `calls` per minute, `fast` of them under 0.2 s, the rest between
+    0.5 s and 1 s. Bounds as Prometheus 3 stores them (the exporter's `le="1"` as `le="1.0"`)."""
+    scraped = f"{BRIDGE_SCRAPE_LABELS[target]}, {labels}, {SCOPE}"
+    buckets = {"0.2": fast, "0.5": fast, "1.0": calls, "+Inf": calls}
+    return [
+        *(
+            {"series": f'{OPERATION}_bucket{{{scraped}, le="{le}"}}', "values": counter(per_minute, minutes)}
+            for le, per_minute in buckets.items()
+        ),
+        {"series": f"{OPERATION}_count{{{scraped}}}", "values": counter(calls, minutes)},
+    ]
+
+
+def tool_series(tool: str, failed_share: float, slow_share: float, minutes: int, target: str) -> list[dict[str, str]]:
+    """1000 tools/call of `tool` a minute: `failed_share` of them failed (half a tool result with `isError`, half a
+    JSON-RPC error, which carries no protocol version) and `slow_share` of them successful but slower than 0.5 s."""
+    calls = 1000.0
+    failed = calls * failed_share
+    slow = calls * slow_share
+    call = f'mcp_method_name="tools/call", gen_ai_tool_name="{tool}"'
+    return [
+        *_operation_series(target, f"{call}, {PROTOCOL}", calls - failed, calls - failed - slow, minutes),
+        *_operation_series(target, f'{call}, error_type="tool_error", {PROTOCOL}', failed / 2, failed / 2, minutes),
+        *_operation_series(target, f'{call}, error_type="-32602"', failed / 2, failed / 2, minutes),
+    ]
+
+
+def other_methods_series(target: str, minutes: int) -> list[dict[str, str]]:
+    """Requests that are no tool's: every tools/list fails and initialize is slow. Counted for a tool (the empty
+    one), they would raise a per-tool alert."""
+    return [
+        *_operation_series(
+            target, f'mcp_method_name="tools/list", error_type="-32601", {PROTOCOL}', 1000, 1000, minutes
+        ),
+        *_operation_series(target, f'mcp_method_name="initialize", {PROTOCOL}', 1000, 0, minutes),
+    ]

@@ -24,11 +24,14 @@ from infra.settings import SettingsError, load_settings
 from infra.stack_files import read_stack_config
 from tests.helpers.stacks import REQUIRED_SECRET_KEYS, REQUIRED_SECRETS, evaluate_stack
 
-SPECS = tuple(
+SPECS = (
     ServiceSpec.model_validate(
-        {"name": name, "image": "example.org/mcp/server:1.0", "transport": "streamable-http", "port": 8080}
-    )
-    for name in ("alpha", "beta")
+        {"name": "alpha", "image": "example.org/mcp/server:1.0", "transport": "streamable-http", "port": 8080}
+    ),
+    # Behind the bridge: its per-tool rules and panels are checked with the rest.
+    ServiceSpec.model_validate(
+        {"name": "beta", "build": {"server": "memory"}, "transport": "stdio", "bridge": {}, "port": 8080}
+    ),
 )
 EVERY_PARTS = [
     MonitoringParts(dashboards=dashboards_, logs=logs, tracing=tracing)

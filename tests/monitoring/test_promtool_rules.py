@@ -11,7 +11,15 @@ from typing import Any
 
 import pytest
 
-from components.render.monitoring.objectives import BACKUP_TOO_OLD, PROBE_FAILING, SLOS, THRESHOLDS, Slo
+from components.render.monitoring.objectives import (
+    BACKUP_TOO_OLD,
+    PROBE_FAILING,
+    SLOS,
+    THRESHOLDS,
+    TOOL_AVAILABILITY,
+    TOOL_LATENCY,
+    Slo,
+)
 from components.render.monitoring.parts import MonitoringParts
 from components.render.monitoring.rules import (
     CONTAINER_SIGNALS,
@@ -30,11 +38,14 @@ from tests.monitoring.promtool_cases import SERVICE, check, expected
 TARGETS = ("docker", "kubernetes")
 LEVELS = ("High", "Critical")
 EVERY_PART = MonitoringParts(dashboards=True, logs=True, tracing=True)
-SPECS = tuple(
+SPECS = (
     ServiceSpec.model_validate(
-        {"name": name, "image": "example.org/mcp/server:1.0", "transport": "streamable-http", "port": 8080}
-    )
-    for name in ("everything", "memory")
+        {"name": "everything", "image": "example.org/mcp/server:1.0", "transport": "streamable-http", "port": 8080}
+    ),
+    # Behind the bridge, so its tools have SLOs of their own.
+    ServiceSpec.model_validate(
+        {"name": SERVICE, "build": {"server": SERVICE}, "transport": "stdio", "bridge": {}, "port": 8000}
+    ),
 )
 
 
@@ -271,17 +282,31 @@ def test_probe_and_backup_alerts(tmp_path: Path, target: str) -> None:
     run_promtool(tmp_path, rule_groups(context(target)), tests)
 
 
-def slo_series(target: str, slo: Slo, burn: float, minutes: int) -> list[dict[str, str]]:
+def slo_series(target: str, slo: Slo, burn: float, minutes: int, tool: str = "echo") -> list[dict[str, str]]:
     """Traffic whose bad share spends the error budget `burn` times faster than allowed."""
     share = burn * slo.error_budget
     if slo.scope == "gateway":
         return cases.gateway_series(target, slo, share, minutes)
+    if slo.scope == "tools":
+        failed, slow = (share, 0.0) if slo.latency_seconds is None else (0.0, share)
+        return cases.tool_series(tool, failed, slow, minutes, target)
     return cases.service_slo_series(target, slo, share, minutes)
 
 
-def slo_summary(slo: Slo, service: str) -> str:
+def slo_summary(slo: Slo, service: str, tool: str = "echo") -> str:
     kind = "availability" if slo.latency_seconds is None else f"latency (under {slo.latency_seconds * 1000:g} ms)"
-    return f"{service}: {kind} SLO {slo.objective * 100:g} % is burning its 30-day error budget "
+    subject = f"{service} tool {tool}" if slo.scope == "tools" else service
+    return f"{subject}: {kind} SLO {slo.objective * 100:g} % is burning its 30-day error budget "
+
+
+def slo_labels(slo: Slo, tool: str = "echo") -> dict[str, str]:
+    service = "gateway" if slo.scope == "gateway" else SERVICE
+    labels = {"service": service, "slo": slo.name, "signal": slo.name}
+    return {**labels, "gen_ai_tool_name": tool} if slo.scope == "tools" else labels
+
+
+PAGE_FACTORS = "(14.4x over 1h and 5m or 6x over 6h and 30m)"
+TICKET_FACTORS = "(3x over 1d and 2h or 1x over 3d and 6h)"
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -289,18 +314,11 @@ def slo_summary(slo: Slo, service: str) -> str:
 def test_slo_alerts_page_on_fast_burn_ticket_on_slow_burn_and_stay_silent_within_budget(
     tmp_path: Path, target: str, slo: Slo
 ) -> None:
-    service = "gateway" if slo.scope == "gateway" else SERVICE
-    labels = {"service": service, "slo": slo.name, "signal": slo.name}
+    labels = slo_labels(slo)
     page, ticket = f"{slo.alert}FastBurn", f"{slo.alert}SlowBurn"
-    page_alert = expected(
-        page,
-        {**labels, "severity": "critical"},
-        slo_summary(slo, service) + "(14.4x over 1h and 5m or 6x over 6h and 30m)",
-    )
+    page_alert = expected(page, {**labels, "severity": "critical"}, slo_summary(slo, labels["service"]) + PAGE_FACTORS)
     ticket_alert = expected(
-        ticket,
-        {**labels, "severity": "warning"},
-        slo_summary(slo, service) + "(3x over 1d and 2h or 1x over 3d and 6h)",
+        ticket, {**labels, "severity": "warning"}, slo_summary(slo, labels["service"]) + TICKET_FACTORS
     )
     tests = [
         # 16x: 1h and 5m windows both above 14.4x; pages within minutes.
@@ -335,3 +353,90 @@ def test_promtool_catches_a_threshold_off_by_a_little(tmp_path: Path) -> None:
         run_promtool(
             tmp_path, groups, [group(at, check("ServiceCpuHigh", 12, expected("ServiceCpuHigh", labels, summary)))]
         )
+
+
+def two_tools_tests(target: str) -> list[dict[str, Any]]:
+    """One service, two tools: `echo` burns its budget, `add` stays within it, and requests of other methods fail
+    and are slow. Each alert must fire for `echo` alone, naming it; nothing fires for `add` or for no tool."""
+    availability, latency = TOOL_AVAILABILITY, TOOL_LATENCY
+
+    def alert(slo: Slo, suffix: str, severity: str) -> dict[str, Any]:
+        factors = PAGE_FACTORS if suffix == "FastBurn" else TICKET_FACTORS
+        summary = slo_summary(slo, SERVICE) + factors
+        return expected(f"{slo.alert}{suffix}", {**slo_labels(slo), "severity": severity}, summary)
+
+    def traffic(slo: Slo, echo_burn: float, minutes: int) -> list[dict[str, str]]:
+        return [
+            *slo_series(target, slo, echo_burn, minutes, "echo"),
+            *slo_series(target, slo, 0.5, minutes, "add"),
+            *cases.other_methods_series(target, minutes),
+        ]
+
+    return [
+        # echo fails 16x faster than its budget allows: a page for echo, none for add, and no latency alert.
+        group(
+            traffic(availability, 16, 15),
+            check("McpToolAvailabilityFastBurn", 10, alert(availability, "FastBurn", "critical")),
+            check("McpToolLatencyFastBurn", 10),
+            check("McpToolLatencySlowBurn", 10),
+        ),
+        # echo is slow (16x the latency budget), not failing: a latency page for echo only.
+        group(
+            traffic(latency, 16, 15),
+            check("McpToolLatencyFastBurn", 10, alert(latency, "FastBurn", "critical")),
+            check("McpToolAvailabilityFastBurn", 10),
+            check("McpToolAvailabilitySlowBurn", 10),
+        ),
+        # echo fails 1.5x too fast for an hour: a ticket for echo, no page, nothing for add.
+        group(
+            traffic(availability, 1.5, 70),
+            check("McpToolAvailabilitySlowBurn", 60, alert(availability, "SlowBurn", "warning")),
+            check("McpToolAvailabilityFastBurn", 60),
+        ),
+    ]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_per_tool_alerts_fire_for_the_burning_tool_only_and_name_it(tmp_path: Path, target: str) -> None:
+    run_promtool(tmp_path, rule_groups(context(target)), two_tools_tests(target))
+
+
+@pytest.mark.parametrize(
+    ("broken", "original", "replacement"),
+    [
+        ("one budget per service, not per tool", "sum by (service, gen_ai_tool_name)", "sum by (service)"),
+        ("every method counted as a tool call", ', mcp_method_name="tools/call"', ""),
+    ],
+)
+def test_promtool_catches_per_tool_rules_that_lose_the_tool(
+    tmp_path: Path, broken: str, original: str, replacement: str
+) -> None:
+    """The harness can fail: with the tool dropped from the per-tool rules (`broken`), the two-tool cases fail."""
+    groups = rule_groups(context("docker"))
+    tool_rules = [
+        rule
+        for group_ in groups
+        for rule in group_["rules"]
+        if rule.get("labels", {}).get("slo") in {TOOL_AVAILABILITY.name, TOOL_LATENCY.name} and "record" in rule
+    ]
+    assert tool_rules and all(original in rule["expr"] for rule in tool_rules), broken
+    for rule in tool_rules:
+        rule["expr"] = rule["expr"].replace(original, replacement)
+    with pytest.raises(AssertionError, match="McpTool"):
+        run_promtool(tmp_path, groups, two_tools_tests("docker"))
+
+
+def test_without_a_service_behind_the_bridge_there_are_no_per_tool_rules() -> None:
+    """Nothing exports the bridge's histogram then: rules on it would only record nothing."""
+    alone = RuleContext(
+        target="docker",
+        services=SPECS[:1],
+        container_prefix=cases.STACK_PREFIX,
+        namespace=cases.NAMESPACE,
+        backup_max_age_hours=cases.BACKUP_MAX_AGE_HOURS,
+        parts=EVERY_PART,
+    )
+    rules = [rule for group_ in rule_groups(alone) for rule in group_["rules"]]
+    assert not [rule for rule in rules if "mcp_server_operation_duration" in rule["expr"]]
+    assert not [name for name in alert_names(rule_groups(alone)) if name.startswith("McpTool")]
+    assert {"McpToolAvailabilityFastBurn", "McpToolLatencySlowBurn"} <= set(alert_names(rule_groups(context("docker"))))

@@ -16,20 +16,29 @@ from components.render.monitoring.objectives import SLOS, THRESHOLDS
 from components.render.monitoring.parts import MonitoringParts
 from components.render.monitoring.prometheus_config import prometheus_config
 from components.render.monitoring.rules import RuleContext, alert_names, bucket_bound, rule_groups
-from components.render.monitoring.sources import REQUEST_SOURCES, gateway_latency_buckets
+from components.render.monitoring.sources import (
+    OPERATION_DURATION_BUCKETS,
+    REQUEST_SOURCES,
+    gateway_latency_buckets,
+)
 from components.render.monitoring.text import to_yaml
 from components.spec import ServiceSpec
 from infra.stack_files import PROJECT_DIR
 from tests.helpers.tools import require_tool
 
-SPECS = tuple(
+SPECS = (
+    *(
+        ServiceSpec.model_validate(
+            {"name": name, "image": "example.org/mcp/server:1.0", "transport": "streamable-http", "port": port, **extra}
+        )
+        for name, port, extra in (
+            ("alpha", 8080, {}),
+            ("beta", 9000, {"healthPath": "/ready", "metrics": {"port": 9464, "path": "/stats"}}),
+        )
+    ),
     ServiceSpec.model_validate(
-        {"name": name, "image": "example.org/mcp/server:1.0", "transport": "streamable-http", "port": port, **extra}
-    )
-    for name, port, extra in (
-        ("alpha", 8080, {}),
-        ("beta", 9000, {"healthPath": "/ready", "metrics": {"port": 9464, "path": "/stats"}}),
-    )
+        {"name": "gamma", "build": {"server": "memory"}, "transport": "stdio", "bridge": {}, "port": 8000}
+    ),
 )
 
 
@@ -63,6 +72,9 @@ def test_thresholds_and_slos_are_those_of_the_design_documents() -> None:
         "gateway-latency": (0.95, 0.2),
         "mcp-availability": (0.995, None),
         "mcp-latency": (0.95, 0.5),
+        # Each tool is held to its service's objectives.
+        "mcp-tool-availability": (0.995, None),
+        "mcp-tool-latency": (0.95, 0.5),
     }
 
 
@@ -93,11 +105,11 @@ def test_every_alert_has_a_severity_a_summary_and_a_runbook_line() -> None:
 
 def test_rules_follow_the_catalog() -> None:
     probe = rules_by_name()["ServiceProbeFailing"]["expr"]
-    assert 'service=~"alpha|beta"' in probe
+    assert 'service=~"alpha|beta|gamma"' in probe
     docker_cpu = rule_groups(context("docker"))[0]["rules"][0]["expr"]
-    assert 'name=~"mcp-dev-(alpha|beta)(?:-' in docker_cpu
+    assert 'name=~"mcp-dev-(alpha|beta|gamma)(?:-' in docker_cpu
     kubernetes_cpu = rule_groups(context("kubernetes"))[0]["rules"][0]["expr"]
-    assert 'container=~"(alpha|beta)", namespace="mcp-staging"' in kubernetes_cpu
+    assert 'container=~"(alpha|beta|gamma)", namespace="mcp-staging"' in kubernetes_cpu
 
 
 @pytest.mark.parametrize(
@@ -110,8 +122,27 @@ def test_rules_follow_the_catalog() -> None:
 def test_gateway_buckets_are_in_the_gateways_unit_and_hold_every_latency_slo(target: str, buckets: list[float]) -> None:
     assert gateway_latency_buckets(target) == buckets  # type: ignore[arg-type]
     source = REQUEST_SOURCES[target]  # type: ignore[index]
-    latency_bounds = [slo.latency_seconds for slo in SLOS if slo.latency_seconds is not None]
+    latency_bounds = [slo.latency_seconds for slo in SLOS if slo.latency_seconds is not None and slo.scope != "tools"]
     assert latency_bounds and all(source.in_duration_unit(bound) in buckets for bound in latency_bounds)
+
+
+def test_each_tool_latency_slo_counts_at_a_bound_of_the_bridges_histogram() -> None:
+    bounds = [slo.latency_seconds for slo in SLOS if slo.scope == "tools" and slo.latency_seconds is not None]
+    assert bounds == [0.5]
+    assert all(bound in OPERATION_DURATION_BUCKETS for bound in bounds)
+    latency = rules_by_name()["McpToolLatencyFastBurn"]
+    assert latency["labels"] == {"severity": "critical", "signal": "mcp-tool-latency", "slo": "mcp-tool-latency"}
+    recorded = {
+        rule["expr"]
+        for group in rule_groups(context())
+        for rule in group["rules"]
+        if rule.get("labels", {}).get("slo") == "mcp-tool-latency" and rule.get("record", "").endswith("rate5m")
+    }
+    assert recorded == {
+        '1 - (sum by (service, gen_ai_tool_name) (rate(mcp_server_operation_duration_bucket{service=~"gamma", '
+        'mcp_method_name="tools/call", le="0.5"}[5m])) / sum by (service, gen_ai_tool_name) '
+        '(rate(mcp_server_operation_duration_count{service=~"gamma", mcp_method_name="tools/call"}[5m])))'
+    }
 
 
 @pytest.mark.parametrize(
@@ -128,9 +159,12 @@ def test_docker_scrapes_health_probes_and_declared_metrics_from_the_catalog() ->
     assert probes == [
         {"targets": ["http://alpha:8080/healthz"], "labels": {"service": "alpha", "probe": "health"}},
         {"targets": ["http://beta:9000/ready"], "labels": {"service": "beta", "probe": "health"}},
+        {"targets": ["http://gamma:8000/healthz"], "labels": {"service": "gamma", "probe": "health"}},
     ]
     assert jobs["mcp-services"]["static_configs"] == [
-        {"targets": ["beta:9464"], "labels": {"service": "beta", "metrics_path": "/stats"}}
+        {"targets": ["beta:9464"], "labels": {"service": "beta", "metrics_path": "/stats"}},
+        # Behind the bridge: its metrics on the service's own port.
+        {"targets": ["gamma:8000"], "labels": {"service": "gamma", "metrics_path": "/metrics"}},
     ]
     assert "jaeger" not in jobs
     assert config["global"]["external_labels"] == {"stack": "dev"}
@@ -140,6 +174,8 @@ def test_routing_pages_on_critical_tickets_on_warning_and_silences_info() -> Non
     config = alertmanager_config({"page": Receiver("pagerduty")}, "/secrets")
     routes = {route["matchers"][0]: route["receiver"] for route in config["route"]["routes"]}
     assert routes == {'severity="critical"': "page", 'severity="warning"': "ticket", 'severity="info"': "silent"}
+    # A tool's page silences that tool's ticket, not another tool's.
+    assert config["inhibit_rules"][0]["equal"] == ["service", "gen_ai_tool_name", "signal"]
     receivers = {receiver["name"]: receiver for receiver in config["receivers"]}
     assert receivers["page"]["pagerduty_configs"] == [{"routing_key_file": "/secrets/page", "send_resolved": True}]
     assert receivers["ticket"] == {"name": "ticket"} and receivers["silent"] == {"name": "silent"}
@@ -161,12 +197,41 @@ def test_generated_files_are_deterministic_with_sorted_keys() -> None:
 
 def test_dashboards_cover_the_platform_and_each_service() -> None:
     boards = dashboards("docker", SPECS, MonitoringParts())
-    assert sorted(boards) == ["mcp-overview.json", "mcp-service-alpha.json", "mcp-service-beta.json"]
+    assert sorted(boards) == [
+        "mcp-overview.json",
+        "mcp-service-alpha.json",
+        "mcp-service-beta.json",
+        "mcp-service-gamma.json",
+    ]
     titles = [panel["title"] for panel in boards["mcp-service-alpha.json"]["panels"]]
     for wanted in ("Requests per second", "Errors", "p95 latency", "Saturation", "Health probe"):
         assert any(title.startswith(wanted) for title in titles), wanted
+    assert not [title for title in titles if "Tool" in title or "method" in title]
     uids = [board["uid"] for board in boards.values()]
     assert len(set(uids)) == len(uids)
+
+
+def test_a_service_behind_the_bridge_has_per_tool_and_per_method_panels() -> None:
+    board = dashboards("kubernetes", SPECS, MonitoringParts())["mcp-service-gamma.json"]
+    queries = {panel["title"]: {t["legendFormat"]: t["expr"] for t in panel["targets"]} for panel in board["panels"]}
+    calls = 'service=~"gamma", mcp_method_name="tools/call"'
+    assert queries["Tool latency (p50, p95, p99)"] == {
+        f"{{{{gen_ai_tool_name}}}} p{name}": f"histogram_quantile({quantile}, sum by (gen_ai_tool_name, le) "
+        f"(rate(mcp_server_operation_duration_bucket{{{calls}}}[5m])))"
+        for name, quantile in (("50", "0.5"), ("95", "0.95"), ("99", "0.99"))
+    }
+    assert queries["Tool calls per second"] == {
+        "{{gen_ai_tool_name}}": f"sum by (gen_ai_tool_name) (rate(mcp_server_operation_duration_count{{{calls}}}[5m]))"
+    }
+    assert queries["Tool error share (5m)"] == {
+        "{{gen_ai_tool_name}}": 'slo:sli_error:ratio_rate5m{slo="mcp-tool-availability", service="gamma"}'
+    }
+    methods = 'sum by (mcp_method_name) (rate(mcp_server_operation_duration_count{service="gamma"}[5m]))'
+    assert queries["MCP requests per second by method"] == {"{{mcp_method_name}}": methods}
+    # The overview's 5xx panel reads the gateway's availability SLIs, not the tools' errors.
+    overview = dashboards("kubernetes", SPECS, MonitoringParts())["mcp-overview.json"]
+    (errors,) = [panel for panel in overview["panels"] if panel["title"] == "5xx share (5m)"]
+    assert errors["targets"][0]["expr"] == 'slo:sli_error:ratio_rate5m{slo=~"gateway-availability|mcp-availability"}'
 
 
 @pytest.mark.parametrize("target", ["docker", "kubernetes"])

@@ -117,7 +117,7 @@ def test_a_removed_service_shows_its_resources_removed_in_markdown(checkout: Pat
     result = diff_cli(checkout, "--stack", "staging", "--base", "origin/main", "--markdown")
 
     assert result.returncode == 2, result.stderr
-    assert "### Stack `staging`: 0 to add, 13 to remove, 2 to change, 1 tool change(s)" in result.stdout
+    assert "### Stack `staging`: 0 to add, 14 to remove, 2 to change, 1 tool change(s)" in result.stdout
     removed = [line for line in result.stdout.splitlines() if line.startswith("- ")]
     assert removed == [
         # No service runs its image any more, so the stack stops building it.
@@ -130,6 +130,7 @@ def test_a_removed_service_shows_its_resources_removed_in_markdown(checkout: Pat
         "- kubernetes:gateway.envoyproxy.io/v1alpha1:BackendTrafficPolicy gateway-backend-policy-sequential-thinking",
         "- kubernetes:gateway.networking.k8s.io/v1:HTTPRoute gateway-route-sequential-thinking",
         "- kubernetes:monitoring.coreos.com/v1:Probe monitoring-probe-sequential-thinking",
+        "- kubernetes:monitoring.coreos.com/v1:ServiceMonitor monitoring-service-monitor-sequential-thinking",
         "- kubernetes:networking.k8s.io/v1:NetworkPolicy network-policies-sequential-thinking",
         "- kubernetes:policy/v1:PodDisruptionBudget sequential-thinking-disruption-budget",
         "- mcp-suite:images:BuiltImage image-sequential-thinking",

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from components.render.monitoring.sources import TOOL_LABEL
+
 ReceiverKind = Literal["slack", "pagerduty"]
 SILENT = "silent"
 ROUTES: tuple[tuple[str, str], ...] = (("critical", "page"), ("warning", "ticket"), ("info", SILENT))
@@ -45,12 +47,13 @@ def alertmanager_config(receivers: Mapping[str, Receiver], secrets_dir: str) -> 
             "repeat_interval": "12h",
             "routes": routes,
         },
-        # A critical alert makes the warning on the same signal of the same service redundant.
+        # A critical alert makes the warning on the same signal of the same service (and tool) redundant. A label
+        # neither alert has counts as equal, so the tool only tells apart per-tool alerts of one service.
         "inhibit_rules": [
             {
                 "source_matchers": ['severity="critical"'],
                 "target_matchers": ['severity="warning"'],
-                "equal": ["service", "signal"],
+                "equal": ["service", TOOL_LABEL, "signal"],
             }
         ],
         "receivers": [

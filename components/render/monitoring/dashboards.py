@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.render.monitoring.objectives import SLOS, TOOL_AVAILABILITY
 from components.render.monitoring.parts import MonitoringParts
 from components.render.monitoring.rules import (
     CPU_RATIO,
@@ -12,12 +13,18 @@ from components.render.monitoring.rules import (
     MEMORY_RATIO,
     SLI_ERROR,
     Requests,
+    ToolCalls,
+    number,
 )
 from components.render.monitoring.sources import (
+    METHOD_LABEL,
+    OPERATION_DURATION_METRIC,
     QUEUE_DEPTH_METRIC,
     REQUEST_SOURCES,
+    TOOL_LABEL,
     MonitoredPlatform,
     has_container_metrics,
+    has_operation_metrics,
     service_alternation,
 )
 from components.spec import ServiceSpec
@@ -25,6 +32,7 @@ from components.spec import ServiceSpec
 PROMETHEUS_UID = "prometheus"
 LOKI_UID = "loki"
 FOLDER = "mcp-suite"
+TOOL_QUANTILES = (0.5, 0.95, 0.99)
 
 
 def _panel(title: str, exprs: dict[str, str], unit: str) -> dict[str, Any]:
@@ -83,7 +91,11 @@ def overview_dashboard(
             "none",
         ),
         _panel("Requests per second", {"{{service}}": _requests_rate(target, services)}, "reqps"),
-        _panel("5xx share (5m)", {"{{service}} {{slo}}": f'{SLI_ERROR}5m{{slo=~".*-availability"}}'}, "percentunit"),
+        _panel(
+            "5xx share (5m)",
+            {"{{service}} {{slo}}": f'{SLI_ERROR}5m{{slo=~"{_gateway_availability()}"}}'},
+            "percentunit",
+        ),
         _panel("p95 latency", {"{{service}}": LATENCY_P95}, "s"),
         *saturation,
         _panel(
@@ -93,6 +105,40 @@ def overview_dashboard(
         ),
     ]
     return _dashboard("mcp-overview", "MCP suite: platform overview", panels)
+
+
+def _gateway_availability() -> str:
+    """The availability SLOs measured at the gateway, whose errors are 5xx answers (a tool's errors are not)."""
+    return "|".join(slo.name for slo in SLOS if slo.latency_seconds is None and slo.scope != "tools")
+
+
+def _tool_panels(spec: ServiceSpec) -> list[dict[str, Any]]:
+    """Per tool and per MCP method, from the bridge's histogram; none for a service that does not export it."""
+    if not has_operation_metrics(spec):
+        return []
+    tool_calls = ToolCalls((spec,))
+    by_tool = f"{TOOL_LABEL}, le"
+    latency = {
+        f"{{{{{TOOL_LABEL}}}}} p{number(quantile * 100)}": (
+            f"histogram_quantile({number(quantile)}, {tool_calls.per_tool('bucket', '5m', by=by_tool)})"
+        )
+        for quantile in TOOL_QUANTILES
+    }
+    methods = f'sum by ({METHOD_LABEL}) (rate({OPERATION_DURATION_METRIC}_count{{service="{spec.name}"}}[5m]))'
+    return [
+        _panel("Tool latency (p50, p95, p99)", latency, "s"),
+        _panel(
+            "Tool calls per second",
+            {f"{{{{{TOOL_LABEL}}}}}": tool_calls.per_tool("count", "5m", by=TOOL_LABEL)},
+            "reqps",
+        ),
+        _panel(
+            "Tool error share (5m)",
+            {f"{{{{{TOOL_LABEL}}}}}": f'{SLI_ERROR}5m{{slo="{TOOL_AVAILABILITY.name}", service="{spec.name}"}}'},
+            "percentunit",
+        ),
+        _panel("MCP requests per second by method", {f"{{{{{METHOD_LABEL}}}}}": methods}, "reqps"),
+    ]
 
 
 def service_dashboard(target: MonitoredPlatform, spec: ServiceSpec, parts: MonitoringParts) -> dict[str, Any]:
@@ -128,6 +174,7 @@ def service_dashboard(target: MonitoredPlatform, spec: ServiceSpec, parts: Monit
             {"seconds": f'probe_duration_seconds{{probe="{HEALTH_PROBE_LABEL}", {selector}}}'},
             "s",
         ),
+        *_tool_panels(spec),
     ]
     return _dashboard(f"mcp-service-{spec.name}", f"MCP service: {spec.name}", panels)
 

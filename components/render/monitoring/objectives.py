@@ -5,7 +5,7 @@ Each alert carries its own one-line runbook, so the rules, the README table and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 Severity = Literal["critical", "warning", "info"]
@@ -88,24 +88,35 @@ class Slo:
     """Value of the `slo` label."""
     alert: str
     """Alert name stem: `<stem>FastBurn` pages, `<stem>SlowBurn` opens a ticket."""
-    scope: Literal["gateway", "services"]
-    """The gateway as a whole, or each catalog service."""
+    scope: Literal["gateway", "services", "tools"]
+    """The gateway as a whole, each catalog service (at the gateway), or each tool of each service behind the
+    bridge (tools/call at the bridge, `sources.OPERATION_DURATION_METRIC`)."""
     objective: float
     """Share of good requests promised over 30 days."""
     latency_seconds: float | None = None
-    """For latency SLOs: a request is good when faster than this (a histogram bound of the gateway)."""
+    """For latency SLOs: a request is good when faster than this (a histogram bound of the gateway, or of the
+    bridge for tools)."""
 
     @property
     def error_budget(self) -> float:
         return 1 - self.objective
 
 
+MCP_AVAILABILITY = Slo(name="mcp-availability", alert="McpAvailability", scope="services", objective=0.995)
+MCP_LATENCY = Slo(name="mcp-latency", alert="McpLatency", scope="services", objective=0.95, latency_seconds=0.5)
+# Each tool is held to its service's promises, so one tool failing or slow among many healthy ones still burns a
+# budget of its own. A failed call is one with `error_type` (a JSON-RPC error or a tool result with `isError`).
+TOOL_AVAILABILITY = replace(MCP_AVAILABILITY, name="mcp-tool-availability", alert="McpToolAvailability", scope="tools")
+TOOL_LATENCY = replace(MCP_LATENCY, name="mcp-tool-latency", alert="McpToolLatency", scope="tools")
+
 # "p95 under X" is kept as "95 % of requests under X", which makes it a ratio with an error budget of 5 %.
 SLOS: tuple[Slo, ...] = (
     Slo(name="gateway-availability", alert="GatewayAvailability", scope="gateway", objective=0.999),
     Slo(name="gateway-latency", alert="GatewayLatency", scope="gateway", objective=0.95, latency_seconds=0.2),
-    Slo(name="mcp-availability", alert="McpAvailability", scope="services", objective=0.995),
-    Slo(name="mcp-latency", alert="McpLatency", scope="services", objective=0.95, latency_seconds=0.5),
+    MCP_AVAILABILITY,
+    MCP_LATENCY,
+    TOOL_AVAILABILITY,
+    TOOL_LATENCY,
 )
 
 

@@ -21,13 +21,19 @@ from components.render.monitoring.objectives import (
 )
 from components.render.monitoring.parts import MonitoringParts
 from components.render.monitoring.sources import (
+    ERROR_TYPE_LABEL,
     GATEWAY,
+    METHOD_LABEL,
+    OPERATION_DURATION_METRIC,
     QUEUE_DEPTH_METRIC,
     REQUEST_SOURCES,
+    TOOL_CALL,
+    TOOL_LABEL,
     MonitoredPlatform,
     RequestSource,
     backup_age_expression,
     has_container_metrics,
+    has_operation_metrics,
     saturation_source,
     service_alternation,
 )
@@ -60,6 +66,12 @@ class RuleContext:
     @property
     def container_metrics(self) -> bool:
         return has_container_metrics(self.target, self.parts)
+
+    @property
+    def tool_calls(self) -> ToolCalls | None:
+        """The per-tool series of the services behind the bridge; None when no service exports them."""
+        metered = tuple(spec for spec in self.services if has_operation_metrics(spec))
+        return ToolCalls(metered) if metered else None
 
 
 def number(value: float) -> str:
@@ -112,6 +124,26 @@ class Requests:
         return f"1 - ({good} / {self.per_service(source.duration_count, window)})"
 
 
+class ToolCalls:
+    """PromQL over the bridge's operation histogram: tools/call per tool of each service (the same on both targets,
+    since the scrape labels each series with its `service`)."""
+
+    def __init__(self, services: tuple[ServiceSpec, ...]) -> None:
+        self.scope = f'service=~"{service_alternation(services)}", {METHOD_LABEL}="{TOOL_CALL}"'
+
+    def per_tool(self, series: str, window: str, extra: str = "", by: str = f"service, {TOOL_LABEL}") -> str:
+        matchers = ", ".join(part for part in (self.scope, extra) if part)
+        return f"sum by ({by}) (rate({OPERATION_DURATION_METRIC}_{series}{{{matchers}}}[{window}]))"
+
+    def error_ratio(self, slo: Slo, window: str) -> str:
+        total = self.per_tool("count", window)
+        if slo.latency_seconds is None:
+            failed = self.per_tool("count", window, f'{ERROR_TYPE_LABEL}!=""')
+            return f"{failed} / {total}"
+        fast = f'le="{bucket_bound(slo.latency_seconds)}"'
+        return f"1 - ({self.per_tool('bucket', window, fast)} / {total})"
+
+
 def _in_seconds(expression: str, source: RequestSource) -> str:
     """A duration in the source's unit as seconds, which every recorded duration and threshold is in."""
     if source.duration_unit_seconds == 1:
@@ -143,14 +175,26 @@ def _saturation_rules(context: RuleContext) -> list[dict[str, Any]]:
     ]
 
 
-def _slo_recording_rules(requests: Requests) -> list[dict[str, Any]]:
-    rules = []
+def _measured_slos(context: RuleContext, requests: Requests) -> list[tuple[Slo, Requests | ToolCalls]]:
+    """Each SLO with the series it is measured on; the per-tool ones only where a service exports them."""
+    tool_calls = context.tool_calls
+    measured: list[tuple[Slo, Requests | ToolCalls]] = []
     for slo in SLOS:
+        if slo.scope != "tools":
+            measured.append((slo, requests))
+        elif tool_calls is not None:
+            measured.append((slo, tool_calls))
+    return measured
+
+
+def _slo_recording_rules(measured: list[tuple[Slo, Requests | ToolCalls]]) -> list[dict[str, Any]]:
+    rules = []
+    for slo, source in measured:
         labels = {"slo": slo.name}
         if slo.scope == "gateway":
             labels["service"] = GATEWAY
         rules += [
-            {"record": f"{SLI_ERROR}{window}", "expr": requests.error_ratio(slo, window), "labels": dict(labels)}
+            {"record": f"{SLI_ERROR}{window}", "expr": source.error_ratio(slo, window), "labels": dict(labels)}
             for window in SLI_WINDOWS
         ]
     return rules
@@ -222,14 +266,16 @@ def _burn_expression(slo: Slo, burn: BurnAlert) -> str:
     return " or ".join(clauses)
 
 
-def slo_alerts() -> list[dict[str, Any]]:
+def slo_alerts(slos: list[Slo]) -> list[dict[str, Any]]:
     alerts = []
-    for slo in SLOS:
+    for slo in slos:
         kind = (
             "availability"
             if slo.latency_seconds is None
             else f"latency (under {number(slo.latency_seconds * 1000)} ms)"
         )
+        # Per-tool series keep the tool's name through the recording rules, so each tool fires on its own.
+        subject = "{{ $labels.service }}" + (f" tool {{{{ $labels.{TOOL_LABEL} }}}}" if slo.scope == "tools" else "")
         for burn in BURN_ALERTS:
             factors = " or ".join(f"{number(w.factor)}x over {w.long} and {w.short}" for w in burn.windows)
             alerts.append(
@@ -239,7 +285,7 @@ def slo_alerts() -> list[dict[str, Any]]:
                     "for": burn.for_,
                     "labels": {"severity": burn.severity, "signal": slo.name, "slo": slo.name},
                     "annotations": {
-                        "summary": f"{{{{ $labels.service }}}}: {kind} SLO {number(slo.objective * 100)} % is burning "
+                        "summary": f"{subject}: {kind} SLO {number(slo.objective * 100)} % is burning "
                         f"its 30-day error budget ({factors})",
                         "runbook": burn.runbook,
                     },
@@ -278,6 +324,7 @@ def _health_alerts(context: RuleContext) -> list[dict[str, Any]]:
 def rule_groups(context: RuleContext) -> list[dict[str, Any]]:
     """Every rule group, in a stable order; `interval` is left to the global evaluation interval."""
     requests = Requests(REQUEST_SOURCES[context.target], context.services)
+    measured = _measured_slos(context, requests)
     latency_p95 = _in_seconds(
         f"histogram_quantile(0.95, {requests.per_service(requests.source.duration_bucket, '5m', by='service, le')})",
         requests.source,
@@ -287,9 +334,9 @@ def rule_groups(context: RuleContext) -> list[dict[str, Any]]:
             "name": "mcp-suite.recording",
             "rules": [*_saturation_rules(context), {"record": LATENCY_P95, "expr": latency_p95}],
         },
-        {"name": "mcp-suite.slo-recording", "rules": _slo_recording_rules(requests)},
+        {"name": "mcp-suite.slo-recording", "rules": _slo_recording_rules(measured)},
         {"name": "mcp-suite.thresholds", "rules": threshold_alerts(context)},
-        {"name": "mcp-suite.slo-alerts", "rules": slo_alerts()},
+        {"name": "mcp-suite.slo-alerts", "rules": slo_alerts([slo for slo, _ in measured])},
         {"name": "mcp-suite.health", "rules": _health_alerts(context)},
     ]
 

@@ -29,6 +29,18 @@ LATENCY_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0)
 A gateway that counts in another unit is configured with `gateway_latency_buckets`."""
 GATEWAY = "gateway"
 """`service` label of the gateway's aggregate series."""
+OPERATION_DURATION_METRIC = "mcp_server_operation_duration"
+"""Histogram (seconds) of the MCP requests a service behind the bridge answered, from the OpenTelemetry MCP semantic
+conventions (`mcp.server.operation.duration`), served on the service's `metrics` endpoint. Labelled
+`mcp_method_name`, `gen_ai_tool_name` on tools/call, `error_type` on failures (a JSON-RPC code, or `tool_error` for
+a tool result with `isError`) and `mcp_protocol_version` when known; scraping adds `service`."""
+OPERATION_DURATION_BUCKETS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+"""The histogram's bounds (seconds) as the bridge exports them: a tool latency SLO's bound must be one of them."""
+METHOD_LABEL = "mcp_method_name"
+TOOL_LABEL = "gen_ai_tool_name"
+ERROR_TYPE_LABEL = "error_type"
+TOOL_CALL = "tools/call"
+"""The one method whose series carry the tool's name."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +180,12 @@ def backup_age_expression(target: MonitoredPlatform) -> str:
         " * on (namespace, cronjob) group_left ()"
         f' kube_cronjob_labels{{label_app_kubernetes_io_component="{labels.BACKUP_COMPONENT}"}})'
     )
+
+
+def has_operation_metrics(spec: ServiceSpec) -> bool:
+    """Whether the service exports `OPERATION_DURATION_METRIC`: the bridge does, for every server behind it. The
+    per-tool rules and panels ask this, so none of them reads a series nobody produces."""
+    return spec.bridge is not None
 
 
 def service_alternation(specs: tuple[ServiceSpec, ...]) -> str:
