@@ -154,7 +154,9 @@ def backend_traffic_policy_spec(spec: ServiceSpec, options: GatewayOptions) -> d
     }
     if spec.hashes_sessions:
         # Hashing the session header, not the client address (every request arrives from the edge), keeps a
-        # session's requests, open streams and resumption on one pod.
+        # 2025 session's requests, open streams and resumption on one pod. 2026-07-28 requests carry no session
+        # id: Envoy's consistent-hash balancers draw a random hash for a request that yields none, so they spread
+        # over the pods like any stateless service's.
         policy["loadBalancer"] = {
             "type": "ConsistentHash",
             "consistentHash": {"type": "Headers", "headers": [{"name": SESSION_HEADER}]},

@@ -237,11 +237,11 @@ def test_every_service_answers_mcp_through_its_service(
     deployment: Deployment, stand_ins: dict[str, pod_tools.PodEndpoint]
 ) -> None:
     """The official Python SDK client, from the gateway proxies' network, calls one tool of every service through
-    its Service's cluster address, in both of the SDK's modes."""
+    its Service's cluster address, in both of the SDK's modes, each speaking its revision."""
     assert set(CALLS) == {spec.name for spec in deployment.settings.services}
     visits_plan = json.dumps(visit_plan({name: service_url(deployment, name) for name in CALLS}))
     python = require_venv_tool("mcp", "python")
-    for mode in ("auto", "legacy"):
+    for mode, revision in (("auto", "2026-07-28"), ("legacy", "2025-11-25")):
         result = stand_ins["envoy"].run(
             python, str(E2E_PEERS / "catalog_client.py"), str(UNUSED_CA), mode, stdin=visits_plan, timeout=300
         )
@@ -252,6 +252,67 @@ def test_every_service_answers_mcp_through_its_service(
         )
         assert ECHOED in " ".join(visits["everything"]["text"])
         assert all(visit["retries"] == 0 for visit in visits.values()), visits
+        assert {name: visit["protocol"] for name, visit in visits.items()} == dict.fromkeys(CALLS, revision)
+
+
+STATELESS = "sequential-thinking"
+"""The stateless service the overlay runs with two replicas."""
+SPREAD_CALLS = 40
+
+
+def test_a_2026_client_needs_no_affinity_its_calls_land_on_both_replicas_and_every_target_is_scraped(
+    deployment: Deployment, stand_ins: dict[str, pod_tools.PodEndpoint]
+) -> None:
+    """One 2026-07-28 client of the official Python SDK calls a tool of a stateless service 40 times, each request
+    on a new connection, through its Service; the per-tool counters that Prometheus's stand-in scrapes from each
+    replica (through the network policies, on the service port) show the calls answered by both, and all of them."""
+    pods = [
+        pod for pod in deployment.service_pods() if pod["metadata"]["labels"]["app.kubernetes.io/name"] == STATELESS
+    ]
+    assert len(pods) == 2, [pod["metadata"]["name"] for pod in pods]
+    python = require_venv_tool("mcp", "python")
+    tool, arguments = CALLS[STATELESS]
+
+    def answered() -> dict[str, int]:
+        """Each replica's count of answered calls of the tool, as Prometheus's stand-in scrapes it."""
+        counts: dict[str, int] = {}
+        for pod in pods:
+            url = f"http://{pod['status']['podIP']}:8000/metrics"
+            scraped = stand_ins["prometheus"].run(python, "-c", SCRAPE, url)
+            assert scraped.returncode == 0, scraped.stderr[-2000:]
+            counts[pod["metadata"]["name"]] = tool_calls(scraped.stdout, tool)
+        return counts
+
+    before = answered()
+    result = stand_ins["envoy"].run(
+        python,
+        str(E2E_PEERS / "repeated_calls.py"),
+        service_url(deployment, STATELESS),
+        "auto",
+        str(SPREAD_CALLS),
+        tool,
+        json.dumps(arguments),
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert json.loads(result.stdout) == {"protocol": "2026-07-28", "answered": SPREAD_CALLS, "failed": []}
+    after = answered()
+    spread = {name: after[name] - before[name] for name in after}
+    print(f"\n{SPREAD_CALLS} calls of one 2026-07-28 client, answered per replica: {spread}")
+    assert sum(spread.values()) == SPREAD_CALLS and all(spread.values()), spread
+
+
+SCRAPE = "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())"
+
+
+def tool_calls(metrics: str, tool: str) -> int:
+    """The number of successful calls of `tool` in a bridge's metrics (Prometheus text format)."""
+    prefix = "mcp_server_operation_duration_count{"
+    return sum(
+        int(float(line.rsplit(" ", 1)[1]))
+        for line in metrics.splitlines()
+        if line.startswith(prefix) and f'gen_ai_tool_name="{tool}"' in line and "error_type=" not in line
+    )
 
 
 def test_network_policies_allow_exactly_the_declared_graph(

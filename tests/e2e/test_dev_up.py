@@ -176,26 +176,31 @@ def every_service_answered(visits: dict[str, Any], client: str) -> None:
     print(f"\n{client}: {sum(visit['retries'] for visit in visits.values())} visits retried after a broken exchange")
 
 
-@pytest.mark.parametrize("mode", ["auto", "legacy"])
+REVISIONS = {"auto": "2026-07-28", "legacy": "2025-11-25"}
+"""What each mode of the SDK clients speaks to the catalog: the bridge serves both revisions."""
+
+
+@pytest.mark.parametrize("mode", REVISIONS)
 def test_real_clients_use_every_service_through_the_gateway(deployment: Deployment, mode: str) -> None:
     visits = peer("catalog_client.py", str(deployment.ca_file), mode, stdin=catalog_plan())
     every_service_answered(visits, f"Python SDK, {mode}")
+    assert {service: visit["protocol"] for service, visit in visits.items()} == dict.fromkeys(CALLS, REVISIONS[mode])
 
 
-def test_the_typescript_sdk_uses_every_service_through_the_gateway(deployment: Deployment) -> None:
+@pytest.mark.parametrize("mode", REVISIONS)
+def test_the_typescript_sdk_uses_every_service_through_the_gateway(deployment: Deployment, mode: str) -> None:
     installed = subprocess.run(
         [str(PROJECT_DIR / "scripts" / "e2e-peers")], capture_output=True, text=True, timeout=600, check=False
     )
     assert installed.returncode == 0, installed.stderr[-4000:]
     result = subprocess.run(
-        ["node", str(PEERS / "typescript" / "catalog_client.mjs"), str(deployment.ca_file)],
+        ["node", str(PEERS / "typescript" / "catalog_client.mjs"), str(deployment.ca_file), mode],
         input=catalog_plan(), capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-4000:]
     visits = json.loads(result.stdout)
-    every_service_answered(visits, "TypeScript SDK")
-    # This SDK speaks only the handshake of the revision the bridge serves.
-    assert {service: visit["protocol"] for service, visit in visits.items()} == dict.fromkeys(CALLS, "2025-11-25")
+    every_service_answered(visits, f"TypeScript SDK, {mode}")
+    assert {service: visit["protocol"] for service, visit in visits.items()} == dict.fromkeys(CALLS, REVISIONS[mode])
 
 
 def test_concurrent_sessions_lose_no_write(deployment: Deployment) -> None:
@@ -349,8 +354,12 @@ def scrape_health() -> dict[tuple[str, str], str]:
     }
 
 
-def test_prometheus_scrapes_the_gateway_and_probes_every_service(deployment: Deployment) -> None:
-    expected = {("gateway", "gateway:8082"), *(("health-probes", service) for service in CALLS)}
+def test_prometheus_scrapes_the_gateway_and_every_bridge_and_probes_every_service(deployment: Deployment) -> None:
+    expected = {
+        ("gateway", "gateway:8082"),
+        *(("health-probes", service) for service in CALLS),
+        *(("mcp-services", service) for service in CALLS),
+    }
     deadline = time.monotonic() + 60
     while {key: health for key, health in scrape_health().items() if key in expected} != dict.fromkeys(expected, "up"):
         assert time.monotonic() < deadline, scrape_health()
@@ -359,6 +368,13 @@ def test_prometheus_scrapes_the_gateway_and_probes_every_service(deployment: Dep
     query = urllib.parse.quote("sum by (service) (traefik_service_requests_total)")
     counted = get_json(f"{PROMETHEUS}/api/v1/query?query={query}")["data"]["result"]
     assert {result["metric"]["service"] for result in counted} >= {f"{service}@file" for service in CALLS}
+    # Each bridge's per-tool operation counts, from the catalog clients' calls of the tests before.
+    query = urllib.parse.quote(
+        'sum by (service, gen_ai_tool_name) (mcp_server_operation_duration_count{mcp_method_name="tools/call"})'
+    )
+    per_tool = get_json(f"{PROMETHEUS}/api/v1/query?query={query}")["data"]["result"]
+    called = {(result["metric"]["service"], result["metric"]["gen_ai_tool_name"]) for result in per_tool}
+    assert called >= {(service, tool) for service, (tool, _) in CALLS.items()}, per_tool
     # Every rule the program rendered evaluates on the real Prometheus without an error.
     groups = get_json(f"{PROMETHEUS}/api/v1/rules")["data"]["groups"]
     rules = {rule["name"]: rule for group in groups for rule in group["rules"]}

@@ -6,6 +6,7 @@ The bases are locally made stand-ins (tests/helpers/docker_engine.py); everythin
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
 import subprocess
@@ -22,15 +23,19 @@ from components.render.image_build import build_plan
 from infra.mock_runtime import Evaluation
 from infra.stack_files import PROJECT_DIR
 from infra.tool_surface import read_manifest
+from tests.helpers.catalog_calls import CALLS, ECHOED, visit_plan
 from tests.helpers.docker_engine import built_image, docker, health_command, require_engine, run_flags, stand_in_bases
 from tests.helpers.stacks import evaluate_stack
-from tests.helpers.tools import require_tool
+from tests.helpers.tools import require_tool, require_venv_tool
 
 pytestmark = pytest.mark.slow
 SERVICES = ("everything", "filesystem", "memory", "sequential-thinking")
 STATEFUL = ("filesystem", "memory")
 SOAK = PROJECT_DIR / "images" / "bridge" / "test" / "soak.js"
 LIST_TOOLS = PROJECT_DIR / "images" / "bridge" / "test" / "list-tools.js"
+PEERS = PROJECT_DIR / "tests" / "e2e" / "peers"
+UNUSED_CA = Path("/etc/ssl/certs/ca-certificates.crt")
+"""The SDK peers verify TLS against a CA file; the images answer plain HTTP, so any readable bundle does."""
 SESSION_TIMEOUT_SECONDS = 4
 
 
@@ -170,6 +175,46 @@ def test_every_service_runs_with_the_programs_container_settings_and_lists_the_r
             assert len(processes) == 2, f"{service}: bridge and one server, got {processes}"
         finally:
             remove(running)
+
+
+def test_clients_of_both_revisions_use_every_image_and_speak_the_revision_they_asked_for(
+    network: tuple[str, str],
+) -> None:
+    """The official Python SDK (`mcp` 2.3.0) and TypeScript SDK (`@modelcontextprotocol/client` 2.4.0) clients, in
+    their 2026-07-28 (`auto`: `server/discover` first) and 2025-11-25 (`legacy`: the handshake) modes, list the tools
+    of every image and call one; each reports the revision it spoke."""
+    installed = subprocess.run(
+        [str(PROJECT_DIR / "scripts" / "e2e-peers")], capture_output=True, text=True, timeout=600, check=False
+    )
+    assert installed.returncode == 0, installed.stderr[-4000:]
+    manifest = read_manifest(PROJECT_DIR)
+    containers = dev_containers()
+    running = [start(service, containers[service], network, host) for host, service in enumerate(SERVICES, start=30)]
+    try:
+        plan = json.dumps(visit_plan({one.name.removeprefix(f"{network[0]}-"): f"{one.url}/mcp" for one in running}))
+        recorded = {
+            service: sorted(tool["name"] for tool in manifest[containers[service]["command"][2]]) for service in CALLS
+        }
+        clients = {
+            "python": [require_venv_tool("mcp", "python"), str(PEERS / "catalog_client.py")],
+            "typescript": [require_tool("node"), str(PEERS / "typescript" / "catalog_client.mjs")],
+        }
+        for (client, command), (mode, revision) in itertools.product(
+            clients.items(), (("auto", "2026-07-28"), ("legacy", "2025-11-25"))
+        ):
+            result = subprocess.run(
+                [*command, str(UNUSED_CA), mode], input=plan, capture_output=True, text=True, timeout=300, check=False
+            )
+            assert result.returncode == 0, f"{client} {mode}: {result.stderr[-4000:]}"
+            visits = json.loads(result.stdout)
+            assert {name: visit.get("failed") for name, visit in visits.items()} == dict.fromkeys(CALLS), visits
+            assert {name: visit["protocol"] for name, visit in visits.items()} == dict.fromkeys(CALLS, revision)
+            assert {name: visit["tools"] for name, visit in visits.items()} == recorded, f"{client} {mode}"
+            assert {name: visit["error"] for name, visit in visits.items()} == dict.fromkeys(CALLS, False)
+            assert ECHOED in " ".join(visits["everything"]["text"])
+    finally:
+        for one in running:
+            remove(one)
 
 
 @pytest.mark.parametrize("service", STATEFUL)

@@ -215,3 +215,23 @@ test('an open subscriptions/listen stream does not hold up a stop', async () => 
   assert.equal(bridge.child.exitCode, 0);
   assert.ok(Date.now() - started < 5000, `stopped in ${Date.now() - started} ms`);
 });
+
+test('--max-sessions also bounds the open subscriptions/listen streams of 2026-07-28 clients', async () => {
+  const bridge = await everythingBridge(['--max-sessions', '1']);
+  try {
+    const first = await connect(bridge.url, 'first', 'auto');
+    const second = await connect(bridge.url, 'second', 'auto');
+    const open = await first.listen({ toolsListChanged: true });
+    await assert.rejects(second.listen({ toolsListChanged: true }), /Subscription limit reached/);
+    await open.close();
+    let again;
+    for (let attempt = 0; attempt < 20 && again === undefined; attempt += 1) {
+      again = await second.listen({ toolsListChanged: true }).catch(() => sleep(100).then(() => undefined));
+    }
+    assert.ok(again !== undefined, 'a stream can open again once the first has closed');
+    await again.close();
+    await Promise.all([first.close(), second.close()]);
+  } finally {
+    await bridge.stop();
+  }
+});

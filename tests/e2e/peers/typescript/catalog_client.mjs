@@ -1,8 +1,9 @@
 // An MCP client of the official TypeScript SDK that visits every service of a deployed stack through its gateway.
 //
-// `node catalog_client.mjs CA_FILE` reads `{service: {url, tool, arguments}}` as JSON on stdin. For each service it
-// connects with the initialize handshake (the only one this SDK speaks) verifying the gateway's certificate against
-// CA_FILE, lists the tools and calls the one tool named. Prints `{service: {protocol, tools, error, text, retries}}`
+// `node catalog_client.mjs CA_FILE [MODE]` reads `{service: {url, tool, arguments}}` as JSON on stdin. For each
+// service it connects (MODE `auto`, the default: `server/discover` first, 2026-07-28 where the server speaks it,
+// else the initialize handshake; `legacy`: the handshake only) verifying the gateway's certificate against CA_FILE,
+// lists the tools and calls the one tool named. Prints `{service: {protocol, tools, error, text, retries}}`
 // as JSON (`{failed: why}` for a service that failed three times), like ../catalog_client.py. Install its locked SDK first
 // with scripts/e2e-peers.
 //
@@ -17,9 +18,9 @@ import { fileURLToPath } from 'node:url';
 
 const TIMEOUT_MS = 30_000;
 
-const [caArgument] = process.argv.slice(2);
-if (caArgument === undefined) {
-  process.stderr.write('usage: node catalog_client.mjs CA_FILE < plan.json\n');
+const [caArgument, mode = 'auto'] = process.argv.slice(2);
+if (caArgument === undefined || !['auto', 'legacy'].includes(mode)) {
+  process.stderr.write('usage: node catalog_client.mjs CA_FILE [auto|legacy] < plan.json\n');
   process.exit(2);
 }
 const caFile = resolve(caArgument);
@@ -27,7 +28,7 @@ const caFile = resolve(caArgument);
 accessSync(caFile, constants.R_OK);
 
 if (process.env.NODE_EXTRA_CA_CERTS !== caFile) {
-  const again = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), caFile], {
+  const again = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), caFile, mode], {
     env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile },
     stdio: 'inherit',
   });
@@ -37,11 +38,10 @@ if (process.env.NODE_EXTRA_CA_CERTS !== caFile) {
   process.exit(again.status ?? 1);
 }
 
-const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
-const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+const { Client, StreamableHTTPClientTransport } = await import('@modelcontextprotocol/client');
 
 async function visit(url, tool, args) {
-  const client = new Client({ name: 'mcp-suite-e2e-typescript-peer', version: '1.0.0' });
+  const client = new Client({ name: 'mcp-suite-e2e-typescript-peer', version: '1.0.0' }, { versionNegotiation: { mode } });
   const transport = new StreamableHTTPClientTransport(new URL(url));
   await client.connect(transport, { timeout: TIMEOUT_MS });
   try {
@@ -49,15 +49,17 @@ async function visit(url, tool, args) {
     const called = await client.callTool({ name: tool, arguments: args }, undefined, { timeout: TIMEOUT_MS });
     const text = (called.content ?? []).filter((part) => part.type === 'text').map((part) => part.text);
     return {
-      protocol: transport.protocolVersion,
+      protocol: client.getNegotiatedProtocolVersion(),
       tools: tools.tools.map((entry) => entry.name).sort(),
       error: called.isError === true,
       text,
     };
   } finally {
-    // Like the Python SDK on leaving its client: end the session with a DELETE, a failure of which is only logged.
+    // Like the Python SDK on leaving its client: end a 2025 session with a DELETE, a failure of which is only logged.
     try {
-      await transport.terminateSession();
+      if (transport.sessionId !== undefined) {
+        await transport.terminateSession();
+      }
     } catch (error) {
       process.stderr.write(`session termination failed for ${url}: ${describe(error)}\n`);
     }
