@@ -65,3 +65,16 @@ def require_go_tool(name: str) -> str:
                 pytest.fail(message)
             pytest.skip(message)
     raise AssertionError(f"{name} is not in tools/go-tools.list")
+
+
+def require_npm_packages(folder: str, installer: str) -> Path:
+    """A folder of the repository (with a package-lock.json) once scripts/npm-ci has installed its current lockfile;
+    `installer` is the script that does. Fails in CI, skips elsewhere; a lockfile changed since is not installed."""
+    path = PROJECT_DIR / folder
+    stamp = path / "node_modules" / ".installed-lock"
+    if not stamp.is_file() or stamp.read_bytes() != (path / "package-lock.json").read_bytes():
+        message = f"{folder}'s npm packages are not installed from its lockfile; run {installer} (scripts/test does)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
