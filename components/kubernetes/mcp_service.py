@@ -68,34 +68,25 @@ class McpService(pulumi.ComponentResource):
             **metadata(spec.name),
             "annotations": skip_annotations(workload_skips(spec)),
         }
-        hosts = render.cluster_hosts(spec, args.namespace, args.public_host)
+        pod = render.PodInputs(
+            image=args.image,
+            prefix=args.name_prefix,
+            config_map_name=f"{spec.name}-env",
+            secret_name=secret_name,
+            hosts=render.cluster_hosts(spec, args.namespace, args.public_host),
+        )
         if spec.stateful:
             k8s.apps.v1.StatefulSet(
                 f"{name}-workload",
                 metadata=workload_metadata,
-                spec=render.stateful_set_spec(
-                    spec,
-                    args.image,
-                    args.name_prefix,
-                    spec.name,
-                    config_map_name=f"{spec.name}-env",
-                    secret_name=secret_name,
-                    hosts=hosts,
-                ),
+                spec=render.stateful_set_spec(spec, pod, service_name=spec.name),
                 opts=workload_opts,
             )
         else:
             k8s.apps.v1.Deployment(
                 f"{name}-workload",
                 metadata=workload_metadata,
-                spec=render.deployment_spec(
-                    spec,
-                    args.image,
-                    args.name_prefix,
-                    config_map_name=f"{spec.name}-env",
-                    secret_name=secret_name,
-                    hosts=hosts,
-                ),
+                spec=render.deployment_spec(spec, pod),
                 opts=workload_opts,
             )
             k8s.autoscaling.v2.HorizontalPodAutoscaler(

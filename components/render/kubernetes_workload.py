@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from components.render import labels as common_labels
@@ -95,13 +96,27 @@ def volume_claim_spec(size: str, access_mode: str, storage_class: str | None) ->
     return spec
 
 
-def container(
-    spec: ServiceSpec, image: Input[str], config_map_name: str, secret_name: str | None, hosts: Sequence[str]
-) -> ContainerArgsDict:
+@dataclass(frozen=True)
+class PodInputs:
+    """What a service's pods are made of besides its spec: the objects around them and the names clients use."""
+
+    image: Input[str]
+    """The image the pods run."""
+    prefix: str
+    """Prefix of the suite's shared objects, such as volume claims."""
+    config_map_name: str
+    """The ConfigMap of the service's plain environment."""
+    secret_name: str | None
+    """The Secret of its secret environment, if it has one."""
+    hosts: Sequence[str]
+    """The names clients reach it by besides its own (see `cluster_hosts`)."""
+
+
+def container(spec: ServiceSpec, pod: PodInputs) -> ContainerArgsDict:
     resources = spec.resources
-    env_from: list[EnvFromSourceArgsDict] = [{"config_map_ref": {"name": config_map_name}}]
-    if secret_name is not None:
-        env_from.append({"secret_ref": {"name": secret_name}})
+    env_from: list[EnvFromSourceArgsDict] = [{"config_map_ref": {"name": pod.config_map_name}}]
+    if pod.secret_name is not None:
+        env_from.append({"secret_ref": {"name": pod.secret_name}})
     mounts: list[VolumeMountArgsDict] = [{"name": "tmp", "mount_path": "/tmp"}]
     mounts += [
         {"name": mount.volume, "mount_path": mount.mount_path, "read_only": mount.read_only} for mount in spec.volumes
@@ -112,7 +127,7 @@ def container(
         ports.append({"name": METRICS_PORT_NAME, "container_port": metrics_port, "protocol": "TCP"})
     result: ContainerArgsDict = {
         "name": spec.name,
-        "image": image,
+        "image": pod.image,
         # Always: tags are re-resolved on every start, so a re-pushed tag cannot run stale code unnoticed.
         "image_pull_policy": "Always",
         "ports": ports,
@@ -127,7 +142,7 @@ def container(
         "security_context": restricted_container_security(spec.run_as_user),
         "volume_mounts": mounts,
     }
-    args = container_args(spec, hosts)
+    args = container_args(spec, pod.hosts)
     if args is not None:
         result["args"] = args
     return result
@@ -141,26 +156,19 @@ def cluster_hosts(spec: ServiceSpec, namespace: str, public_host: str | None) ->
     return [*names, public_host] if public_host is not None else names
 
 
-def pod_template(
-    spec: ServiceSpec,
-    image: Input[str],
-    prefix: str,
-    config_map_name: str,
-    secret_name: str | None,
-    hosts: Sequence[str],
-) -> PodTemplateSpecArgsDict:
+def pod_template(spec: ServiceSpec, inputs: PodInputs) -> PodTemplateSpecArgsDict:
     volumes: list[VolumeArgsDict] = [{"name": "tmp", "empty_dir": {"size_limit": TMP_SIZE}}]
     volumes += [
         {
             "name": mount.volume,
             "persistent_volume_claim": {
-                "claim_name": volume_claim_name(prefix, mount.volume),
+                "claim_name": volume_claim_name(inputs.prefix, mount.volume),
                 "read_only": mount.read_only,
             },
         }
         for mount in spec.volumes
     ]
-    pod = restricted_pod_spec(spec.run_as_user, [container(spec, image, config_map_name, secret_name, hosts)], volumes)
+    pod = restricted_pod_spec(spec.run_as_user, [container(spec, inputs)], volumes)
     pod["termination_grace_period_seconds"] = 30
     return {
         "metadata": {
@@ -171,14 +179,7 @@ def pod_template(
     }
 
 
-def deployment_spec(
-    spec: ServiceSpec,
-    image: Input[str],
-    prefix: str,
-    config_map_name: str,
-    secret_name: str | None,
-    hosts: Sequence[str],
-) -> DeploymentSpecArgsDict:
+def deployment_spec(spec: ServiceSpec, pod: PodInputs) -> DeploymentSpecArgsDict:
     # No `replicas`: the HorizontalPodAutoscaler owns the count, and an update must not reset it.
     return {
         "selector": {"match_labels": selector_labels(spec)},
@@ -186,19 +187,11 @@ def deployment_spec(
         "progress_deadline_seconds": 600,
         # maxUnavailable 0: a new pod must be ready before an old one goes, so updates never drop capacity.
         "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": 1}},
-        "template": pod_template(spec, image, prefix, config_map_name, secret_name, hosts),
+        "template": pod_template(spec, pod),
     }
 
 
-def stateful_set_spec(
-    spec: ServiceSpec,
-    image: Input[str],
-    prefix: str,
-    service_name: str,
-    config_map_name: str,
-    secret_name: str | None,
-    hosts: Sequence[str],
-) -> StatefulSetSpecArgsDict:
+def stateful_set_spec(spec: ServiceSpec, pod: PodInputs, service_name: str) -> StatefulSetSpecArgsDict:
     return {
         "replicas": spec.replicas.min,
         "service_name": service_name,
@@ -208,7 +201,7 @@ def stateful_set_spec(
         "update_strategy": {"type": "RollingUpdate", "rolling_update": {"partition": 0}},
         # Claims are separate PersistentVolumeClaims owned by StorageVolumes, so they outlive the workload.
         "persistent_volume_claim_retention_policy": {"when_deleted": "Retain", "when_scaled": "Retain"},
-        "template": pod_template(spec, image, prefix, config_map_name, secret_name, hosts),
+        "template": pod_template(spec, pod),
     }
 
 
