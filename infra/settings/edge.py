@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -207,6 +208,22 @@ def recorded_tools_problems(edge: EdgeSettings, unrecorded: list[str]) -> list[P
             "catalog-tools.json, so the edge would refuse every call to them: run `python -m infra tool-manifest` "
             "(it records the stdio servers the stacks deploy; a published image's tools are not recorded)",
         )
+    ]
+
+
+def scope_tool_problems(edge: EdgeSettings, recorded: Mapping[str, list[str]]) -> list[Problem]:
+    """Tools a scope names that its service's recorded tools (catalog-tools.json) lack: a misspelt name would hide
+    the tool it meant from the client, silently. A service whose tools are not recorded is not checked."""
+    return [
+        Problem(
+            path=f"edge.clientScopes.{client}.tools.{service}",
+            message=f"'{name}' is not a tool of {service}; catalog-tools.json records {', '.join(recorded[service])}",
+        )
+        for client, scope in edge.client_scopes.items()
+        for service, tools in scope.tools.items()
+        if service in recorded
+        for name in tools
+        if name not in recorded[service]
     ]
 
 

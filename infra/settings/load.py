@@ -17,6 +17,7 @@ from infra.settings.edge import (
     edge_secrets,
     origin_problems,
     recorded_tools_problems,
+    scope_tool_problems,
 )
 from infra.settings.images import image_build_problems
 from infra.settings.keys import decode_keys
@@ -122,8 +123,9 @@ def _cross_section_problems(settings: Settings, enabled: list[str]) -> list[Prob
         services = [spec.name for spec in settings.services]
         problems += client_scope_problems(settings.edge, settings.edge_secrets, services)
         problems += origin_problems(settings.edge, settings.network.ingress_host)
-        if settings.edge.recorded_tools_only:
+        if settings.edge.recorded_tools_only or any(scope.tools for scope in settings.edge.client_scopes.values()):
             recorded = recorded_tool_names(settings.services, read_manifest(PROJECT_DIR))
+            problems += scope_tool_problems(settings.edge, recorded)
             problems += recorded_tools_problems(settings.edge, [name for name in services if name not in recorded])
     secrets = settings.backup_secrets
     if secrets is not None and (secrets.s3_access_key_id is None) != (secrets.s3_secret_access_key is None):

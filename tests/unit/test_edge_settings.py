@@ -235,6 +235,12 @@ def test_client_scopes_load_and_default_to_none() -> None:
             {"ci": {"services": ["everything"], "tools": {"everything": "echo"}}},
             "edge.clientScopes.ci.tools.everything: Input should be a valid list",
         ),
+        (
+            # A misspelt name would hide the tool it meant, silently: it is checked against catalog-tools.json.
+            {"ci": {"services": ["everything"], "tools": {"everything": ["echo", "get_sum"]}}},
+            "edge.clientScopes.ci.tools.everything: 'get_sum' is not a tool of everything; catalog-tools.json "
+            "records echo, get-annotated-message, get-env,",
+        ),
     ],
     ids=[
         "tools-outside-services",
@@ -245,6 +251,7 @@ def test_client_scopes_load_and_default_to_none() -> None:
         "spaced-tool",
         "repeated-tool",
         "tools-not-a-list",
+        "misspelt-tool",
     ],
 )
 def test_client_scopes_that_name_nothing_real_are_refused(scopes: dict[str, Any], expected: str) -> None:
