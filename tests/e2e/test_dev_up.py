@@ -354,6 +354,12 @@ def scrape_health() -> dict[tuple[str, str], str]:
     }
 
 
+def per_tool_calls(query: str) -> set[tuple[str, str]]:
+    """(service, tool) of every series a per-tool query returns."""
+    results = get_json(f"{PROMETHEUS}/api/v1/query?query={query}")["data"]["result"]
+    return {(result["metric"]["service"], result["metric"]["gen_ai_tool_name"]) for result in results}
+
+
 def test_prometheus_scrapes_the_gateway_and_every_bridge_and_probes_every_service(deployment: Deployment) -> None:
     expected = {
         ("gateway", "gateway:8082"),
@@ -368,13 +374,17 @@ def test_prometheus_scrapes_the_gateway_and_every_bridge_and_probes_every_servic
     query = urllib.parse.quote("sum by (service) (traefik_service_requests_total)")
     counted = get_json(f"{PROMETHEUS}/api/v1/query?query={query}")["data"]["result"]
     assert {result["metric"]["service"] for result in counted} >= {f"{service}@file" for service in CALLS}
-    # Each bridge's per-tool operation counts, from the catalog clients' calls of the tests before.
+    # Each bridge's per-tool operation counts, once a catalog client has called a tool of every service (calls of
+    # the tests before may be gone with a container they replaced).
+    every_service_answered(peer("catalog_client.py", str(deployment.ca_file), "auto", stdin=catalog_plan()), "scrape")
     query = urllib.parse.quote(
         'sum by (service, gen_ai_tool_name) (mcp_server_operation_duration_count{mcp_method_name="tools/call"})'
     )
-    per_tool = get_json(f"{PROMETHEUS}/api/v1/query?query={query}")["data"]["result"]
-    called = {(result["metric"]["service"], result["metric"]["gen_ai_tool_name"]) for result in per_tool}
-    assert called >= {(service, tool) for service, (tool, _) in CALLS.items()}, per_tool
+    wanted = {(service, tool) for service, (tool, _) in CALLS.items()}
+    deadline = time.monotonic() + 90
+    while not wanted <= (called := per_tool_calls(query)):
+        assert time.monotonic() < deadline, called
+        time.sleep(3)
     # Every rule the program rendered evaluates on the real Prometheus without an error.
     groups = get_json(f"{PROMETHEUS}/api/v1/rules")["data"]["groups"]
     rules = {rule["name"]: rule for group in groups for rule in group["rules"]}
