@@ -44,9 +44,9 @@ class McpServiceArgs:
     secret_env: dict[str, pulumi.Output[str]] = field(default_factory=dict)
     """Secret environment values (secret Outputs); keys match `spec.secret_env`."""
     dev_source: str | None = None
+    """Absolute path of the spec's `devSource` checkout, mounted for hot reload."""
     public_hosts: Sequence[str] = ()
     """The gateway's host names, which it passes on in `Host`: the bridge answers MCP requests for them."""
-    """Absolute path of the spec's `devSource` checkout, mounted for hot reload."""
 
 
 class McpService(pulumi.ComponentResource):

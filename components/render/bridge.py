@@ -25,12 +25,13 @@ def stdio_command(spec: ServiceSpec) -> str | None:
     return " ".join([f"{plan.package}@{plan.version}", *spec.bridge.args])
 
 
-def container_args(spec: ServiceSpec, hosts: Sequence[str]) -> list[str] | None:
+def container_args(spec: ServiceSpec, hosts: Sequence[str], *, serve_metrics: bool = True) -> list[str] | None:
     """Arguments for the image's entrypoint: the bridge and its flags for stdio servers, else the spec's `args`.
 
     `hosts` are the names clients reach the service by on this target besides its own name (the gateway's public
     names, the cluster's DNS names): the bridge answers MCP requests for them and IP addresses only, so a web page
-    whose name a DNS rebinding points at the service is refused."""
+    whose name a DNS rebinding points at the service is refused. `serve_metrics` is False where the platform routes
+    every path of the port publicly (Koyeb), so the per-tool metrics are not published to anyone."""
     bridge, command = spec.bridge, stdio_command(spec)
     if bridge is None or command is None:
         return list(spec.args) if spec.args is not None else None
@@ -46,8 +47,7 @@ def container_args(spec: ServiceSpec, hosts: Sequence[str]) -> list[str] | None:
         spec.mcp_path,
         "--health-path",
         spec.health_path,
-        "--metrics-path",
-        spec.metrics.path if spec.metrics is not None else BRIDGE_METRICS_PATH,
+        *(["--metrics-path", BRIDGE_METRICS_PATH] if serve_metrics else ["--no-metrics-endpoint"]),
         # `stateful`: sessions with ids, each a small object relayed to the one server process; `stateless`: none.
         "--sessions",
         "stateless" if spec.sessions == "stateless" else "stateful",

@@ -100,10 +100,13 @@ def service_definition(
 
 def docker_args(spec: ServiceSpec, public_host: pulumi.Input[str]) -> pulumi.Input[Sequence[str]] | None:
     """The image's arguments. Koyeb's proxy passes on the App's host name in `Host`, so a bridge is told to answer
-    MCP requests for it; the name is known once the App exists."""
+    MCP requests for it (the name is known once the App exists); and, as Koyeb routes every path under the service's
+    prefix publicly, to serve no metrics endpoint."""
     if spec.bridge is None:
         return container_args(spec, [])
-    return pulumi.Output.from_input(public_host).apply(lambda host: container_args(spec, [host]) or [])
+    return pulumi.Output.from_input(public_host).apply(
+        lambda host: container_args(spec, [host], serve_metrics=False) or []
+    )
 
 
 def public_host(domains: Sequence[koyeb.outputs.AppDomain]) -> str:

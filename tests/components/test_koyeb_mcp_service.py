@@ -168,6 +168,8 @@ def test_stdio_server_runs_behind_the_bridge_on_the_spec_port() -> None:
     assert args[args.index("--port") + 1] == "8000"
     # Koyeb's proxy passes the App's host name on in `Host`: the bridge answers MCP requests for it.
     assert args[args.index("--allowed-hosts") + 1] == "mcp-test-acme.koyeb.app,sequential-thinking"
+    # Koyeb routes every path under the service's prefix publicly: its metrics are not served there.
+    assert "--no-metrics-endpoint" in args and "--metrics-path" not in args
     envs = {entry["key"]: entry.get("value") for entry in spec["envs"]}
     assert envs["PORT"] == "8000"
 

@@ -166,6 +166,8 @@ def test_stdio_server_runs_behind_the_bridge_from_the_built_digest() -> None:
     assert args[args.index("--health-path") + 1] == "/healthz"
     assert args[args.index("--sessions") + 1] == "stateful"  # ids issued, all relayed to one server process
     assert "--serialize" in args
+    # Metrics where the spec says Prometheus scrapes them; the gateway routes only the MCP path, so they are private.
+    assert args[args.index("--metrics-path") + 1] == "/metrics"
     # The names clients reach it by: in the cluster and through the gateway, which passes its host on; no other.
     assert args[args.index("--allowed-hosts") + 1].split(",") == [
         "mcp.example.com",

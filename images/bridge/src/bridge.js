@@ -44,7 +44,10 @@ async function main() {
   if (options.devSource !== undefined) {
     watchSource(options.devSource, upstream);
   }
-  const telemetry = new Telemetry({ serviceName: options.stdio[0].replace(/@[^@]*$/, '') });
+  const telemetry = new Telemetry({
+    serviceName: options.stdio[0].replace(/@[^@]*$/, ''),
+    knownTool: (name) => upstream.hasTool(name),
+  });
   const sessions = new Sessions({
     upstream,
     telemetry,
@@ -165,7 +168,7 @@ async function route(req, res, options, upstream, clients, stopping) {
     res.end(JSON.stringify({ status, sessions: sessions.open.size, reaped: sessions.reaped, inFlight: upstream.inFlight }));
     return;
   }
-  if (pathname === options.metricsPath && req.method === 'GET') {
+  if (options.metricsEndpoint && pathname === options.metricsPath && req.method === 'GET') {
     telemetry.serve(req, res);
     return;
   }

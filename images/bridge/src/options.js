@@ -7,12 +7,13 @@
 export const IN_FLIGHT_BOUND_SECONDS = 20;
 
 const USAGE = `usage: bridge.js --stdio "<server command>" --port <1-65535> [--path /mcp] [--health-path /healthz]
-  [--metrics-path /metrics] [--sessions stateful|stateless] [--session-timeout-seconds 1800] [--max-sessions 200]
-  [--serialize] [--request-timeout-seconds 60] [--max-body-bytes 4194304] [--drain-seconds 5]
-  [--allowed-hosts name,name] [--dev-source /app/dev-source]
+  [--metrics-path /metrics | --no-metrics-endpoint] [--sessions stateful|stateless]
+  [--session-timeout-seconds 1800] [--max-sessions 200] [--serialize] [--request-timeout-seconds 60]
+  [--max-body-bytes 4194304] [--drain-seconds 5] [--allowed-hosts name,name] [--dev-source /app/dev-source]
 --sessions and --max-sessions concern clients of the 2025 revisions; 2026-07-28 clients keep no session, and
 --max-sessions also bounds their open subscriptions/listen streams. --allowed-hosts: the host names (besides
 localhost and IP addresses) the MCP endpoint answers to in Host and Origin; others get 403.
+--no-metrics-endpoint serves no metrics, where every path of the port is public (the request log keeps them).
 On SIGTERM or SIGINT it drains for --drain-seconds (serving on, with a failing health check and no keep-alive),
 then stops listening, waits up to ${IN_FLIGHT_BOUND_SECONDS} s for the requests in flight and exits; a second signal
 exits at once.`;
@@ -21,6 +22,7 @@ const DEFAULTS = {
   path: '/mcp',
   healthPath: '/healthz',
   metricsPath: '/metrics',
+  metricsEndpoint: true,
   allowedHosts: [],
   sessions: 'stateful',
   sessionTimeoutSeconds: 1800,
@@ -58,6 +60,10 @@ export function parseOptions(argv) {
     const flag = argv[index];
     if (flag === '--serialize') {
       options.serialize = true;
+      continue;
+    }
+    if (flag === '--no-metrics-endpoint') {
+      options.metricsEndpoint = false;
       continue;
     }
     const known = FLAGS[flag];

@@ -9,10 +9,33 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { log } from './log.js';
 
 // The semantic conventions' advice for this histogram: tool calls run from milliseconds to minutes.
-const BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
+export const BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
+
+// Labels take only names the server defines: a method or tool name a client makes up is counted as `_OTHER` (the
+// conventions' value for a name outside the known set), so no client can grow the series without bound.
+export const OTHER = '_OTHER';
+const METHODS = new Set([
+  'completion/complete',
+  'initialize',
+  'logging/setLevel',
+  'ping',
+  'prompts/get',
+  'prompts/list',
+  'resources/list',
+  'resources/read',
+  'resources/subscribe',
+  'resources/templates/list',
+  'resources/unsubscribe',
+  'server/discover',
+  'subscriptions/listen',
+  'tools/call',
+  'tools/list',
+]);
 
 export class Telemetry {
-  constructor({ serviceName }) {
+  /** `knownTool(name)` says whether the server offers a tool of that name (its last `tools/list`). */
+  constructor({ serviceName, knownTool }) {
+    this.knownTool = knownTool;
     // Served by the bridge's own HTTP server on its one port, not on a port of the exporter's.
     this.exporter = new PrometheusExporter({ preventServerStart: true });
     this.provider = new MeterProvider({
@@ -32,9 +55,9 @@ export class Telemetry {
    */
   async record({ method, params, protocolVersion }, operation) {
     const started = performance.now();
-    const attributes = { 'mcp.method.name': method };
-    if (method === 'tools/call' && typeof params?.name === 'string') {
-      attributes['gen_ai.tool.name'] = params.name;
+    const attributes = { 'mcp.method.name': METHODS.has(method) ? method : OTHER };
+    if (method === 'tools/call') {
+      attributes['gen_ai.tool.name'] = this.knownTool(params?.name) ? params.name : OTHER;
     }
     if (protocolVersion !== undefined) {
       attributes['mcp.protocol.version'] = protocolVersion;

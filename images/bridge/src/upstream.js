@@ -23,6 +23,27 @@ export class Upstream {
     this.closing = false;
     this.onExit = onExit;
     this.onNotification = () => {};
+    this.toolNames = new Set();
+  }
+
+  /** Whether the server offers a tool of this name, as its last `tools/list` said. */
+  hasTool(name) {
+    return this.toolNames.has(name);
+  }
+
+  // Read again whenever the server says its tools changed, so a new tool is counted under its own name.
+  async refreshTools() {
+    if (this.client.getServerCapabilities()?.tools === undefined) {
+      return;
+    }
+    const names = new Set();
+    let cursor;
+    do {
+      const page = await this.client.listTools(cursor === undefined ? {} : { cursor });
+      page.tools.forEach((tool) => names.add(tool.name));
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    this.toolNames = names;
   }
 
   async start() {
@@ -38,8 +59,14 @@ export class Upstream {
         this.onExit();
       }
     };
-    this.client.fallbackNotificationHandler = async (notification) => this.onNotification(notification);
+    this.client.fallbackNotificationHandler = async (notification) => {
+      if (notification.method === 'notifications/tools/list_changed') {
+        await this.refreshTools().catch((error) => log('warn', 'tools/list failed', { error: String(error) }));
+      }
+      this.onNotification(notification);
+    };
     await this.client.connect(transport);
+    await this.refreshTools();
     this.ready = true;
     log('info', 'server started', { pid: transport.pid, server: this.client.getServerVersion() });
   }

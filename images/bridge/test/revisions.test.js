@@ -100,6 +100,8 @@ test('a foreign Host or Origin is refused on the MCP path; allowed names, localh
     assert.equal(await status({ origin: 'http://evil.example.com' }), 403);
     assert.equal(await status({ origin: 'null' }), 403);
     assert.equal(await status({ origin: 'https://mcp.example.com' }), 200);
+    assert.equal(await withHost('mcp.example.com', 'http://203.0.113.9'), 403, 'a page on another address');
+    assert.equal(await status({ origin: 'http://127.0.0.1:3000' }), 200, 'a page on this machine');
     assert.notEqual(await withHost('mcp.example.com'), 403);
     assert.notEqual(await withHost('everything:8000'), 403);
     assert.notEqual(await withHost('10.244.0.7:8000'), 403);
@@ -179,6 +181,7 @@ test('per-tool telemetry: operation durations by method and tool, errors by type
     await legacy.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } });
     const unknown = await modern.callTool({ name: 'no-such-tool', arguments: {} });
     assert.equal(unknown.isError, true);
+    await modern.callTool({ name: 'made-up-tool', arguments: {} });
     await assert.rejects(legacy.getPrompt({ name: 'no-such-prompt' }));
     const metrics = await (await fetch(`${bridge.url}/metrics`)).text();
     const count = (labels) => {
@@ -191,7 +194,15 @@ test('per-tool telemetry: operation durations by method and tool, errors by type
     assert.equal(count(['gen_ai_tool_name="get-sum"']), 1);
     const failed = metrics.split('\n').filter((row) => row.startsWith('mcp_server_operation_duration_count{') && row.includes('error_type='));
     assert.equal(failed.length, 2, metrics);
-    assert.ok(count(['gen_ai_tool_name="no-such-tool"', 'error_type="tool_error"']) === 1, metrics);
+    const noEndpoint = await everythingBridge(['--no-metrics-endpoint']);
+    try {
+      assert.equal((await fetch(`${noEndpoint.url}/metrics`)).status, 404, 'where every path is public');
+    } finally {
+      await noEndpoint.stop();
+    }
+    // Names a client makes up are counted together, so no client can grow the series without bound.
+    assert.equal(count(['gen_ai_tool_name="_OTHER"', 'error_type="tool_error"']), 2, metrics);
+    assert.ok(!metrics.includes('no-such-tool') && !metrics.includes('made-up-tool'), metrics);
     assert.ok(count(['mcp_method_name="prompts/get"', 'error_type="-32602"']) === 1, metrics);
     assert.ok(metrics.includes('mcp_server_operation_duration_bucket{'), 'a histogram, for latency quantiles');
     const requests = bridge.lines.map((line) => JSON.parse(line)).filter((line) => line.msg === 'request');
