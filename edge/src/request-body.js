@@ -49,10 +49,25 @@ export function jsonRpcRequest(body) {
   return { method: message.method, id, params: message.params };
 }
 
-// A JSON-RPC batch: the messages in it are not looked at one by one, so a check by tool cannot apply to them.
-export function isBatch(body) {
-  return Array.isArray(parsedBody(body));
+// Why a POST body cannot be checked by tool, or null: a batch (the messages in it are not looked at one by one), or a
+// body this parser refuses. Another server's parser may accept what this one does not (Python's reads `NaN`), and
+// would run a call whose tool was never checked, so such a body is refused, not forwarded.
+export function uncheckableBody(body) {
+  const message = parsedBody(body);
+  if (message === undefined) {
+    return { code: PARSE_ERROR, message: "The body is not JSON; this service checks each call's tool, so it must read it." };
+  }
+  if (Array.isArray(message)) {
+    return {
+      code: INVALID_REQUEST,
+      message: "Send one JSON-RPC request per POST: this service checks each call's tool, so it takes no batches.",
+    };
+  }
+  return null;
 }
+
+const PARSE_ERROR = -32700;
+const INVALID_REQUEST = -32600;
 
 function parsedBody(body) {
   try {

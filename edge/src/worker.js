@@ -47,14 +47,11 @@ import { finish } from "./cors.js";
 import { HEADER_MISMATCH, checkMcpHeaders, headerMismatch, speaksCacheRevision } from "./mcp-headers.js";
 import { forward } from "./origin.js";
 import { clientRateLimited } from "./rate-limit.js";
-import { isBatch, jsonRpcRequest, readLimitedBody } from "./request-body.js";
+import { jsonRpcRequest, readLimitedBody, uncheckableBody } from "./request-body.js";
 import { jsonError, jsonRpcError, methodNotAllowed, unauthorized } from "./responses.js";
 import { MCP_METHODS, routeService } from "./routing.js";
 import { NOT_ALLOWED, allowedTools, scopeRefusal, unrecordedTool } from "./scopes.js";
 import { restoringToolName, standInCall, toolListFilter } from "./tool-filter.js";
-
-// JSON-RPC's error for a request it cannot take (here: a batch, whose messages the edge does not check one by one).
-const INVALID_REQUEST = -32600;
 
 export default {
   async fetch(request, env, ctx) {
@@ -170,9 +167,9 @@ async function handle(request, env, config, ctx, requestId, audit) {
       : jsonError(403, "not_allowed", refusal, requestId);
   }
   const allowed = allowedTools(config.clientScopes, client.name, service);
-  if ((allowed !== null || config.recordedTools !== null) && isBatch(body)) {
-    const batch = "Send one JSON-RPC request per POST: this service checks each call's tool, so it takes no batches.";
-    return jsonRpcError(400, null, INVALID_REQUEST, batch, requestId);
+  const uncheckable = request.method === "POST" ? uncheckableBody(body) : null;
+  if ((allowed !== null || config.recordedTools !== null) && uncheckable !== null) {
+    return jsonRpcError(400, null, uncheckable.code, uncheckable.message, requestId);
   }
   // The tool name is the body's, which headerMismatch has held Mcp-Name to.
   if (allowed !== null && audit.tool !== null && !allowed.includes(audit.tool)) {

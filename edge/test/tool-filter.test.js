@@ -168,6 +168,17 @@ describe("tool lists of a client limited to some tools", () => {
     assert.match(answer.error.message, /one JSON-RPC request per POST/);
     assert.equal(ctx.origin.requests.length, forwarded);
   });
+
+  it("refuses a body it cannot read, which a server's more lenient parser might run as a call of a hidden tool", async () => {
+    const forwarded = ctx.origin.requests.length;
+    // Python's JSON parsers read NaN; this one does not, so it could not check the tool named.
+    const body = `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"run_shell","arguments":{"n":NaN}}}`;
+    const headers = { ...bearer(TOKENS.alice), "content-type": "application/json", accept: "application/json, text/event-stream" };
+    const response = await ctx.edge.dispatchFetch(url("/everything/mcp"), { method: "POST", headers, body });
+    assert.equal(response.status, 400);
+    assert.equal((await response.json()).error.code, -32700);
+    assert.equal(ctx.origin.requests.length, forwarded, "nothing reached the origin");
+  });
 });
 
 describe("calls to a hidden tool", () => {
@@ -253,7 +264,8 @@ describe("no session affinity", () => {
 
   it("forwards a 2026-07-28 request, sessionless, as any other, and a 2025-11-25 session id unchanged", async () => {
     ctx.origin.handler = answerJson({ tools: ORIGIN_TOOLS });
-    const modern = await send(ctx.edge, listBody(MODERN), { revision: MODERN });
+    // A cookie a load balancer set for stickiness is not passed on: nothing pins a request to a pod.
+    const modern = await send(ctx.edge, listBody(MODERN), { revision: MODERN, headers: { cookie: "route=pod-a" } });
     await modern.arrayBuffer();
     const modernSeen = ctx.origin.requests.at(-1).headers;
     assert.equal(modernSeen["mcp-session-id"], undefined);
