@@ -245,7 +245,8 @@ def _operation_series(target: str, labels: str, calls: float, fast: float, minut
 
 def tool_series(tool: str, failed_share: float, slow_share: float, minutes: int, target: str) -> list[dict[str, str]]:
     """1000 tools/call of `tool` a minute: `failed_share` of them failed (half a tool result with `isError`, half a
-    JSON-RPC error, which carries no protocol version) and `slow_share` of them successful but slower than 0.5 s."""
+    JSON-RPC internal error, which carries no protocol version) and `slow_share` of them successful but slower than
+    0.5 s. Besides them, as many calls again with the client's mistakes (invalid params), which are no failure."""
     calls = 1000.0
     failed = calls * failed_share
     slow = calls * slow_share
@@ -253,14 +254,17 @@ def tool_series(tool: str, failed_share: float, slow_share: float, minutes: int,
     return [
         *_operation_series(target, f"{call}, {PROTOCOL}", calls - failed, calls - failed - slow, minutes),
         *_operation_series(target, f'{call}, error_type="tool_error", {PROTOCOL}', failed / 2, failed / 2, minutes),
-        *_operation_series(target, f'{call}, error_type="-32602"', failed / 2, failed / 2, minutes),
+        *_operation_series(target, f'{call}, error_type="-32603"', failed / 2, failed / 2, minutes),
+        *_operation_series(target, f'{call}, error_type="-32602"', calls, calls, minutes),
     ]
 
 
 def other_methods_series(target: str, minutes: int) -> list[dict[str, str]]:
-    """Requests that are no tool's: every tools/list fails and initialize is slow. Counted for a tool (the empty
-    one), they would raise a per-tool alert."""
+    """Requests that are no tool's: every tools/list fails, initialize is slow, and every call of a tool the server
+    does not have fails. Counted for a tool, they would raise a per-tool alert."""
+    unknown = 'mcp_method_name="tools/call", gen_ai_tool_name="_OTHER", error_type="tool_error"'
     return [
+        *_operation_series(target, f"{unknown}, {PROTOCOL}", 1000, 0, minutes),
         *_operation_series(
             target, f'mcp_method_name="tools/list", error_type="-32601", {PROTOCOL}', 1000, 1000, minutes
         ),

@@ -12,8 +12,10 @@ from pydantic import ValidationError
 from components.render.monitoring.kubernetes_objects import service_monitor_spec
 from components.render.monitoring.parts import MonitoringParts
 from components.render.monitoring.prometheus_config import prometheus_config
+from components.render.monitoring.sources import OPERATION_DURATION_BUCKETS, OTHER_TOOL
 from components.render.network_policy import ClusterPeer, PolicyPeers, service_policy_spec
 from components.spec import MetricsEndpoint, ServiceSpec
+from infra.stack_files import PROJECT_DIR
 
 BRIDGED: dict[str, Any] = {"name": "memory", "build": {"server": "memory"}, "transport": "stdio", "bridge": {}}
 PEERS = PolicyPeers(
@@ -86,3 +88,14 @@ def test_prometheus_may_reach_a_metrics_port_declared_apart_from_the_service_por
     plain = {"name": "queue", "image": "example.org/mcp/queue:1.0", "transport": "streamable-http", "port": 8080}
     spec = ServiceSpec.model_validate({**plain, "metrics": {"port": 9464}})
     assert prometheus_ports(spec) == [[{"protocol": "TCP", "port": 9464}]]
+
+
+def test_the_rules_read_the_histogram_and_names_the_bridge_exports() -> None:
+    """The tool latency SLO counts at one of the bridge's bucket bounds, and calls of tools the server does not have
+    are left out under the name the bridge gives them: both as images/bridge/src/telemetry.js defines them."""
+    source = (PROJECT_DIR / "images" / "bridge" / "src" / "telemetry.js").read_text()
+    buckets = re.search(r"export const BUCKETS = \[([^\]]*)\];", source)
+    other = re.search(r"export const OTHER = '([^']*)';", source)
+    assert buckets is not None and other is not None, "telemetry.js no longer defines BUCKETS and OTHER"
+    assert tuple(float(bound) for bound in buckets.group(1).split(",")) == OPERATION_DURATION_BUCKETS
+    assert other.group(1) == OTHER_TOOL

@@ -138,10 +138,15 @@ def test_each_tool_latency_slo_counts_at_a_bound_of_the_bridges_histogram() -> N
         for rule in group["rules"]
         if rule.get("labels", {}).get("slo") == "mcp-tool-latency" and rule.get("record", "").endswith("rate5m")
     }
+    # Calls of tools the server has that the client did not get wrong: unknown tools and invalid params burn nothing.
+    calls = (
+        'service=~"gamma", mcp_method_name="tools/call", gen_ai_tool_name!="_OTHER", '
+        'error_type!~"-32700|-32600|-32601|-32602"'
+    )
     assert recorded == {
-        '1 - (sum by (service, gen_ai_tool_name) (rate(mcp_server_operation_duration_bucket{service=~"gamma", '
-        'mcp_method_name="tools/call", le="0.5"}[5m])) / sum by (service, gen_ai_tool_name) '
-        '(rate(mcp_server_operation_duration_count{service=~"gamma", mcp_method_name="tools/call"}[5m])))'
+        f"1 - (sum by (service, gen_ai_tool_name) "
+        f'(rate(mcp_server_operation_duration_bucket{{{calls}, le="0.5"}}[5m])) '
+        f"/ sum by (service, gen_ai_tool_name) (rate(mcp_server_operation_duration_count{{{calls}}}[5m])))"
     }
 
 
@@ -214,7 +219,10 @@ def test_dashboards_cover_the_platform_and_each_service() -> None:
 def test_a_service_behind_the_bridge_has_per_tool_and_per_method_panels() -> None:
     board = dashboards("kubernetes", SPECS, MonitoringParts())["mcp-service-gamma.json"]
     queries = {panel["title"]: {t["legendFormat"]: t["expr"] for t in panel["targets"]} for panel in board["panels"]}
-    calls = 'service=~"gamma", mcp_method_name="tools/call"'
+    calls = (
+        'service=~"gamma", mcp_method_name="tools/call", gen_ai_tool_name!="_OTHER", '
+        'error_type!~"-32700|-32600|-32601|-32602"'
+    )
     assert queries["Tool latency (p50, p95, p99)"] == {
         f"{{{{gen_ai_tool_name}}}} p{name}": f"histogram_quantile({quantile}, sum by (gen_ai_tool_name, le) "
         f"(rate(mcp_server_operation_duration_bucket{{{calls}}}[5m])))"

@@ -21,10 +21,12 @@ from components.render.monitoring.objectives import (
 )
 from components.render.monitoring.parts import MonitoringParts
 from components.render.monitoring.sources import (
+    CLIENT_ERROR_TYPES,
     ERROR_TYPE_LABEL,
     GATEWAY,
     METHOD_LABEL,
     OPERATION_DURATION_METRIC,
+    OTHER_TOOL,
     QUEUE_DEPTH_METRIC,
     REQUEST_SOURCES,
     TOOL_CALL,
@@ -129,7 +131,11 @@ class ToolCalls:
     since the scrape labels each series with its `service`)."""
 
     def __init__(self, services: tuple[ServiceSpec, ...]) -> None:
-        self.scope = f'service=~"{service_alternation(services)}", {METHOD_LABEL}="{TOOL_CALL}"'
+        # Calls of a tool the server has, that the client did not get wrong: the events a tool's objectives count.
+        self.scope = (
+            f'service=~"{service_alternation(services)}", {METHOD_LABEL}="{TOOL_CALL}", {TOOL_LABEL}!="{OTHER_TOOL}", '
+            f'{ERROR_TYPE_LABEL}!~"{"|".join(CLIENT_ERROR_TYPES)}"'
+        )
 
     def per_tool(self, series: str, window: str, extra: str = "", by: str = f"service, {TOOL_LABEL}") -> str:
         matchers = ", ".join(part for part in (self.scope, extra) if part)
@@ -139,7 +145,8 @@ class ToolCalls:
         total = self.per_tool("count", window)
         if slo.latency_seconds is None:
             failed = self.per_tool("count", window, f'{ERROR_TYPE_LABEL}!=""')
-            return f"{failed} / {total}"
+            # A tool with no failed call has no failed series: 0 from its total, so its ratio is recorded as 0.
+            return f"({failed} or {total} * 0) / {total}"
         fast = f'le="{bucket_bound(slo.latency_seconds)}"'
         return f"1 - ({self.per_tool('bucket', window, fast)} / {total})"
 

@@ -39,6 +39,12 @@ OPERATION_DURATION_BUCKETS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10
 METHOD_LABEL = "mcp_method_name"
 TOOL_LABEL = "gen_ai_tool_name"
 ERROR_TYPE_LABEL = "error_type"
+CLIENT_ERROR_TYPES = ("-32700", "-32600", "-32601", "-32602")
+"""`error_type`s of a request the client got wrong (not JSON, not a request, an unknown method, invalid params): the
+tool did not fail, so they burn no tool's budget."""
+OTHER_TOOL = "_OTHER"
+"""`gen_ai_tool_name` of a call to a tool the server does not have (a client's typo, the edge's stand-in for a hidden
+tool): no tool's budget either."""
 TOOL_CALL = "tools/call"
 """The one method whose series carry the tool's name."""
 
