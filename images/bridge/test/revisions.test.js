@@ -18,6 +18,19 @@ function everythingBridge(extra = []) {
   return startBridge({ server: 'everything', args: ['--stdio', EVERYTHING, ...extra] });
 }
 
+// An everything bridge with a client of each revision, closed and stopped however `use` ends.
+async function withBothClients(use) {
+  const bridge = await everythingBridge();
+  try {
+    const modern = await connect(bridge.url, 'modern', 'auto');
+    const legacy = await connect(bridge.url, 'legacy', 'legacy');
+    await use({ bridge, modern, legacy });
+    await Promise.all([modern.close(), legacy.close()]);
+  } finally {
+    await bridge.stop();
+  }
+}
+
 // A 2026-07-28 request as the spec's HTTP transport carries it: the revision, client and capabilities in `_meta`,
 // and the method (and name) repeated in headers.
 function modernPost(url, method, params = {}, headers = {}) {
@@ -40,11 +53,8 @@ function modernPost(url, method, params = {}, headers = {}) {
   });
 }
 
-test('a 2026-07-28 client speaks 2026-07-28 with no session, and a 2025-11-25 client keeps its session', async () => {
-  const bridge = await everythingBridge();
-  try {
-    const modern = await connect(bridge.url, 'modern', 'auto');
-    const legacy = await connect(bridge.url, 'legacy', 'legacy');
+test('a 2026-07-28 client speaks 2026-07-28 with no session, and a 2025-11-25 client keeps its session', () =>
+  withBothClients(async ({ bridge, modern, legacy }) => {
     assert.deepEqual([modern.getNegotiatedProtocolVersion(), legacy.getNegotiatedProtocolVersion()], [MODERN, '2025-11-25']);
     assert.equal(modern.transport.sessionId, undefined, 'no session id under 2026-07-28');
     assert.match(legacy.transport.sessionId, /^[0-9a-f-]{36}$/);
@@ -53,11 +63,7 @@ test('a 2026-07-28 client speaks 2026-07-28 with no session, and a 2025-11-25 cl
       assert.deepEqual(called.content, [{ type: 'text', text: 'Echo: both revisions' }]);
     }
     assert.equal((await health(bridge.url)).body.sessions, 1, 'only the 2025 client holds a session');
-    await Promise.all([modern.close(), legacy.close()]);
-  } finally {
-    await bridge.stop();
-  }
-});
+  }));
 
 test('server/discover, the cache fields of list results, and the header checks of 2026-07-28', async () => {
   const bridge = await everythingBridge();
@@ -140,12 +146,9 @@ test('no acknowledged write is lost with 2026-07-28 and 2025-11-25 clients writi
   }
 });
 
-test('a list change of the server reaches a 2026-07-28 listener and a 2025 session; a log message reaches neither', async () => {
-  const bridge = await everythingBridge();
-  try {
+test('a list change of the server reaches a 2026-07-28 listener and a 2025 session; a log message reaches neither', () =>
+  withBothClients(async ({ modern, legacy }) => {
     const seen = { modern: [], legacy: [] };
-    const modern = await connect(bridge.url, 'modern', 'auto');
-    const legacy = await connect(bridge.url, 'legacy', 'legacy');
     for (const [who, client] of Object.entries({ modern, legacy })) {
       client.fallbackNotificationHandler = async (notification) => seen[who].push(notification.method);
     }
@@ -165,17 +168,10 @@ test('a list change of the server reaches a 2026-07-28 listener and a 2025 sessi
     assert.deepEqual(changes(seen.modern), ['notifications/resources/list_changed']);
     assert.deepEqual(changes(seen.legacy), ['notifications/resources/list_changed']);
     await subscription.close();
-    await Promise.all([modern.close(), legacy.close()]);
-  } finally {
-    await bridge.stop();
-  }
-});
+  }));
 
-test('per-tool telemetry: operation durations by method and tool, errors by type, and one log line per request', async () => {
-  const bridge = await everythingBridge();
-  try {
-    const modern = await connect(bridge.url, 'modern', 'auto');
-    const legacy = await connect(bridge.url, 'legacy', 'legacy');
+test('per-tool telemetry: operation durations by method and tool, errors by type, and one log line per request', () =>
+  withBothClients(async ({ bridge, modern, legacy }) => {
     await modern.callTool({ name: 'echo', arguments: { message: 'a' } });
     await legacy.callTool({ name: 'echo', arguments: { message: 'b' } });
     await legacy.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } });
@@ -211,11 +207,7 @@ test('per-tool telemetry: operation durations by method and tool, errors by type
     assert.equal(echoed[0]['mcp.method.name'], 'tools/call');
     assert.equal(typeof echoed[0].duration_s, 'number');
     assert.ok(!JSON.stringify(requests).includes('"message"'), 'tool arguments are not logged');
-    await Promise.all([modern.close(), legacy.close()]);
-  } finally {
-    await bridge.stop();
-  }
-});
+  }));
 
 test('an open subscriptions/listen stream does not hold up a stop', async () => {
   const bridge = await everythingBridge();
